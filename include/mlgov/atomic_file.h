@@ -1,0 +1,28 @@
+// Copyright 2026 The mlgov Authors. Apache-2.0.
+//
+// Crash-safe file replacement: readers see the old content or the new one,
+// never a torn mix, and a failure leaves the old file untouched.
+#pragma once
+
+#include <filesystem>
+#include <string>
+#include <string_view>
+
+namespace mlgov {
+
+// Writes `content` to `path` atomically: a temporary file in the same
+// directory, write, fsync, rename over `path`, fsync the directory. Creates
+// no parent directories. Throws std::system_error naming the path and the
+// step that failed; the temporary file is removed on failure.
+// Thread-safe for distinct paths; concurrent writers of one path each land
+// whole, last rename wins.
+void write_file_atomically(const std::filesystem::path& path, std::string_view content);
+
+// fsyncs a directory so that a rename or creation inside it is durable.
+// Throws std::system_error naming the directory.
+void fsync_directory(const std::filesystem::path& dir);
+
+// Reads a whole file. Throws std::system_error naming the path.
+std::string read_file(const std::filesystem::path& path);
+
+}  // namespace mlgov

@@ -1,0 +1,172 @@
+// Copyright 2026 The mlgov Authors. Apache-2.0.
+#include "mlgov/feature_contract.h"
+
+#include <algorithm>
+#include <set>
+#include <system_error>
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+#include <nlohmann/json.hpp>
+
+#include "mlgov/atomic_file.h"
+#include "mlgov/errors.h"
+
+#ifndef MLGOV_INSTALL_CONTRACTS_DIR
+#define MLGOV_INSTALL_CONTRACTS_DIR "/usr/local/share/mlgov/contracts"
+#endif
+
+namespace mlgov {
+namespace {
+
+using nlohmann::json;
+
+[[noreturn]] void fail(const std::string& source, const std::string& what) {
+  throw ContractError(fmt::format("{}: {}", source, what));
+}
+
+const json& require(const json& obj, const char* key, json::value_t type, const char* type_name,
+                    const std::string& source, const std::string& where) {
+  const auto it = obj.find(key);
+  if (it == obj.end()) fail(source, fmt::format("{}\"{}\" is missing", where, key));
+  const bool ok = it->type() == type ||
+                  (type == json::value_t::number_integer &&
+                   it->type() == json::value_t::number_unsigned);
+  if (!ok) {
+    fail(source, fmt::format("{}\"{}\" must be {} (found {})", where, key, type_name,
+                             it->type_name()));
+  }
+  return *it;
+}
+
+bool is_safe_contract_name(std::string_view name) {
+  if (name.empty() || name == "." || name == "..") return false;
+  return std::all_of(name.begin(), name.end(), [](char c) {
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+           c == '_' || c == '-' || c == '.';
+  });
+}
+
+}  // namespace
+
+FeatureContract FeatureContract::parse(std::string_view json_text, const std::string& source) {
+  json doc;
+  try {
+    doc = json::parse(json_text);
+  } catch (const json::parse_error& e) {
+    fail(source, fmt::format("malformed JSON: {}", e.what()));
+  }
+  if (!doc.is_object()) fail(source, "the top level must be a JSON object");
+
+  const auto& name = require(doc, "name", json::value_t::string, "a string", source, "");
+  if (name.get<std::string>().empty()) fail(source, "\"name\" must not be empty");
+  const auto& version = require(doc, "version", json::value_t::string, "a string", source, "");
+  if (version.get<std::string>().empty()) fail(source, "\"version\" must not be empty");
+  const auto& list = require(doc, "features", json::value_t::array, "an array", source, "");
+  if (list.empty()) fail(source, "\"features\" must not be empty");
+
+  FeatureContract contract;
+  contract.source_ = source;
+  std::set<std::string> seen;
+  std::vector<std::string> names;
+  int max_lookback = 0;
+  for (std::size_t i = 0; i < list.size(); ++i) {
+    const std::string where = fmt::format("features[{}]: ", i);
+    const json& item = list[i];
+    if (!item.is_object()) fail(source, where + "must be an object");
+    FeatureSpec spec;
+    spec.name = require(item, "name", json::value_t::string, "a string", source, where);
+    if (spec.name.empty()) fail(source, where + "\"name\" must not be empty");
+    if (!seen.insert(spec.name).second) {
+      fail(source, fmt::format("{}duplicate feature name \"{}\"", where, spec.name));
+    }
+    const std::string w2 = fmt::format("features[{}] ({}): ", i, spec.name);
+    spec.dtype = require(item, "dtype", json::value_t::string, "a string", source, w2);
+    if (spec.dtype != "float32") {
+      fail(source, fmt::format("{}dtype \"{}\" is not allowed: every feature is float32", w2,
+                               spec.dtype));
+    }
+    const auto& lookback =
+        require(item, "lookback", json::value_t::number_integer, "an integer", source, w2);
+    if (lookback.get<long long>() < 1 || lookback.get<long long>() > 100000) {
+      fail(source, fmt::format("{}\"lookback\" must be between 1 and 100000 bars (found {})",
+                               w2, lookback.dump()));
+    }
+    spec.lookback = lookback.get<int>();
+    max_lookback = std::max(max_lookback, spec.lookback);
+    if (const auto d = item.find("description"); d != item.end()) {
+      if (!d->is_string()) fail(source, w2 + "\"description\" must be a string");
+      spec.description = d->get<std::string>();
+    }
+    names.push_back(spec.name);
+    contract.features_.push_back(std::move(spec));
+  }
+
+  if (const auto n = doc.find("n_features"); n != doc.end()) {
+    if (!n->is_number_integer()) fail(source, "\"n_features\" must be an integer");
+    if (n->get<long long>() != static_cast<long long>(list.size())) {
+      fail(source, fmt::format("\"n_features\" declares {} features but \"features\" lists {}",
+                               n->dump(), list.size()));
+    }
+  }
+  const auto& min_history =
+      require(doc, "min_history", json::value_t::number_integer, "an integer", source, "");
+  if (min_history.get<long long>() < max_lookback || min_history.get<long long>() > 100000) {
+    fail(source, fmt::format("\"min_history\" ({}) must cover the longest lookback ({} bars)",
+                             min_history.dump(), max_lookback));
+  }
+  contract.min_history_ = min_history.get<int>();
+  contract.schema_ = FeatureSchema::create(name.get<std::string>(), version.get<std::string>(),
+                                           std::move(names));
+  return contract;
+}
+
+FeatureContract FeatureContract::load_file(const std::filesystem::path& file) {
+  std::string text;
+  try {
+    text = read_file(file);
+  } catch (const std::system_error& e) {
+    throw ContractError(fmt::format("{}: cannot read the contract file: {}", file.string(),
+                                    e.code().message()));
+  }
+  return parse(text, file.string());
+}
+
+std::optional<std::size_t> FeatureContract::index_of(std::string_view name) const noexcept {
+  const auto& n = names();
+  for (std::size_t i = 0; i < n.size(); ++i) {
+    if (n[i] == name) return i;
+  }
+  return std::nullopt;
+}
+
+std::filesystem::path installed_contracts_dir() { return MLGOV_INSTALL_CONTRACTS_DIR; }
+
+FeatureContract load_feature_contract(std::string_view name,
+                                      const std::filesystem::path& contracts_dir) {
+  if (!is_safe_contract_name(name)) {
+    throw ContractError(fmt::format(
+        "contract name \"{}\" is not allowed: use letters, digits, '_', '-' and '.'", name));
+  }
+  const std::string file_name = fmt::format("feature_contract_{}.json", name);
+  std::vector<std::filesystem::path> candidates;
+  if (!contracts_dir.empty()) candidates.push_back(contracts_dir / file_name);
+  candidates.push_back(installed_contracts_dir() / file_name);
+  std::vector<std::string> searched;
+  for (const auto& candidate : candidates) {
+    std::error_code ec;
+    if (std::filesystem::is_regular_file(candidate, ec)) {
+      FeatureContract contract = FeatureContract::load_file(candidate);
+      if (contract.name() != name) {
+        throw ContractError(fmt::format("{}: \"name\" is \"{}\" but the file is named for \"{}\"",
+                                        candidate.string(), contract.name(), name));
+      }
+      return contract;
+    }
+    searched.push_back(candidate.string());
+  }
+  throw ContractError(fmt::format("feature contract \"{}\" not found; searched: {}", name,
+                                  fmt::join(searched, ", ")));
+}
+
+}  // namespace mlgov

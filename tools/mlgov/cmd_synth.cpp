@@ -1,0 +1,13 @@
+// Copyright 2026 The mlgov Authors. Apache-2.0.
+// PLACEHOLDER until the owning issue lands: the subcommand exists but refuses to run.
+#include "commands.h"
+
+namespace mlgov::cli {
+
+void register_synth_command(CLI::App& app) {
+  auto* cmd = app.add_subcommand("synth", "(not built yet)");
+  cmd->allow_extras();
+  cmd->callback([] { throw CommandExit(2, "'synth' is not available in this build yet"); });
+}
+
+}  // namespace mlgov::cli

@@ -1,0 +1,43 @@
+// Copyright 2026 The mlgov Authors. Apache-2.0.
+//
+// The `mlgov` command-line tool: features, synth, train, audit, predict,
+// governance, bench, contract.
+#include <cstdio>
+#include <exception>
+
+#include <CLI/CLI.hpp>
+
+#include "commands.h"
+#include "mlgov/errors.h"
+#include "mlgov/version.h"
+
+int main(int argc, char** argv) {
+  CLI::App app{"mlgov: feature contracts, training, audits and governance for ML alpha"};
+  app.set_version_flag("--version", std::string(mlgov::library_version()));
+  app.require_subcommand(1);
+  mlgov::cli::register_contract_command(app);
+  mlgov::cli::register_features_command(app);
+  mlgov::cli::register_synth_command(app);
+  mlgov::cli::register_train_command(app);
+  mlgov::cli::register_audit_command(app);
+  mlgov::cli::register_predict_command(app);
+  mlgov::cli::register_governance_command(app);
+  mlgov::cli::register_bench_command(app);
+  try {
+    app.parse(argc, argv);
+  } catch (const CLI::ParseError& e) {
+    // CLI11 uses 0 for --help; map its usage errors to our "bad input" code.
+    const int rc = app.exit(e);
+    return rc == 0 ? 0 : 2;
+  } catch (const mlgov::cli::CommandExit& e) {
+    if (e.what()[0] != '\0') std::fprintf(stderr, "mlgov: %s\n", e.what());
+    return e.code;
+  } catch (const mlgov::Error& e) {
+    std::fprintf(stderr, "mlgov: error: %s\n", e.what());
+    return 2;
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "mlgov: error: %s\n", e.what());
+    return 2;
+  }
+  return 0;
+}
