@@ -1,0 +1,43 @@
+// Copyright 2026 The mlgov Authors. Apache-2.0.
+//
+// ModelBackend (internal): what evaluates a loaded tree model. Two
+// implementations: XGBoost's C API (xgboost_backend.cpp) and the native
+// evaluator (native_forest.cpp). The predictor owns one per symbol.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <string_view>
+
+namespace mlgov::internal {
+
+// Thread-safety: predict() may be called from several threads at once on the
+// same backend (implementations keep per-call or per-thread scratch).
+class ModelBackend {
+ public:
+  virtual ~ModelBackend() = default;
+  // "native" or "xgboost".
+  virtual std::string_view name() const noexcept = 0;
+  // The number of features the model was trained on.
+  virtual std::size_t num_features() const noexcept = 0;
+  // Scores `n_rows` rows (row-major, num_features() floats each, NaN =
+  // missing) into out[0..n_rows), after the objective's transform (a
+  // probability for binary:logistic). Returns false on failure and leaves
+  // `out` unspecified. Never throws; allocates nothing in steady state
+  // (n_rows no larger than on earlier calls).
+  virtual bool predict(const float* rows, std::size_t n_rows, float* out) noexcept = 0;
+};
+
+// XGBoost C API backend (XGBoosterPredictFromDense, nthread=1). Accepts
+// model.json and model.ubj. Throws ModelError naming the file and XGBoost's
+// message when the file cannot be loaded.
+std::unique_ptr<ModelBackend> load_xgboost_backend(const std::filesystem::path& model_file);
+
+// Native backend from an XGBoost JSON model. Throws ModelError naming the
+// file and the unsupported feature (categorical splits, multi-class, dart,
+// gblinear, an objective other than binary:logistic / reg:squarederror, a
+// .ubj file) so the caller can fall back to load_xgboost_backend.
+std::unique_ptr<ModelBackend> load_native_backend(const std::filesystem::path& model_file);
+
+}  // namespace mlgov::internal
