@@ -1,0 +1,228 @@
+// Copyright 2026 The mlgov Authors. Apache-2.0.
+//
+// FeatureContract: loading, validation and the fingerprint.
+#include "mlgov/feature_contract.h"
+
+#include <gtest/gtest.h>
+
+#include <fstream>
+#include <string>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "mlgov/errors.h"
+#include "sha256.h"
+#include "test_support.h"
+
+namespace mlgov {
+namespace {
+
+using mlgov::testing::source_dir;
+using mlgov::testing::TempDir;
+using mlgov::testing::write_text;
+using nlohmann::json;
+
+// The 28 names of docs/features_ml_v1.md, in the spec's table order, typed
+// here from the spec rather than read from the contract file.
+const std::vector<std::string> kSpecNames = {
+    "ret_1d",          "ret_5d",        "ret_10d",       "ret_20d",
+    "ret_60d",         "mom_12_1",      "sma_ratio_20",  "sma_ratio_50",
+    "sma_ratio_200",   "sma_cross_12_26", "rsi_14",      "stoch_k_14",
+    "bb_pos_20",       "vol_5",         "vol_20",        "vol_60",
+    "atr_14_norm",     "hl_range",      "gap_1d",        "skew_60",
+    "kurt_60",         "volume_ratio_20", "dollar_volume_log_20", "volume_z_20",
+    "dist_high_252",   "dist_low_252",  "beta_60",       "cross_rank_sector"};
+
+json shipped_contract_json() {
+  std::ifstream in(source_dir() / "contracts/feature_contract_ml_v1.json");
+  return json::parse(in);
+}
+
+// Expects `fn` to throw ContractError whose message contains every fragment.
+template <typename Fn>
+void expect_contract_error(Fn fn, const std::vector<std::string>& fragments) {
+  try {
+    fn();
+    FAIL() << "expected ContractError";
+  } catch (const ContractError& e) {
+    const std::string msg = e.what();
+    for (const auto& f : fragments) EXPECT_NE(msg.find(f), std::string::npos) << msg;
+  }
+}
+
+TEST(FeatureContract, ShippedContractHasTheSpecsTwentyEightFeaturesInOrder) {
+  const FeatureContract c = FeatureContract::load_file(source_dir() / "contracts/feature_contract_ml_v1.json");
+  EXPECT_EQ(c.name(), "ml_v1");
+  EXPECT_EQ(c.version(), "1.0.0");
+  EXPECT_EQ(c.min_history(), 253);
+  EXPECT_EQ(c.names(), kSpecNames);
+  for (const auto& f : c.features()) {
+    EXPECT_EQ(f.dtype, "float32") << f.name;
+    EXPECT_FALSE(f.description.empty()) << f.name;
+  }
+}
+
+TEST(FeatureContract, LookbacksFollowTheSpec) {
+  const FeatureContract c = load_feature_contract("ml_v1", source_dir() / "contracts");
+  // mom_12_1 reads c[t-252]: 253 bars; hl_range reads one bar; ret_1d two.
+  EXPECT_EQ(c.features()[*c.index_of("mom_12_1")].lookback, 253);
+  EXPECT_EQ(c.features()[*c.index_of("hl_range")].lookback, 1);
+  EXPECT_EQ(c.features()[*c.index_of("ret_1d")].lookback, 2);
+  EXPECT_EQ(c.features()[*c.index_of("dist_high_252")].lookback, 252);
+}
+
+TEST(FeatureContract, FingerprintIsSha256OfTheCanonicalSerialisation) {
+  // Computed independently with Python:
+  //   hashlib.sha256(json.dumps(["ml_v1","1.0.0",[[n,"float32"] for n in names]],
+  //                             separators=(",",":")).encode()).hexdigest()
+  const FeatureContract c = load_feature_contract("ml_v1", source_dir() / "contracts");
+  EXPECT_EQ(c.fingerprint(), "a8952ddd2d5df4f77e490ac96a8bbf5ca0b37d890d822290420f2f4963769b19");
+}
+
+TEST(FeatureContract, SwappingTwoFeaturesChangesTheFingerprint) {
+  json doc = shipped_contract_json();
+  std::swap(doc["features"][13], doc["features"][14]);  // vol_5 <-> vol_20
+  const FeatureContract original = FeatureContract::parse(shipped_contract_json().dump(), "a.json");
+  const FeatureContract swapped = FeatureContract::parse(doc.dump(), "b.json");
+  EXPECT_NE(original.fingerprint(), swapped.fingerprint());
+  const FeatureMismatch m = original.compare(swapped.names());
+  ASSERT_TRUE(m.first_order_difference.has_value());
+  EXPECT_EQ(*m.first_order_difference, 13u);
+  EXPECT_TRUE(m.missing.empty());
+  EXPECT_TRUE(m.extra.empty());
+}
+
+TEST(FeatureContract, RenamingAFeatureChangesTheFingerprint) {
+  json doc = shipped_contract_json();
+  doc["features"][0]["name"] = "ret_1d_v2";
+  EXPECT_NE(FeatureContract::parse(doc.dump(), "x.json").fingerprint(),
+            FeatureContract::parse(shipped_contract_json().dump(), "y.json").fingerprint());
+}
+
+TEST(FeatureContract, VersionChangeChangesTheFingerprint) {
+  json doc = shipped_contract_json();
+  doc["version"] = "1.0.1";
+  EXPECT_NE(FeatureContract::parse(doc.dump(), "x.json").fingerprint(),
+            FeatureContract::parse(shipped_contract_json().dump(), "y.json").fingerprint());
+}
+
+TEST(FeatureContract, DescriptionEditDoesNotChangeTheFingerprint) {
+  json doc = shipped_contract_json();
+  doc["features"][5]["description"] = "reworded by a tidy colleague";
+  doc["description"] = "also reworded";
+  EXPECT_EQ(FeatureContract::parse(doc.dump(), "x.json").fingerprint(),
+            FeatureContract::parse(shipped_contract_json().dump(), "y.json").fingerprint());
+}
+
+TEST(FeatureContract, MissingFileIsAContractErrorNamingTheFile) {
+  TempDir dir;
+  expect_contract_error([&] { FeatureContract::load_file(dir / "nope.json"); },
+                        {"nope.json", "cannot read"});
+}
+
+TEST(FeatureContract, LoadByNameListsEveryPlaceSearched) {
+  TempDir dir;
+  expect_contract_error([&] { load_feature_contract("ml_v9", dir.path()); },
+                        {"ml_v9", (dir / "feature_contract_ml_v9.json").string(),
+                         installed_contracts_dir().string()});
+}
+
+TEST(FeatureContract, LoadByNameSearchesTheHostDirectoryFirst) {
+  TempDir dir;
+  json doc = shipped_contract_json();
+  doc["features"][0]["description"] = "host copy";
+  write_text(dir / "feature_contract_ml_v1.json", doc.dump());
+  const FeatureContract c = load_feature_contract("ml_v1", dir.path());
+  EXPECT_EQ(c.source(), (dir / "feature_contract_ml_v1.json").string());
+  EXPECT_EQ(c.features()[0].description, "host copy");
+}
+
+TEST(FeatureContract, ContractNameCannotEscapeTheDirectory) {
+  expect_contract_error([&] { load_feature_contract("../../etc/passwd", source_dir()); },
+                        {"../../etc/passwd", "not allowed"});
+}
+
+TEST(FeatureContract, InstalledDirectoryIsShareMlgovContracts) {
+  const std::string dir = installed_contracts_dir().string();
+  EXPECT_NE(dir.find("share/mlgov/contracts"), std::string::npos) << dir;
+}
+
+TEST(FeatureContract, MalformedJsonNamesTheFileAndPosition) {
+  expect_contract_error([] { FeatureContract::parse("{\"name\": \"ml_v1\", ", "trunc.json"); },
+                        {"trunc.json", "malformed JSON", "line"});
+}
+
+TEST(FeatureContract, TruncatedFileIsRejected) {
+  TempDir dir;
+  const std::string full = shipped_contract_json().dump(2);
+  write_text(dir / "feature_contract_ml_v1.json", full.substr(0, full.size() / 2));
+  expect_contract_error([&] { load_feature_contract("ml_v1", dir.path()); },
+                        {"feature_contract_ml_v1.json", "malformed JSON"});
+}
+
+TEST(FeatureContract, DuplicateFeatureNameIsRejectedWithItsIndex) {
+  json doc = shipped_contract_json();
+  doc["features"][7]["name"] = "ret_1d";
+  expect_contract_error([&] { FeatureContract::parse(doc.dump(), "dup.json"); },
+                        {"dup.json", "features[7]", "duplicate", "ret_1d"});
+}
+
+TEST(FeatureContract, EmptyFeatureNameIsRejected) {
+  json doc = shipped_contract_json();
+  doc["features"][3]["name"] = "";
+  expect_contract_error([&] { FeatureContract::parse(doc.dump(), "empty.json"); },
+                        {"empty.json", "features[3]", "empty"});
+}
+
+TEST(FeatureContract, Float64DtypeIsRejected) {
+  json doc = shipped_contract_json();
+  doc["features"][2]["dtype"] = "float64";
+  expect_contract_error([&] { FeatureContract::parse(doc.dump(), "f64.json"); },
+                        {"f64.json", "features[2]", "ret_10d", "float64", "float32"});
+}
+
+TEST(FeatureContract, DeclaredCountMustEqualTheList) {
+  json doc = shipped_contract_json();
+  doc["n_features"] = 27;
+  expect_contract_error([&] { FeatureContract::parse(doc.dump(), "count.json"); },
+                        {"count.json", "n_features", "27", "28"});
+}
+
+TEST(FeatureContract, MissingVersionIsRejected) {
+  json doc = shipped_contract_json();
+  doc.erase("version");
+  expect_contract_error([&] { FeatureContract::parse(doc.dump(), "nov.json"); },
+                        {"nov.json", "\"version\" is missing"});
+}
+
+TEST(FeatureContract, MinHistoryMustCoverTheLongestLookback) {
+  json doc = shipped_contract_json();
+  doc["min_history"] = 100;
+  expect_contract_error([&] { FeatureContract::parse(doc.dump(), "mh.json"); },
+                        {"mh.json", "min_history", "253"});
+}
+
+TEST(FeatureContract, WrongTypeForLookbackIsRejected) {
+  json doc = shipped_contract_json();
+  doc["features"][0]["lookback"] = "two";
+  expect_contract_error([&] { FeatureContract::parse(doc.dump(), "lb.json"); },
+                        {"lb.json", "features[0]", "lookback", "integer"});
+}
+
+TEST(Sha256, MatchesTheFipsTestVectors) {
+  // FIPS 180-2 appendix B.1 and B.2, and the empty string.
+  EXPECT_EQ(internal::to_hex(internal::sha256("abc")),
+            "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
+  EXPECT_EQ(internal::to_hex(internal::sha256(
+                "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
+            "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
+  EXPECT_EQ(internal::to_hex(internal::sha256("")),
+            "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");
+  // A one-million-'a' message crosses many blocks (B.3).
+  EXPECT_EQ(internal::to_hex(internal::sha256(std::string(1000000, 'a'))),
+            "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
+}
+
+}  // namespace
+}  // namespace mlgov
