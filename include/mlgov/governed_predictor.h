@@ -1,0 +1,191 @@
+// Copyright 2026 The mlgov Authors. Apache-2.0.
+//
+// GovernedPredictor: the per-cycle predict() of the host engine, under
+// sliding-window governance. A feature mismatch fails loudly (an exception or
+// a status, never a silent empty result); repeated failures switch ML off by
+// themselves (DISABLED_GOVERNANCE, persisted); operators see the state in the
+// heartbeat line, the JSON logs and the metrics file.
+//
+// Typical use:
+//   mlgov::Config config = mlgov::load_config("config.yaml");
+//   mlgov::FeatureContract contract = mlgov::load_feature_contract(config.contract,
+//                                                                  config.paths.contracts_dir);
+//   mlgov::PredictorOptions options;
+//   options.logger = mlgov::make_governance_logger({.logs_dir = config.paths.logs_dir}, clock);
+//   mlgov::GovernedPredictor predictor(config, contract, options);
+//   ...each cycle...
+//   mlgov::PredictResult r = predictor.try_predict("GOOG", row);   // noexcept
+//   if (r.ok()) use(r.value);
+#pragma once
+
+#include <chrono>
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+
+#include <spdlog/logger.h>
+
+#include "mlgov/clock.h"
+#include "mlgov/config.h"
+#include "mlgov/feature_contract.h"
+#include "mlgov/feature_schema.h"
+#include "mlgov/governance.h"
+#include "mlgov/metrics.h"
+#include "mlgov/ml_state.h"
+#include "mlgov/model_registry.h"
+
+namespace mlgov {
+
+// The outcome of one prediction, in check order.
+enum class PredictStatus : std::uint8_t {
+  kOk,                   // value holds the prediction
+  kMlDisabled,           // DISABLED_CONFIG: no signal by choice (blocked, not a failure)
+  kGovernanceDisabled,   // DISABLED_GOVERNANCE: latched off (blocked, not a failure)
+  kNoModel,              // no model for the symbol (counted, not a governance failure)
+  kFeatureMismatch,      // the row's fingerprint differs from the model's (failure)
+  kWrongFeatureCount,    // the row's length differs from n_features (failure)
+  kNonFiniteFeature,     // NaN or inf in the row (failure)
+  kModelError,           // the model failed to evaluate or returned non-finite (failure)
+  kInsufficientHistory,  // the row is FeatureRow{} (no row yet; not a failure)
+};
+
+// "OK", "ML_DISABLED", "GOVERNANCE_DISABLED", "NO_MODEL", "FEATURE_MISMATCH",
+// "WRONG_FEATURE_COUNT", "NON_FINITE_FEATURE", "MODEL_ERROR",
+// "INSUFFICIENT_HISTORY".
+std::string_view to_string(PredictStatus status) noexcept;
+
+// Result of the noexcept form. value is meaningful only when status is kOk
+// (it is NaN otherwise). Trivially copyable.
+struct PredictResult {
+  PredictStatus status = PredictStatus::kModelError;
+  float value = 0.0f;
+  bool ok() const noexcept { return status == PredictStatus::kOk; }
+};
+
+// Observer the host implements to hook its own alerting (pager, chat). Called
+// after the state changed (DISABLED_GOVERNANCE latched, or re-enabled), from
+// the thread that caused the change, outside the predictor's locks. It may
+// read the predictor (state(), metrics()) but must not call reenable() from
+// the callback. Must not throw (an exception is caught and logged).
+class StateListener {
+ public:
+  virtual ~StateListener() = default;
+  virtual void on_state_change(MlState old_state, MlState new_state,
+                               std::string_view reason) noexcept = 0;
+};
+
+// Injected dependencies and overrides. Every field has a working default.
+struct PredictorOptions {
+  std::shared_ptr<const Clock> clock;               // null: SystemClock
+  std::shared_ptr<spdlog::logger> logger;           // null: make_null_logger()
+  StateListener* listener = nullptr;                // not owned; must outlive the predictor
+  std::optional<std::filesystem::path> models_dir;  // overrides config.paths.models_dir
+  std::optional<std::filesystem::path> state_file;  // overrides config.governance.state_file
+};
+
+// Threading: predict(), try_predict(), predict_batch(), state(), has_model(),
+// model_info(), metrics() and heartbeat() may be called from any number of
+// threads at once without external synchronisation. The state is a
+// std::atomic read without a lock; the success path takes no lock, allocates
+// nothing, logs nothing and throws nothing. Recording a failure takes an
+// internal mutex (and allocates, logs, and may write the state file).
+// reenable() may also be called concurrently with predictions.
+class GovernedPredictor {
+ public:
+  // Builds the predictor. With config.ml_enabled false the state is
+  // DISABLED_CONFIG and no model is loaded. Otherwise: reads the governance
+  // state file (a latched file gives DISABLED_GOVERNANCE; a garbage file is
+  // logged at CRITICAL and also gives DISABLED_GOVERNANCE, never ENABLED),
+  // loads the models (ModelRegistry::load), records every refused model as a
+  // MODEL_REFUSED governance failure (so enough refusals latch), and starts
+  // ENABLED|DEGRADED when a model is legacy, stale or refused, ENABLED|OK
+  // otherwise. Throws ConfigError when contract.name() != config.contract,
+  // ModelError when models_dir is missing or unreadable.
+  GovernedPredictor(const Config& config, const FeatureContract& contract,
+                    PredictorOptions options = {});
+  ~GovernedPredictor();
+  GovernedPredictor(const GovernedPredictor&) = delete;
+  GovernedPredictor& operator=(const GovernedPredictor&) = delete;
+
+  // The noexcept core. Checks, in this order: ML enabled by config
+  // (kMlDisabled); not latched (kGovernanceDisabled, no model touched);
+  // FeatureRow{} (kInsufficientHistory); a model for `symbol` (kNoModel);
+  // row.schema has the model's fingerprint (kFeatureMismatch; the
+  // name-by-name diff is computed only then); row.values.size() ==
+  // n_features (kWrongFeatureCount); every value finite (kNonFiniteFeature);
+  // then evaluates (kModelError on failure or a non-finite output). Failures
+  // (mismatch, count, non-finite, model error) are recorded in the window,
+  // logged as one JSON event and counted; the max_failures-th inside the
+  // window latches DISABLED_GOVERNANCE. Blocked calls are counted.
+  PredictResult try_predict(std::string_view symbol, const FeatureRow& row) noexcept;
+
+  // The throwing face of try_predict (same checks, same recording). Returns
+  // the prediction; throws MlDisabledError, GovernanceDisabledError,
+  // ModelError (no model, model failure), ModelFeatureMismatchError
+  // (mismatch, wrong count; carries the full difference), DataError
+  // (non-finite value, naming the feature; also for FeatureRow{}, "no
+  // feature row yet").
+  float predict(std::string_view symbol, const FeatureRow& row);
+
+  // One cycle: out[i] = try_predict(symbols[i], rows[i]). Returns the number
+  // of kOk results. The three spans must have equal lengths; otherwise
+  // nothing is evaluated, out[0..out.size()) is set to kModelError and 0 is
+  // returned. noexcept; allocates nothing on the success path.
+  std::size_t predict_batch(std::span<const std::string> symbols, std::span<const FeatureRow> rows,
+                            std::span<PredictResult> out) noexcept;
+
+  // The current state. Lock-free (one atomic load).
+  MlState state() const noexcept;
+
+  // Clears the governance latch and the failure window, records the
+  // operator's audit entry in the state file (history) and logs it as a
+  // REENABLED event. The state becomes ENABLED|DEGRADED or ENABLED|OK by the
+  // models, and the listener is told. Throws std::invalid_argument for a
+  // blank operator or reason, MlDisabledError when ML is disabled by config,
+  // std::system_error when the state file cannot be written (the latch then
+  // stays). Works when the state file was garbage (it is rewritten, noting
+  // that the old content was unreadable).
+  void reenable(std::string_view operator_name, std::string_view reason);
+
+  // Logs the heartbeat line (INFO) and the same fields as a JSON record
+  // (format_heartbeat_json, INFO: live.jsonl keeps it verbatim), and returns
+  // the line, e.g.
+  //   [HEARTBEAT] uptime=159s | symbols=225 | cycles=2 | state=DEGRADED |
+  //   ml_state=DISABLED_GOVERNANCE | model_errors=574
+  // (one line). ml_state and model_errors come from the predictor.
+  std::string heartbeat(std::chrono::seconds uptime, std::uint64_t symbols, std::uint64_t cycles,
+                        bool host_halted = false);
+
+  // A consistent-enough snapshot of the counters (each counter is read
+  // atomically; last_error under the failure mutex).
+  MetricsSnapshot metrics() const;
+
+  // Writes metrics() in the Prometheus text format to `file`, atomically.
+  // Throws std::system_error naming the file.
+  void write_metrics(const std::filesystem::path& file) const;
+
+  // True when a model is loaded for `symbol`. Lock-free, no allocation.
+  bool has_model(std::string_view symbol) const noexcept;
+  // The model's description (backend, legacy/stale, degraded reason), or
+  // nullopt.
+  std::optional<ModelInfo> model_info(std::string_view symbol) const;
+  // All loaded models and all refused ones: see registry() below.
+
+  // Failures recorded since start (the heartbeat's model_errors).
+  std::uint64_t model_errors() const noexcept;
+  // The state file in use.
+  const std::filesystem::path& state_file() const noexcept;
+  const FeatureContract& contract() const noexcept;
+  const ModelRegistry& registry() const noexcept;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace mlgov

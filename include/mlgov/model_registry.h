@@ -1,0 +1,127 @@
+// Copyright 2026 The mlgov Authors. Apache-2.0.
+//
+// ModelRegistry: the models found under models_dir, one per symbol, each
+// checked against the feature contract before it may score a row.
+//
+// Layout: models_dir/<SYMBOL>_v<N>_<YYYYMMDD_HHMMSS>/ holding model.json (or
+// model.ubj) and model_meta.json. The newest directory per symbol (by its
+// timestamp) wins; if the newest is refused, the symbol has no model (an
+// older directory is never used silently in its place). Entries whose name
+// starts with '.' or contains ".tmp" are temporaries (a training run in
+// progress) and are skipped; other names that do not fit the pattern, and
+// symbols that break the symbol rule (is_valid_symbol), are skipped with a
+// warning. Files directly in models_dir are ignored.
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <spdlog/logger.h>
+
+#include "mlgov/clock.h"
+#include "mlgov/config.h"
+#include "mlgov/feature_contract.h"
+#include "mlgov/ml_state.h"
+#include "mlgov/model_meta.h"
+
+namespace mlgov {
+
+namespace internal {
+class ModelBackend;  // src/model_backend.h: not part of the public API
+}
+
+// What an operator wants to know about a loaded model. A plain value.
+struct ModelInfo {
+  std::string symbol;
+  std::filesystem::path directory;
+  std::filesystem::path model_file;
+  std::string backend;  // "native" or "xgboost"
+  std::size_t n_features = 0;
+  bool legacy = false;  // no model_meta.json: count check only
+  bool stale = false;   // training_data_period.end older than max_model_age_days
+  // Why the model is degraded ("" when healthy), e.g. "legacy model without
+  // model_meta.json" or "stale: training data ends 2025-01-31, 400 days ago
+  // (max 365)".
+  std::string degraded_reason;
+  std::optional<ModelMeta> meta;  // absent for legacy models
+};
+
+// A model directory that was refused at load. A plain value.
+struct RefusedModel {
+  std::string symbol;
+  std::filesystem::path directory;
+  // One line naming the file, the field and the rule broken, e.g.
+  // ".../GOOG_v1_20261126_140307/model_meta.json: contract.fingerprint: expected
+  // 3f2a..., got 9c1d... (meta written for another contract)".
+  std::string message;
+  // The feature mismatch as JSON (FeatureMismatch::to_json) when the refusal
+  // is a feature-list difference, else "".
+  std::string details_json;
+};
+
+// A loaded model: its description and the engine that evaluates it.
+struct LoadedModel {
+  ModelInfo info;
+  // Internal (opaque to hosts). Thread-safe for concurrent predict().
+  std::shared_ptr<internal::ModelBackend> backend;
+};
+
+// How the registry loads models. Defaults follow the shipped config.
+struct ModelRegistryOptions {
+  std::filesystem::path models_dir = "models/ml_alpha";
+  PredictorBackend backend = PredictorBackend::kAuto;
+  bool allow_legacy_models = true;
+  int max_model_age_days = 0;  // 0: never stale
+};
+
+// True when `symbol` is 1..64 characters of [A-Za-z0-9._-], is not "." and
+// contains no "..". Such a symbol can never name a path outside models_dir.
+bool is_valid_symbol(std::string_view symbol) noexcept;
+
+// Immutable after load(): safe to read from any number of threads at once
+// (find() is lock-free and allocates nothing).
+class ModelRegistry {
+ public:
+  // An empty registry.
+  ModelRegistry() = default;
+
+  // Scans options.models_dir and loads the newest model of every symbol.
+  // For each model: if model_meta.json exists it must parse and pass
+  // check_model_meta_against(contract) (else refused, with the full
+  // mismatch); without it the model loads in legacy mode when
+  // allow_legacy_models (a deprecation warning is logged) and is refused
+  // otherwise. The backend's feature count must equal the contract's
+  // n_features. Backend: kAuto tries the native evaluator and falls back to
+  // XGBoost when the model is unsupported; kNative refuses unsupported
+  // models; kXgboost always uses XGBoost. A model whose
+  // training_data_period.end (taken as 00:00 UTC that day) lies more than
+  // max_model_age_days * 24 h before clock.wall_now() is stale: loaded,
+  // degraded, logged. Refusals are returned by refused() (not logged here:
+  // the predictor logs them as governance failures); legacy, stale and
+  // skipped entries are logged on `logger`. Throws ModelError when
+  // models_dir does not exist or cannot be listed.
+  static ModelRegistry load(const ModelRegistryOptions& options, const FeatureContract& contract,
+                            const Clock& clock, spdlog::logger& logger);
+
+  // The model for `symbol`, or nullptr. O(log n), noexcept, no allocation.
+  const LoadedModel* find(std::string_view symbol) const noexcept;
+
+  // Loaded models, sorted by symbol.
+  std::span<const LoadedModel> models() const noexcept { return models_; }
+  // Refused model directories, sorted by symbol.
+  const std::vector<RefusedModel>& refused() const noexcept { return refused_; }
+  // Models that are legacy or stale.
+  std::size_t degraded_count() const noexcept;
+
+ private:
+  std::vector<LoadedModel> models_;
+  std::vector<RefusedModel> refused_;
+};
+
+}  // namespace mlgov
