@@ -1,0 +1,305 @@
+// Copyright 2026 The mlgov Authors. Apache-2.0.
+#include "mlgov/bars.h"
+
+#include <cerrno>
+#include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <fstream>
+#include <string>
+#include <system_error>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "bar_rules.h"
+#include "mlgov/errors.h"
+
+namespace mlgov {
+namespace {
+
+constexpr std::string_view kBarsHeader = "date,open,high,low,close,volume";
+constexpr std::string_view kSectorsHeader = "symbol,sector";
+
+// Days since 1970-01-01 of a proleptic Gregorian date (H. Hinnant's algorithm).
+std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
+  y -= m <= 2;
+  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
+  const auto yoe = static_cast<unsigned>(y - era * 400);
+  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
+}
+
+void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) noexcept {
+  z += 719468;
+  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+  const auto doe = static_cast<unsigned>(z - era * 146097);
+  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+  y = static_cast<std::int64_t>(yoe) + era * 400;
+  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+  const unsigned mp = (5 * doy + 2) / 153;
+  d = doy - (153 * mp + 2) / 5 + 1;
+  m = mp < 10 ? mp + 3 : mp - 9;
+  y += m <= 2;
+}
+
+bool is_leap(std::int64_t y) noexcept { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
+
+unsigned days_in_month(std::int64_t y, unsigned m) noexcept {
+  static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+  return m == 2 && is_leap(y) ? 29 : kDays[m - 1];
+}
+
+bool parse_digits(std::string_view text, std::size_t pos, std::size_t n, unsigned& out) noexcept {
+  out = 0;
+  for (std::size_t i = pos; i < pos + n; ++i) {
+    const char c = text[i];
+    if (c < '0' || c > '9') return false;
+    out = out * 10 + static_cast<unsigned>(c - '0');
+  }
+  return true;
+}
+
+// Strict: the whole field must be a decimal number ("nan"/"inf" parse and are
+// then rejected by the value rules, which name them precisely).
+bool parse_double(std::string_view text, double& out) noexcept {
+  if (text.empty()) return false;
+  const char* first = text.data();
+  const char* last = text.data() + text.size();
+  if (*first == '+') ++first;  // from_chars rejects a leading '+'
+  if (first == last) return false;
+  const auto [ptr, ec] = std::from_chars(first, last, out);
+  return ec == std::errc() && ptr == last;
+}
+
+// Splits `line` on commas into `fields` (views into `line`).
+void split_csv(std::string_view line, std::vector<std::string_view>& fields) {
+  fields.clear();
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = line.find(',', start);
+    if (comma == std::string_view::npos) {
+      fields.push_back(line.substr(start));
+      return;
+    }
+    fields.push_back(line.substr(start, comma - start));
+    start = comma + 1;
+  }
+}
+
+[[noreturn]] void fail_at(const std::string& file, std::size_t line, std::string_view rule,
+                          const std::string& detail) {
+  throw DataError(fmt::format("{}:{}: {}: {}", file, line, rule, detail));
+}
+
+std::string_view chomp(std::string& line) {
+  if (!line.empty() && line.back() == '\r') line.pop_back();
+  return line;
+}
+
+std::string value_text(double x) { return fmt::format("{}", x); }
+
+std::string describe_violation(const Bar& bar, const char* rule) {
+  using namespace detail;
+  const std::string_view r = rule;
+  if (r == kRuleBadPrice) {
+    return fmt::format("open={} high={} low={} close={}", value_text(bar.open),
+                       value_text(bar.high), value_text(bar.low), value_text(bar.close));
+  }
+  if (r == kRuleBadVolume) return fmt::format("volume={}", value_text(bar.volume));
+  if (r == kRuleHighBelowLow) {
+    return fmt::format("high={} low={}", value_text(bar.high), value_text(bar.low));
+  }
+  return fmt::format("open={} high={} low={} close={}", value_text(bar.open), value_text(bar.high),
+                     value_text(bar.low), value_text(bar.close));
+}
+
+std::string format_number(double x) {
+  std::string text = fmt::format("{:.6f}", x);
+  double back = 0;
+  if (!parse_double(text, back) || back != x) text = fmt::format("{}", x);  // shortest round-trip
+  return text;
+}
+
+}  // namespace
+
+std::string format_bar_time(BarTime time) {
+  const std::int64_t days = (time >= 0 ? time : time - 86399) / 86400;
+  const std::int64_t secs = time - days * 86400;
+  std::int64_t y = 0;
+  unsigned m = 0;
+  unsigned d = 0;
+  civil_from_days(days, y, m, d);
+  if (secs == 0) return fmt::format("{:04d}-{:02d}-{:02d}", y, m, d);
+  return fmt::format("{:04d}-{:02d}-{:02d}T{:02d}:{:02d}:{:02d}", y, m, d, secs / 3600,
+                     (secs / 60) % 60, secs % 60);
+}
+
+bool parse_bar_time(std::string_view text, BarTime& out) noexcept {
+  if (text.size() != 10 && text.size() != 19) return false;
+  unsigned y = 0;
+  unsigned m = 0;
+  unsigned d = 0;
+  if (!parse_digits(text, 0, 4, y) || text[4] != '-' || !parse_digits(text, 5, 2, m) ||
+      text[7] != '-' || !parse_digits(text, 8, 2, d)) {
+    return false;
+  }
+  if (m < 1 || m > 12 || d < 1 || d > days_in_month(y, m)) return false;
+  std::int64_t secs = 0;
+  if (text.size() == 19) {
+    unsigned hh = 0;
+    unsigned mm = 0;
+    unsigned ss = 0;
+    if (text[10] != 'T' || !parse_digits(text, 11, 2, hh) || text[13] != ':' ||
+        !parse_digits(text, 14, 2, mm) || text[16] != ':' || !parse_digits(text, 17, 2, ss)) {
+      return false;
+    }
+    if (hh > 23 || mm > 59 || ss > 59) return false;
+    secs = hh * 3600 + mm * 60 + ss;
+  }
+  out = days_from_civil(y, m, d) * 86400 + secs;
+  return true;
+}
+
+BarSeries load_bars_csv(const std::filesystem::path& file, std::string symbol) {
+  const std::string name = file.string();
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    throw DataError(fmt::format("{}:0: unreadable file: cannot open ({})", name,
+                                std::generic_category().message(errno)));
+  }
+  BarSeries series;
+  series.symbol = std::move(symbol);
+  series.source = name;
+  std::string line;
+  std::size_t line_no = 0;
+  if (!std::getline(in, line)) fail_at(name, 1, "wrong header", "the file is empty");
+  ++line_no;
+  if (chomp(line) != kBarsHeader) {
+    fail_at(name, 1, "wrong header",
+            fmt::format("expected \"{}\", found \"{}\"", kBarsHeader, line));
+  }
+  std::vector<std::string_view> fields;
+  while (std::getline(in, line)) {
+    ++line_no;
+    const std::string_view text = chomp(line);
+    split_csv(text, fields);
+    if (fields.size() < 6) {
+      fail_at(name, line_no, "short row",
+              fmt::format("{} field(s), expected 6 (date,open,high,low,close,volume)",
+                          text.empty() ? 0 : fields.size()));
+    }
+    if (fields.size() > 6) {
+      fail_at(name, line_no, "long row", fmt::format("{} fields, expected 6", fields.size()));
+    }
+    Bar bar;
+    if (!parse_bar_time(fields[0], bar.time)) {
+      fail_at(name, line_no, "unparseable date",
+              fmt::format("\"{}\" is not YYYY-MM-DD[THH:MM:SS]", fields[0]));
+    }
+    static constexpr const char* kColumns[] = {"open", "high", "low", "close", "volume"};
+    double* const targets[] = {&bar.open, &bar.high, &bar.low, &bar.close, &bar.volume};
+    for (int i = 0; i < 5; ++i) {
+      if (!parse_double(fields[i + 1], *targets[i])) {
+        fail_at(name, line_no, "unparseable number",
+                fmt::format("{} \"{}\" is not a number", kColumns[i], fields[i + 1]));
+      }
+    }
+    if (!series.bars.empty() && bar.time <= series.bars.back().time) {
+      fail_at(name, line_no, detail::kRuleNonIncreasingDate,
+              fmt::format("{} does not follow {}", format_bar_time(bar.time),
+                          format_bar_time(series.bars.back().time)));
+    }
+    if (const char* rule = detail::bar_value_violation(bar)) {
+      fail_at(name, line_no, rule, describe_violation(bar, rule));
+    }
+    series.bars.push_back(bar);
+  }
+  if (in.bad()) {
+    throw DataError(fmt::format("{}:{}: unreadable file: read error", name, line_no + 1));
+  }
+  return series;
+}
+
+void validate_bars(const BarSeries& series) {
+  const std::string& name = series.source.empty() ? series.symbol : series.source;
+  for (std::size_t i = 0; i < series.bars.size(); ++i) {
+    const Bar& bar = series.bars[i];
+    if (i > 0 && bar.time <= series.bars[i - 1].time) {
+      throw DataError(fmt::format("{} bar {}: {}: {} does not follow {}", name, i,
+                                  detail::kRuleNonIncreasingDate, format_bar_time(bar.time),
+                                  format_bar_time(series.bars[i - 1].time)));
+    }
+    if (const char* rule = detail::bar_value_violation(bar)) {
+      throw DataError(fmt::format("{} bar {} ({}): {}: {}", name, i, format_bar_time(bar.time),
+                                  rule, describe_violation(bar, rule)));
+    }
+  }
+}
+
+void write_bars_csv(const BarSeries& series, const std::filesystem::path& file) {
+  std::FILE* f = std::fopen(file.string().c_str(), "wb");
+  if (f == nullptr) {
+    throw std::system_error(errno, std::generic_category(), "cannot write " + file.string());
+  }
+  std::string text;
+  text.reserve(64 * (series.bars.size() + 1));
+  text.append(kBarsHeader).push_back('\n');
+  for (const Bar& bar : series.bars) {
+    text += format_bar_time(bar.time);
+    for (double x : {bar.open, bar.high, bar.low, bar.close, bar.volume}) {
+      text.push_back(',');
+      text += format_number(x);
+    }
+    text.push_back('\n');
+  }
+  const bool ok = std::fwrite(text.data(), 1, text.size(), f) == text.size();
+  const int write_errno = errno;
+  if (std::fclose(f) != 0 || !ok) {
+    throw std::system_error(ok ? errno : write_errno, std::generic_category(),
+                            "cannot write " + file.string());
+  }
+}
+
+SectorMap load_sector_map(const std::filesystem::path& file) {
+  const std::string name = file.string();
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    throw DataError(fmt::format("{}:0: unreadable file: cannot open ({})", name,
+                                std::generic_category().message(errno)));
+  }
+  SectorMap map;
+  map.source = name;
+  std::string line;
+  if (!std::getline(in, line)) fail_at(name, 1, "wrong header", "the file is empty");
+  if (chomp(line) != kSectorsHeader) {
+    fail_at(name, 1, "wrong header",
+            fmt::format("expected \"{}\", found \"{}\"", kSectorsHeader, line));
+  }
+  std::size_t line_no = 1;
+  std::vector<std::string_view> fields;
+  while (std::getline(in, line)) {
+    ++line_no;
+    const std::string_view text = chomp(line);
+    split_csv(text, fields);
+    if (fields.size() < 2) {
+      fail_at(name, line_no, "short row", "expected 2 fields (symbol,sector)");
+    }
+    if (fields.size() > 2) {
+      fail_at(name, line_no, "long row", fmt::format("{} fields, expected 2", fields.size()));
+    }
+    if (fields[0].empty() || fields[1].empty()) {
+      fail_at(name, line_no, "empty field", "symbol and sector must both be non-empty");
+    }
+    const auto [it, inserted] =
+        map.sector_of.emplace(std::string(fields[0]), std::string(fields[1]));
+    if (!inserted) {
+      fail_at(name, line_no, "duplicate symbol",
+              fmt::format("\"{}\" already has sector \"{}\"", fields[0], it->second));
+    }
+  }
+  return map;
+}
+
+}  // namespace mlgov
