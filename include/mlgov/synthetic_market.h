@@ -53,7 +53,8 @@ SyntheticMarket generate_synthetic_market(const SyntheticMarketOptions& options)
 // Writes DIR/<SYM>.csv for every symbol, DIR/<benchmark>.csv and
 // DIR/sectors.csv (header `symbol,sector`), in the format load_bars_csv and
 // load_sector_map read. Creates `dir` if needed; overwrites existing files.
-// Throws std::system_error when a file cannot be written.
+// Throws std::system_error when a file cannot be written, std::invalid_argument
+// when a symbol is not a safe file name (letters, digits, ., -, _).
 void write_synthetic_market(const SyntheticMarket& market, const std::filesystem::path& dir);
 
 }  // namespace mlgov
