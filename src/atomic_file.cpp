@@ -25,8 +25,8 @@ namespace {
 std::filesystem::path temp_sibling(const std::filesystem::path& path) {
   thread_local std::mt19937_64 rng{std::random_device{}()};
   // fmt rather than operator+ chains: GCC 12 warns falsely (-Wrestrict) on those.
-  return path.parent_path() / fmt::format(".{}.tmp.{}.{}", path.filename().string(), ::getpid(),
-                                          rng() & 0xFFFFFFFF);
+  return path.parent_path() /
+         fmt::format(".{}.tmp.{}.{}", path.filename().string(), ::getpid(), rng() & 0xFFFFFFFF);
 }
 
 }  // namespace

@@ -26,8 +26,8 @@ struct Context {
 };
 
 std::string scalar_text(const YAML::Node& node) {
-  return node.IsScalar() ? node.Scalar() : std::string("<") +
-                                               (node.IsMap() ? "a mapping" : "a sequence") + ">";
+  return node.IsScalar() ? node.Scalar()
+                         : std::string("<") + (node.IsMap() ? "a mapping" : "a sequence") + ">";
 }
 
 // Only true/false: YAML 1.1's yes/no/on/off are a classic source of
@@ -38,8 +38,8 @@ bool read_bool(const Context& ctx, const YAML::Node& node, const std::string& ke
     if (s == "true" || s == "True" || s == "TRUE") return true;
     if (s == "false" || s == "False" || s == "FALSE") return false;
   }
-  ctx.fail(node, key, fmt::format("expected a boolean (true or false), found \"{}\"",
-                                  scalar_text(node)));
+  ctx.fail(node, key,
+           fmt::format("expected a boolean (true or false), found \"{}\"", scalar_text(node)));
 }
 
 double read_number(const Context& ctx, const YAML::Node& node, const std::string& key) {
@@ -65,8 +65,9 @@ int read_int(const Context& ctx, const YAML::Node& node, const std::string& key)
 
 std::string read_string(const Context& ctx, const YAML::Node& node, const std::string& key) {
   if (!node.IsScalar() || node.Scalar().empty()) {
-    ctx.fail(node, key, fmt::format("expected a non-empty string, found \"{}\"",
-                                    node.IsNull() ? "null" : scalar_text(node)));
+    ctx.fail(node, key,
+             fmt::format("expected a non-empty string, found \"{}\"",
+                         node.IsNull() ? "null" : scalar_text(node)));
   }
   return node.Scalar();
 }
@@ -118,7 +119,8 @@ Config parse_config(std::string_view yaml_text, const std::string& source) {
   Config cfg;
   cfg.source = source;
   if (root.IsNull()) {
-    cfg.warnings.push_back(source + ": empty configuration: every default applies and ML is disabled");
+    cfg.warnings.push_back(source +
+                           ": empty configuration: every default applies and ML is disabled");
     return cfg;
   }
   if (!root.IsMap()) ctx.fail(root, "<top level>", "expected a mapping of sections");
@@ -159,50 +161,50 @@ Config parse_config(std::string_view yaml_text, const std::string& source) {
                    } else if (v == "xgboost") {
                      cfg.backend = PredictorBackend::kXgboost;
                    } else {
-                     ctx.fail(n, k, fmt::format("expected auto, native or xgboost, found \"{}\"", v));
+                     ctx.fail(n, k,
+                              fmt::format("expected auto, native or xgboost, found \"{}\"", v));
                    }
                  }}});
 
   auto& gov = cfg.governance;
-  read_section(
-      ctx, root, "governance",
-      {{"max_failures",
-        [&](const YAML::Node& n, const std::string& k) {
-          gov.max_failures = read_int(ctx, n, k);
-          if (gov.max_failures < 1 || gov.max_failures > 1000) {
-            ctx.fail(n, k, "must be between 1 and 1000");
-          }
-        }},
-       {"window_seconds",
-        [&](const YAML::Node& n, const std::string& k) {
-          gov.window_seconds = read_number(ctx, n, k);
-          if (gov.window_seconds <= 0) ctx.fail(n, k, "must be greater than zero");
-        }},
-       {"allow_legacy_models",
-        [&](const YAML::Node& n, const std::string& k) {
-          gov.allow_legacy_models = read_bool(ctx, n, k);
-        }},
-       {"max_model_age_days",
-        [&](const YAML::Node& n, const std::string& k) {
-          gov.max_model_age_days = read_int(ctx, n, k);
-          if (gov.max_model_age_days < 0) ctx.fail(n, k, "must be zero (never stale) or positive");
-        }},
-       {"state_file", [&](const YAML::Node& n, const std::string& k) {
-          gov.state_file = read_string(ctx, n, k);
-        }}});
-
-  read_section(ctx, root, "paths",
-               {{"contracts_dir",
+  read_section(ctx, root, "governance",
+               {{"max_failures",
                  [&](const YAML::Node& n, const std::string& k) {
-                   cfg.paths.contracts_dir = read_string(ctx, n, k);
+                   gov.max_failures = read_int(ctx, n, k);
+                   if (gov.max_failures < 1 || gov.max_failures > 1000) {
+                     ctx.fail(n, k, "must be between 1 and 1000");
+                   }
                  }},
-                {"models_dir",
+                {"window_seconds",
                  [&](const YAML::Node& n, const std::string& k) {
-                   cfg.paths.models_dir = read_string(ctx, n, k);
+                   gov.window_seconds = read_number(ctx, n, k);
+                   if (gov.window_seconds <= 0) ctx.fail(n, k, "must be greater than zero");
                  }},
-                {"logs_dir", [&](const YAML::Node& n, const std::string& k) {
-                   cfg.paths.logs_dir = read_string(ctx, n, k);
+                {"allow_legacy_models",
+                 [&](const YAML::Node& n, const std::string& k) {
+                   gov.allow_legacy_models = read_bool(ctx, n, k);
+                 }},
+                {"max_model_age_days",
+                 [&](const YAML::Node& n, const std::string& k) {
+                   gov.max_model_age_days = read_int(ctx, n, k);
+                   if (gov.max_model_age_days < 0)
+                     ctx.fail(n, k, "must be zero (never stale) or positive");
+                 }},
+                {"state_file", [&](const YAML::Node& n, const std::string& k) {
+                   gov.state_file = read_string(ctx, n, k);
                  }}});
+
+  read_section(
+      ctx, root, "paths",
+      {{"contracts_dir",
+        [&](const YAML::Node& n, const std::string& k) {
+          cfg.paths.contracts_dir = read_string(ctx, n, k);
+        }},
+       {"models_dir", [&](const YAML::Node& n,
+                          const std::string& k) { cfg.paths.models_dir = read_string(ctx, n, k); }},
+       {"logs_dir", [&](const YAML::Node& n, const std::string& k) {
+          cfg.paths.logs_dir = read_string(ctx, n, k);
+        }}});
 
   read_section(ctx, root, "logging",
                {{"console_info_interval_seconds", [&](const YAML::Node& n, const std::string& k) {
@@ -230,23 +232,22 @@ Config parse_config(std::string_view yaml_text, const std::string& source) {
       if (!(target > 0 && target <= 1)) ctx.fail(n, k, "must be in (0, 1]");
     };
   };
-  read_section(ctx, root, "training",
-               {{"n_estimators", positive_int(tr.n_estimators, 100000)},
-                {"max_depth", positive_int(tr.max_depth, 64)},
-                {"eta", unit_fraction(tr.eta)},
-                {"subsample", unit_fraction(tr.subsample)},
-                {"colsample_bytree", unit_fraction(tr.colsample_bytree)},
-                {"tree_method",
-                 [&](const YAML::Node& n, const std::string& k) {
-                   tr.tree_method = read_string(ctx, n, k);
-                   if (tr.tree_method != "hist" && tr.tree_method != "exact" &&
-                       tr.tree_method != "approx") {
-                     ctx.fail(n, k, "expected hist, exact or approx");
-                   }
-                 }},
-                {"seed", [&](const YAML::Node& n, const std::string& k) {
-                   tr.seed = read_int(ctx, n, k);
-                 }}});
+  read_section(
+      ctx, root, "training",
+      {{"n_estimators", positive_int(tr.n_estimators, 100000)},
+       {"max_depth", positive_int(tr.max_depth, 64)},
+       {"eta", unit_fraction(tr.eta)},
+       {"subsample", unit_fraction(tr.subsample)},
+       {"colsample_bytree", unit_fraction(tr.colsample_bytree)},
+       {"tree_method",
+        [&](const YAML::Node& n, const std::string& k) {
+          tr.tree_method = read_string(ctx, n, k);
+          if (tr.tree_method != "hist" && tr.tree_method != "exact" && tr.tree_method != "approx") {
+            ctx.fail(n, k, "expected hist, exact or approx");
+          }
+        }},
+       {"seed",
+        [&](const YAML::Node& n, const std::string& k) { tr.seed = read_int(ctx, n, k); }}});
   return cfg;
 }
 

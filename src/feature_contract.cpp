@@ -29,12 +29,11 @@ const json& require(const json& obj, const char* key, json::value_t type, const 
                     const std::string& source, const std::string& where) {
   const auto it = obj.find(key);
   if (it == obj.end()) fail(source, fmt::format("{}\"{}\" is missing", where, key));
-  const bool ok = it->type() == type ||
-                  (type == json::value_t::number_integer &&
-                   it->type() == json::value_t::number_unsigned);
+  const bool ok = it->type() == type || (type == json::value_t::number_integer &&
+                                         it->type() == json::value_t::number_unsigned);
   if (!ok) {
-    fail(source, fmt::format("{}\"{}\" must be {} (found {})", where, key, type_name,
-                             it->type_name()));
+    fail(source,
+         fmt::format("{}\"{}\" must be {} (found {})", where, key, type_name, it->type_name()));
   }
   return *it;
 }
@@ -42,8 +41,8 @@ const json& require(const json& obj, const char* key, json::value_t type, const 
 bool is_safe_contract_name(std::string_view name) {
   if (name.empty() || name == "." || name == "..") return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
-    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
-           c == '_' || c == '-' || c == '.';
+    return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') || c == '_' ||
+           c == '-' || c == '.';
   });
 }
 
@@ -83,14 +82,14 @@ FeatureContract FeatureContract::parse(std::string_view json_text, const std::st
     const std::string w2 = fmt::format("features[{}] ({}): ", i, spec.name);
     spec.dtype = require(item, "dtype", json::value_t::string, "a string", source, w2);
     if (spec.dtype != "float32") {
-      fail(source, fmt::format("{}dtype \"{}\" is not allowed: every feature is float32", w2,
-                               spec.dtype));
+      fail(source,
+           fmt::format("{}dtype \"{}\" is not allowed: every feature is float32", w2, spec.dtype));
     }
     const auto& lookback =
         require(item, "lookback", json::value_t::number_integer, "an integer", source, w2);
     if (lookback.get<long long>() < 1 || lookback.get<long long>() > 100000) {
-      fail(source, fmt::format("{}\"lookback\" must be between 1 and 100000 bars (found {})",
-                               w2, lookback.dump()));
+      fail(source, fmt::format("{}\"lookback\" must be between 1 and 100000 bars (found {})", w2,
+                               lookback.dump()));
     }
     spec.lookback = lookback.get<int>();
     max_lookback = std::max(max_lookback, spec.lookback);
@@ -116,8 +115,8 @@ FeatureContract FeatureContract::parse(std::string_view json_text, const std::st
                              min_history.dump(), max_lookback));
   }
   contract.min_history_ = min_history.get<int>();
-  contract.schema_ = FeatureSchema::create(name.get<std::string>(), version.get<std::string>(),
-                                           std::move(names));
+  contract.schema_ =
+      FeatureSchema::create(name.get<std::string>(), version.get<std::string>(), std::move(names));
   return contract;
 }
 
@@ -126,8 +125,8 @@ FeatureContract FeatureContract::load_file(const std::filesystem::path& file) {
   try {
     text = read_file(file);
   } catch (const std::system_error& e) {
-    throw ContractError(fmt::format("{}: cannot read the contract file: {}", file.string(),
-                                    e.code().message()));
+    throw ContractError(
+        fmt::format("{}: cannot read the contract file: {}", file.string(), e.code().message()));
   }
   return parse(text, file.string());
 }

@@ -37,8 +37,8 @@ FeatureMismatch compare_feature_names(std::span<const std::string> expected,
 }
 
 std::string FeatureMismatch::to_json() const {
-  nlohmann::json j = {{"expected", expected_count}, {"got", got_count},
-                      {"missing", missing},         {"extra", extra}};
+  nlohmann::json j = {
+      {"expected", expected_count}, {"got", got_count}, {"missing", missing}, {"extra", extra}};
   if (first_order_difference) {
     j["first_order_difference"] = *first_order_difference;
     j["expected_name"] = expected_at_difference;

@@ -44,9 +44,10 @@ bool valid_ymd(std::string_view s) {
 // Known fields, in the order they are written.
 const std::set<std::string>& known_fields() {
   static const std::set<std::string> k = {
-      "symbol",       "features",  "n_features",      "contract",      "trained_at",
-      "git_commit",   "git_dirty", "training_data_period", "model_file", "objective",
-      "xgboost_version", "params", "metrics",         "feature_stats"};
+      "symbol",     "features",     "n_features",      "contract",
+      "trained_at", "git_commit",   "git_dirty",       "training_data_period",
+      "model_file", "objective",    "xgboost_version", "params",
+      "metrics",    "feature_stats"};
   return k;
 }
 
@@ -61,8 +62,8 @@ std::string string_field(const json& doc, const char* key, const std::string& so
   const auto it = doc.find(key);
   if (it == doc.end()) fail(source, fmt::format("field \"{}{}\" is missing", prefix, key));
   if (!it->is_string()) {
-    fail(source, fmt::format("field \"{}{}\" must be a string (found {})", prefix, key,
-                             it->type_name()));
+    fail(source,
+         fmt::format("field \"{}{}\" must be a string (found {})", prefix, key, it->type_name()));
   }
   return it->get<std::string>();
 }
@@ -148,8 +149,9 @@ ModelMeta parse_model_meta(std::string_view json_text, const std::string& source
   meta.training_data_period.end = string_field(period, "end", source, "training_data_period.");
   for (const auto* part : {&meta.training_data_period.start, &meta.training_data_period.end}) {
     if (!is_iso_date(*part)) {
-      fail(source, fmt::format("field \"training_data_period.{}\" (\"{}\") is not a YYYY-MM-DD date",
-                               part == &meta.training_data_period.start ? "start" : "end", *part));
+      fail(source,
+           fmt::format("field \"training_data_period.{}\" (\"{}\") is not a YYYY-MM-DD date",
+                       part == &meta.training_data_period.start ? "start" : "end", *part));
     }
   }
   if (meta.training_data_period.start > meta.training_data_period.end) {
@@ -223,9 +225,7 @@ nlohmann::ordered_json ordered_document(const ModelMeta& meta) {
 
 }  // namespace
 
-nlohmann::json to_json(const ModelMeta& meta) {
-  return json::parse(ordered_document(meta).dump());
-}
+nlohmann::json to_json(const ModelMeta& meta) { return json::parse(ordered_document(meta).dump()); }
 
 void save_model_meta(const ModelMeta& meta, const std::filesystem::path& file) {
   write_file_atomically(
@@ -242,10 +242,9 @@ void check_model_meta_against(const ModelMeta& meta, const FeatureContract& cont
                               const std::string& source) {
   FeatureMismatch mismatch = contract.compare(meta.features);
   if (!mismatch.matches()) {
-    throw ModelFeatureMismatchError(
-        fmt::format("{}: model features differ from contract {} {}", source, contract.name(),
-                    contract.version()),
-        std::move(mismatch));
+    throw ModelFeatureMismatchError(fmt::format("{}: model features differ from contract {} {}",
+                                                source, contract.name(), contract.version()),
+                                    std::move(mismatch));
   }
   if (meta.contract.name != contract.name() || meta.contract.version != contract.version()) {
     throw ModelMetaError(fmt::format(
@@ -253,9 +252,9 @@ void check_model_meta_against(const ModelMeta& meta, const FeatureContract& cont
         source, meta.contract.name, meta.contract.version, contract.name(), contract.version()));
   }
   if (meta.contract.fingerprint != contract.fingerprint()) {
-    throw ModelMetaError(fmt::format(
-        "{}: field \"contract.fingerprint\": {} differs from the loaded contract's {}", source,
-        meta.contract.fingerprint, contract.fingerprint()));
+    throw ModelMetaError(
+        fmt::format("{}: field \"contract.fingerprint\": {} differs from the loaded contract's {}",
+                    source, meta.contract.fingerprint, contract.fingerprint()));
   }
 }
 

@@ -103,7 +103,8 @@ TEST(Config, UnknownGovernanceKeyIsRejectedWithItsLine) {
 }
 
 TEST(Config, UnknownSectionIsRejected) {
-  expect_config_error("featurez:\n  ml_enabled: true\n", {"cfg.yaml:1", "featurez", "unknown section"});
+  expect_config_error("featurez:\n  ml_enabled: true\n",
+                      {"cfg.yaml:1", "featurez", "unknown section"});
 }
 
 TEST(Config, NonNumericWindowIsRejected) {

@@ -25,14 +25,34 @@ using nlohmann::json;
 
 // The 28 names of docs/features_ml_v1.md, in the spec's table order, typed
 // here from the spec rather than read from the contract file.
-const std::vector<std::string> kSpecNames = {
-    "ret_1d",          "ret_5d",        "ret_10d",       "ret_20d",
-    "ret_60d",         "mom_12_1",      "sma_ratio_20",  "sma_ratio_50",
-    "sma_ratio_200",   "sma_cross_12_26", "rsi_14",      "stoch_k_14",
-    "bb_pos_20",       "vol_5",         "vol_20",        "vol_60",
-    "atr_14_norm",     "hl_range",      "gap_1d",        "skew_60",
-    "kurt_60",         "volume_ratio_20", "dollar_volume_log_20", "volume_z_20",
-    "dist_high_252",   "dist_low_252",  "beta_60",       "cross_rank_sector"};
+const std::vector<std::string> kSpecNames = {"ret_1d",
+                                             "ret_5d",
+                                             "ret_10d",
+                                             "ret_20d",
+                                             "ret_60d",
+                                             "mom_12_1",
+                                             "sma_ratio_20",
+                                             "sma_ratio_50",
+                                             "sma_ratio_200",
+                                             "sma_cross_12_26",
+                                             "rsi_14",
+                                             "stoch_k_14",
+                                             "bb_pos_20",
+                                             "vol_5",
+                                             "vol_20",
+                                             "vol_60",
+                                             "atr_14_norm",
+                                             "hl_range",
+                                             "gap_1d",
+                                             "skew_60",
+                                             "kurt_60",
+                                             "volume_ratio_20",
+                                             "dollar_volume_log_20",
+                                             "volume_z_20",
+                                             "dist_high_252",
+                                             "dist_low_252",
+                                             "beta_60",
+                                             "cross_rank_sector"};
 
 json shipped_contract_json() {
   std::ifstream in(source_dir() / "contracts/feature_contract_ml_v1.json");
@@ -52,7 +72,8 @@ void expect_contract_error(Fn fn, const std::vector<std::string>& fragments) {
 }
 
 TEST(FeatureContract, ShippedContractHasTheSpecsTwentyEightFeaturesInOrder) {
-  const FeatureContract c = FeatureContract::load_file(source_dir() / "contracts/feature_contract_ml_v1.json");
+  const FeatureContract c =
+      FeatureContract::load_file(source_dir() / "contracts/feature_contract_ml_v1.json");
   EXPECT_EQ(c.name(), "ml_v1");
   EXPECT_EQ(c.version(), "1.0.0");
   EXPECT_EQ(c.min_history(), 253);
@@ -214,8 +235,8 @@ TEST(Sha256, MatchesTheFipsTestVectors) {
   // FIPS 180-2 appendix B.1 and B.2, and the empty string.
   EXPECT_EQ(internal::to_hex(internal::sha256("abc")),
             "ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
-  EXPECT_EQ(internal::to_hex(internal::sha256(
-                "abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
+  EXPECT_EQ(internal::to_hex(
+                internal::sha256("abcdbcdecdefdefgefghfghighijhijkijkljklmklmnlmnomnopnopq")),
             "248d6a61d20638b8e5c026930c3e6039a33ce45964ff2167f6ecedd419db06c1");
   EXPECT_EQ(internal::to_hex(internal::sha256("")),
             "e3b0c44298fc1c149afbf4c8996fb92427ae41e4649b934ca495991b7852b855");

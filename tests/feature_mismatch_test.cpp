@@ -43,7 +43,8 @@ TEST(FeatureMismatch, ExtraNameAtTheEndDiffersPastTheExpectedList) {
 }
 
 TEST(FeatureMismatch, SwapHasNoMissingOrExtraButAnOrderPosition) {
-  const FeatureMismatch m = compare_feature_names(Names{"a", "b", "c", "d"}, Names{"a", "c", "b", "d"});
+  const FeatureMismatch m =
+      compare_feature_names(Names{"a", "b", "c", "d"}, Names{"a", "c", "b", "d"});
   EXPECT_TRUE(m.missing.empty());
   EXPECT_TRUE(m.extra.empty());
   EXPECT_EQ(*m.first_order_difference, 1u);

@@ -18,8 +18,8 @@ TempDir::TempDir() {
   std::random_device rd;
   const auto base = std::filesystem::temp_directory_path();
   for (int attempt = 0; attempt < 100; ++attempt) {
-    auto candidate = base / ("mlgov-test-" + std::to_string(::getpid()) + "-" +
-                             std::to_string(rd() & 0xFFFFFF));
+    auto candidate =
+        base / ("mlgov-test-" + std::to_string(::getpid()) + "-" + std::to_string(rd() & 0xFFFFFF));
     if (std::filesystem::create_directory(candidate)) {
       path_ = candidate;
       return;
@@ -47,7 +47,8 @@ int run_command(const std::string& command, std::string* output) {
   std::array<char, 4096> buffer{};
   std::string captured;
   std::size_t n = 0;
-  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0) captured.append(buffer.data(), n);
+  while ((n = std::fread(buffer.data(), 1, buffer.size(), pipe)) > 0)
+    captured.append(buffer.data(), n);
   const int status = ::pclose(pipe);
   if (output != nullptr) *output = captured;
   if (status == -1) return -1;

@@ -19,14 +19,13 @@ int main(int argc, char** argv) {
     std::printf("governance  %d failures in %.0f s latch DISABLED_GOVERNANCE; state file %s\n",
                 config.governance.max_failures, config.governance.window_seconds,
                 config.governance.state_file.c_str());
-    std::printf("paths       contracts=%s models=%s logs=%s\n",
-                config.paths.contracts_dir.c_str(), config.paths.models_dir.c_str(),
-                config.paths.logs_dir.c_str());
+    std::printf("paths       contracts=%s models=%s logs=%s\n", config.paths.contracts_dir.c_str(),
+                config.paths.models_dir.c_str(), config.paths.logs_dir.c_str());
 
     const mlgov::FeatureContract contract =
         mlgov::load_feature_contract(config.contract, config.paths.contracts_dir);
-    std::printf("contract    %s %s from %s\n", contract.name().c_str(),
-                contract.version().c_str(), contract.source().c_str());
+    std::printf("contract    %s %s from %s\n", contract.name().c_str(), contract.version().c_str(),
+                contract.source().c_str());
     std::printf("fingerprint %s\n", contract.fingerprint().c_str());
     std::printf("features    %zu float32, min_history %d bars:\n", contract.size(),
                 contract.min_history());

@@ -34,8 +34,9 @@ class SystemClock final : public Clock {
 // advance together. Thread-safe: reads and advance() are atomic.
 class ManualClock final : public Clock {
  public:
-  explicit ManualClock(std::chrono::system_clock::time_point wall_start =
-                           std::chrono::system_clock::time_point(std::chrono::seconds(1'767'225'600)))
+  explicit ManualClock(
+      std::chrono::system_clock::time_point wall_start =
+          std::chrono::system_clock::time_point(std::chrono::seconds(1'767'225'600)))
       : wall_start_(wall_start) {}
 
   std::chrono::steady_clock::time_point steady_now() const noexcept override {

@@ -17,10 +17,10 @@ enum class PredictorBackend { kAuto, kNative, kXgboost };
 
 // governance: section. Defaults are the shipped values.
 struct GovernanceConfig {
-  int max_failures = 3;           // failures inside the window that latch DISABLED_GOVERNANCE
-  double window_seconds = 300.0;  // sliding-window length, > 0
+  int max_failures = 3;             // failures inside the window that latch DISABLED_GOVERNANCE
+  double window_seconds = 300.0;    // sliding-window length, > 0
   bool allow_legacy_models = true;  // load models without model_meta.json (degraded)
-  int max_model_age_days = 0;     // training_data_period.end older than this is stale; 0 = never
+  int max_model_age_days = 0;       // training_data_period.end older than this is stale; 0 = never
   std::filesystem::path state_file = "runtime/governance_state.json";  // latch persistence
 };
 
@@ -56,8 +56,8 @@ struct TrainingConfig {
 // The whole configuration: a plain value, safe to copy and to read from
 // several threads.
 struct Config {
-  bool ml_enabled = false;         // features.ml_enabled
-  std::string contract = "ml_v1";  // features.contract
+  bool ml_enabled = false;                             // features.ml_enabled
+  std::string contract = "ml_v1";                      // features.contract
   PredictorBackend backend = PredictorBackend::kAuto;  // predictor.backend
   GovernanceConfig governance;
   PathsConfig paths;

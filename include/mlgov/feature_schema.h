@@ -21,8 +21,7 @@ class FeatureSchema {
  public:
   // Builds a schema and computes its fingerprint (see fingerprint()).
   // Does not validate the names; FeatureContract does that for contracts.
-  static std::shared_ptr<const FeatureSchema> create(std::string contract_name,
-                                                     std::string version,
+  static std::shared_ptr<const FeatureSchema> create(std::string contract_name, std::string version,
                                                      std::vector<std::string> names);
 
   const std::string& contract_name() const noexcept { return contract_name_; }

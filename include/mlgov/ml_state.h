@@ -16,7 +16,12 @@ namespace mlgov {
 // DISABLED_CONFIG     features.ml_enabled is not true: no signal, by choice.
 // DISABLED_GOVERNANCE latched off by the failure window; an operator must
 //                     re-enable.
-enum class MlState : std::uint8_t { kEnabledOk, kEnabledDegraded, kDisabledConfig, kDisabledGovernance };
+enum class MlState : std::uint8_t {
+  kEnabledOk,
+  kEnabledDegraded,
+  kDisabledConfig,
+  kDisabledGovernance
+};
 
 // "ENABLED|OK", "ENABLED|DEGRADED", "DISABLED_CONFIG", "DISABLED_GOVERNANCE".
 std::string_view to_string(MlState state) noexcept;

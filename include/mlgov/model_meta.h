@@ -40,10 +40,11 @@ struct ModelMeta {
   std::string model_file = "model.json";
   std::string objective = "binary:logistic";
   std::string xgboost_version;
-  nlohmann::json params = nlohmann::json::object();         // training parameters
-  nlohmann::json metrics = nlohmann::json::object();        // e.g. valid_logloss, valid_auc
-  nlohmann::json feature_stats = nlohmann::json::object();  // per feature: mean, std, min, max, deciles
-  nlohmann::json unknown_fields = nlohmann::json::object(); // kept verbatim across load/save
+  nlohmann::json params = nlohmann::json::object();   // training parameters
+  nlohmann::json metrics = nlohmann::json::object();  // e.g. valid_logloss, valid_auc
+  nlohmann::json feature_stats =
+      nlohmann::json::object();  // per feature: mean, std, min, max, deciles
+  nlohmann::json unknown_fields = nlohmann::json::object();  // kept verbatim across load/save
 };
 
 // Parses and validates model_meta.json. Throws ModelMetaError naming the file
