@@ -1,0 +1,579 @@
+// Copyright 2026 The mlgov Authors. Apache-2.0.
+#include "mlgov/governed_predictor.h"
+
+#include <array>
+#include <atomic>
+#include <cmath>
+#include <limits>
+#include <mutex>
+#include <stdexcept>
+#include <utility>
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include "mlgov/errors.h"
+#include "mlgov/heartbeat.h"
+#include "mlgov/logging.h"
+#include "model_backend.h"
+
+namespace mlgov {
+namespace {
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+// What a failure looks like in logs and exceptions. Built only on the failure
+// path.
+struct FailureDescription {
+  std::string message;
+  std::string details_json;
+  std::optional<FeatureMismatch> mismatch;  // kFeatureMismatch, kWrongFeatureCount
+};
+
+// The symbol comes from the host: a valid one is shown as is, anything else
+// JSON-quoted, so a quote or a newline shows as \" or \n even in messages.
+std::string printable_symbol(std::string_view symbol) {
+  if (is_valid_symbol(symbol)) return std::string(symbol);
+  return nlohmann::json(std::string(symbol))
+      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+}
+
+std::string_view schema_label(const FeatureSchema* schema) {
+  return schema == nullptr ? std::string_view("(none)") : std::string_view(schema->contract_name());
+}
+
+FailureDescription describe_failure(std::string_view symbol, FailureReason reason,
+                                    const FeatureRow& row, const LoadedModel* model,
+                                    const FeatureContract& contract) {
+  using nlohmann::json;
+  const auto dump = [](const json& j) {
+    return j.dump(-1, ' ', false, json::error_handler_t::replace);
+  };
+  const std::string sym = printable_symbol(symbol);
+  FailureDescription d;
+  switch (reason) {
+    case FailureReason::kFeatureMismatch: {
+      static const std::vector<std::string> kNoNames;
+      const auto& got_names = row.schema == nullptr ? kNoNames : row.schema->names();
+      FeatureMismatch mismatch = compare_feature_names(contract.names(), got_names);
+      if (row.schema == nullptr) {
+        mismatch.got_count = row.values.size();
+      }
+      json details = json::parse(mismatch.to_json(), nullptr, false);
+      if (details.is_discarded()) details = json::object();
+      details["expected_contract"] = contract.name() + " " + contract.version();
+      details["expected_fingerprint"] = contract.fingerprint();
+      if (row.schema != nullptr) {
+        details["got_contract"] = row.schema->contract_name() + " " + row.schema->version();
+        details["got_fingerprint"] = row.schema->fingerprint();
+      } else {
+        details["got_contract"] = nullptr;
+        details["got_fingerprint"] = nullptr;
+      }
+      if (mismatch.matches()) {
+        // Same names in the same order, but another contract name or version.
+        d.message = fmt::format(
+            "{}: feature mismatch: the row was computed under contract {} (fingerprint {}) but "
+            "the model expects {} {} (fingerprint {})",
+            sym, row.schema ? row.schema->contract_name() + " " + row.schema->version() : "(none)",
+            row.schema ? row.schema->fingerprint() : "(none)", contract.name(), contract.version(),
+            contract.fingerprint());
+      } else {
+        d.message = fmt::format("{}: feature mismatch (row schema {}): {}", sym,
+                                schema_label(row.schema), mismatch.summary());
+      }
+      d.details_json = dump(details);
+      d.mismatch = std::move(mismatch);
+      break;
+    }
+    case FailureReason::kWrongFeatureCount: {
+      const std::size_t expected = model ? model->info.n_features : contract.size();
+      FeatureMismatch mismatch;
+      mismatch.expected_count = expected;
+      mismatch.got_count = row.values.size();
+      mismatch.first_order_difference = std::min(expected, row.values.size());
+      d.message =
+          fmt::format("{}: wrong feature count: the row holds {} values, the model takes {}", sym,
+                      row.values.size(), expected);
+      d.details_json = dump(json{{"expected", expected}, {"got", row.values.size()}});
+      d.mismatch = std::move(mismatch);
+      break;
+    }
+    case FailureReason::kNonFiniteFeature: {
+      std::size_t index = 0;
+      while (index < row.values.size() && std::isfinite(row.values[index])) ++index;
+      const float v = index < row.values.size() ? row.values[index] : 0.0f;
+      const std::string value = std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf");
+      const std::string name =
+          index < contract.size() ? contract.names()[index] : fmt::format("#{}", index);
+      d.message = fmt::format("{}: non-finite feature {} (index {}) = {}", sym, name, index, value);
+      d.details_json = dump(json{{"feature", name}, {"index", index}, {"value", value}});
+      break;
+    }
+    case FailureReason::kModelError: {
+      d.message = fmt::format(
+          "{}: the model failed to evaluate or returned a non-finite value "
+          "(backend {}, {})",
+          sym, model ? model->info.backend : "?", model ? model->info.model_file.string() : "?");
+      d.details_json = dump(json{{"backend", model ? model->info.backend : ""},
+                                 {"model_file", model ? model->info.model_file.string() : ""}});
+      break;
+    }
+    default:
+      d.message = fmt::format("{}: {}", sym, to_string(reason));
+      break;
+  }
+  return d;
+}
+
+PredictStatus status_of(FailureReason reason) noexcept {
+  switch (reason) {
+    case FailureReason::kFeatureMismatch:
+      return PredictStatus::kFeatureMismatch;
+    case FailureReason::kWrongFeatureCount:
+      return PredictStatus::kWrongFeatureCount;
+    case FailureReason::kNonFiniteFeature:
+      return PredictStatus::kNonFiniteFeature;
+    case FailureReason::kNoModel:
+      return PredictStatus::kNoModel;
+    case FailureReason::kInsufficientHistory:
+      return PredictStatus::kInsufficientHistory;
+    case FailureReason::kModelError:
+    case FailureReason::kModelRefused:
+      break;
+  }
+  return PredictStatus::kModelError;
+}
+
+std::optional<FailureReason> reason_of(PredictStatus status) noexcept {
+  switch (status) {
+    case PredictStatus::kFeatureMismatch:
+      return FailureReason::kFeatureMismatch;
+    case PredictStatus::kWrongFeatureCount:
+      return FailureReason::kWrongFeatureCount;
+    case PredictStatus::kNonFiniteFeature:
+      return FailureReason::kNonFiniteFeature;
+    case PredictStatus::kModelError:
+      return FailureReason::kModelError;
+    case PredictStatus::kNoModel:
+      return FailureReason::kNoModel;
+    case PredictStatus::kInsufficientHistory:
+      return FailureReason::kInsufficientHistory;
+    default:
+      return std::nullopt;
+  }
+}
+
+}  // namespace
+
+std::string_view to_string(PredictStatus status) noexcept {
+  switch (status) {
+    case PredictStatus::kOk:
+      return "OK";
+    case PredictStatus::kMlDisabled:
+      return "ML_DISABLED";
+    case PredictStatus::kGovernanceDisabled:
+      return "GOVERNANCE_DISABLED";
+    case PredictStatus::kNoModel:
+      return "NO_MODEL";
+    case PredictStatus::kFeatureMismatch:
+      return "FEATURE_MISMATCH";
+    case PredictStatus::kWrongFeatureCount:
+      return "WRONG_FEATURE_COUNT";
+    case PredictStatus::kNonFiniteFeature:
+      return "NON_FINITE_FEATURE";
+    case PredictStatus::kModelError:
+      return "MODEL_ERROR";
+    case PredictStatus::kInsufficientHistory:
+      return "INSUFFICIENT_HISTORY";
+  }
+  return "UNKNOWN";
+}
+
+struct GovernedPredictor::Impl {
+  Impl(const Config& cfg, const FeatureContract& c, PredictorOptions& options)
+      : config(cfg),
+        contract(c),
+        clock(options.clock ? std::move(options.clock) : std::make_shared<SystemClock>()),
+        logger(options.logger ? std::move(options.logger) : make_null_logger()),
+        listener(options.listener),
+        state_file(options.state_file ? *options.state_file : cfg.governance.state_file),
+        window(cfg.governance.max_failures,
+               std::chrono::duration_cast<std::chrono::nanoseconds>(
+                   std::chrono::duration<double>(cfg.governance.window_seconds))) {}
+
+  Config config;
+  FeatureContract contract;
+  const FeatureSchema* schema = nullptr;  // contract.schema().get()
+  std::shared_ptr<const Clock> clock;
+  std::shared_ptr<spdlog::logger> logger;
+  StateListener* listener;
+  std::filesystem::path state_file;
+  ModelRegistry registry;
+
+  std::atomic<MlState> state{MlState::kDisabledConfig};
+  std::atomic<std::uint64_t> predictions{0};
+  std::atomic<std::uint64_t> blocked{0};
+  std::atomic<std::uint64_t> model_errors{0};
+  std::array<std::atomic<std::uint64_t>, kFailureReasonCount> by_reason{};
+
+  mutable std::mutex mu;  // guards window, record, last_error, and state transitions
+  FailureWindow window;
+  GovernanceRecord record;
+  std::string last_error;
+
+  MlState enabled_state() const noexcept {
+    return registry.degraded_count() > 0 || !registry.refused().empty() ? MlState::kEnabledDegraded
+                                                                        : MlState::kEnabledOk;
+  }
+
+  void event(spdlog::level::level_enum level, std::string_view symbol, std::string_view status,
+             std::string_view reason, std::string_view message, std::string_view details = {}) {
+    GovernanceEvent e;
+    e.level = level;
+    e.model = contract.name();
+    e.symbol = symbol;
+    e.status = status;
+    e.reason = reason;
+    e.message = message;
+    e.details_json = details;
+    log_event(*logger, e, *clock);
+  }
+
+  void notify(MlState old_state, MlState new_state, std::string_view reason) noexcept {
+    if (listener == nullptr || old_state == new_state) return;
+    try {
+      listener->on_state_change(old_state, new_state, reason);
+    } catch (...) {
+      // on_state_change is noexcept; nothing can arrive here, but stay safe.
+    }
+  }
+
+  // Records one governance failure: window, counters, log, and the latch.
+  // Never throws (a failure to log or persist is itself logged if possible).
+  void record_failure(std::string_view symbol, FailureReason reason, std::string message,
+                      std::string details_json) noexcept {
+    try {
+      std::string latch_reason;
+      MlState old_state{};
+      bool tripped = false;
+      {
+        std::lock_guard<std::mutex> lock(mu);
+        model_errors.fetch_add(1, std::memory_order_relaxed);
+        by_reason[static_cast<std::size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
+        const auto wall = clock->wall_now();
+        const std::string ts = format_utc_millis(wall);
+        last_error = message;
+        record.last_failures.push_back(
+            {ts, std::string(symbol), std::string(to_string(reason)), message});
+        if (record.last_failures.size() > kMaxRememberedFailures) {
+          record.last_failures.erase(record.last_failures.begin());
+        }
+        const bool full = window.record(clock->steady_now());
+        old_state = state.load(std::memory_order_acquire);
+        if (full && (old_state == MlState::kEnabledOk || old_state == MlState::kEnabledDegraded)) {
+          tripped = true;
+          latch_reason = fmt::format(
+              "{} failures within {}s (governance.max_failures / window_seconds); last: {} {}",
+              window.max_failures(), config.governance.window_seconds, to_string(reason), message);
+          state.store(MlState::kDisabledGovernance, std::memory_order_release);
+          record.disabled = true;
+          record.since = ts;
+          record.reason = latch_reason;
+          record.history.push_back({ts, "DISABLED_BY_GOVERNANCE", "", latch_reason});
+          event(spdlog::level::critical, symbol, "DISABLED_BY_GOVERNANCE", to_string(reason),
+                fmt::format("ML disabled by governance: {}; re-enable with `mlgov governance "
+                            "reenable --state-file {} --operator NAME --reason TEXT` after a fix",
+                            latch_reason, state_file.string()),
+                details_json);
+          try {
+            write_governance_state(state_file, record);
+          } catch (const std::exception& e) {
+            event(spdlog::level::critical, symbol, "STATE_NOT_PERSISTED", "STATE_FILE_WRITE_FAILED",
+                  fmt::format("the governance latch could not be written to {}: {}; ML stays "
+                              "disabled in this process but a restart would not know",
+                              state_file.string(), e.what()));
+          }
+        } else {
+          event(spdlog::level::err, symbol, "FAILURE_RECORDED", to_string(reason), message,
+                details_json);
+        }
+      }
+      if (tripped) notify(old_state, MlState::kDisabledGovernance, latch_reason);
+    } catch (...) {
+      // Out of memory while describing a failure: the counters above (if
+      // reached) still tell the story; the hot path must not throw.
+    }
+  }
+
+  PredictResult fail(std::string_view symbol, FailureReason reason, const FeatureRow& row,
+                     const LoadedModel* model) noexcept {
+    try {
+      FailureDescription d = describe_failure(symbol, reason, row, model, contract);
+      record_failure(symbol, reason, std::move(d.message), std::move(d.details_json));
+    } catch (...) {
+      // describe_failure ran out of memory: still count the failure.
+      record_failure(symbol, reason, {}, {});
+    }
+    return {status_of(reason), kNaN};
+  }
+
+  PredictResult core(std::string_view symbol, const FeatureRow& row) noexcept {
+    const MlState s = state.load(std::memory_order_acquire);
+    if (s == MlState::kDisabledConfig) {
+      blocked.fetch_add(1, std::memory_order_relaxed);
+      return {PredictStatus::kMlDisabled, kNaN};
+    }
+    if (s == MlState::kDisabledGovernance) {
+      blocked.fetch_add(1, std::memory_order_relaxed);
+      return {PredictStatus::kGovernanceDisabled, kNaN};
+    }
+    if (row.schema == nullptr && row.values.data() == nullptr) {
+      by_reason[static_cast<std::size_t>(FailureReason::kInsufficientHistory)].fetch_add(
+          1, std::memory_order_relaxed);
+      return {PredictStatus::kInsufficientHistory, kNaN};
+    }
+    const LoadedModel* model = registry.find(symbol);
+    if (model == nullptr) {
+      by_reason[static_cast<std::size_t>(FailureReason::kNoModel)].fetch_add(
+          1, std::memory_order_relaxed);
+      return {PredictStatus::kNoModel, kNaN};
+    }
+    if (row.schema == nullptr || !row.schema->same_fingerprint(*schema)) {
+      return fail(symbol, FailureReason::kFeatureMismatch, row, model);
+    }
+    if (row.values.size() != model->info.n_features) {
+      return fail(symbol, FailureReason::kWrongFeatureCount, row, model);
+    }
+    for (const float v : row.values) {
+      if (!std::isfinite(v)) return fail(symbol, FailureReason::kNonFiniteFeature, row, model);
+    }
+    float out = kNaN;
+    if (!model->backend->predict(row.values.data(), 1, &out) || !std::isfinite(out)) {
+      return fail(symbol, FailureReason::kModelError, row, model);
+    }
+    predictions.fetch_add(1, std::memory_order_relaxed);
+    return {PredictStatus::kOk, out};
+  }
+};
+
+GovernedPredictor::GovernedPredictor(const Config& config, const FeatureContract& contract,
+                                     PredictorOptions options) {
+  if (contract.name() != config.contract) {
+    throw ConfigError(
+        fmt::format("{}: features.contract is \"{}\" but the contract given to the "
+                    "predictor is \"{}\" ({})",
+                    config.source.empty() ? "config" : config.source.string(), config.contract,
+                    contract.name(), contract.source()));
+  }
+  impl_ = std::make_unique<Impl>(config, contract, options);
+  Impl& m = *impl_;
+  m.schema = m.contract.schema().get();
+
+  if (!config.ml_enabled) {
+    m.state.store(MlState::kDisabledConfig);
+    m.event(spdlog::level::info, "", "DISABLED_CONFIG", "ML_DISABLED_BY_CONFIG",
+            "features.ml_enabled is not true: ML gives no signal (no model loaded)");
+    return;
+  }
+
+  // The latch first: a latched or unreadable state file keeps ML off.
+  bool latched = false;
+  try {
+    m.record = read_governance_state(m.state_file);
+    latched = m.record.disabled;
+    if (latched) {
+      m.event(spdlog::level::err, "", "DISABLED_BY_GOVERNANCE", "LATCHED_AT_START",
+              fmt::format("{} says ML was disabled by governance since {} ({}); re-enable with "
+                          "`mlgov governance reenable` after a fix",
+                          m.state_file.string(), m.record.since, m.record.reason));
+    }
+  } catch (const GovernanceStateError& e) {
+    latched = true;
+    const std::string ts = format_utc_millis(m.clock->wall_now());
+    m.record = GovernanceRecord{};
+    m.record.disabled = true;
+    m.record.since = ts;
+    m.record.reason = fmt::format("state file unreadable, treated as disabled: {}", e.what());
+    m.record.history.push_back({ts, "STATE_FILE_UNREADABLE", "", e.what()});
+    m.event(spdlog::level::critical, "", "DISABLED_BY_GOVERNANCE", "STATE_FILE_UNREADABLE",
+            fmt::format("governance state file is garbage, so ML is treated as DISABLED (never "
+                        "as enabled): {}; inspect it, then re-enable explicitly",
+                        e.what()));
+  }
+
+  ModelRegistryOptions ro;
+  ro.models_dir = options.models_dir ? *options.models_dir : config.paths.models_dir;
+  ro.backend = config.backend;
+  ro.allow_legacy_models = config.governance.allow_legacy_models;
+  ro.max_model_age_days = config.governance.max_model_age_days;
+  m.registry = ModelRegistry::load(ro, m.contract, *m.clock, *m.logger);
+
+  m.state.store(latched ? MlState::kDisabledGovernance : m.enabled_state());
+  for (const RefusedModel& r : m.registry.refused()) {
+    m.record_failure(r.symbol, FailureReason::kModelRefused, r.message, r.details_json);
+  }
+  m.event(spdlog::level::info, "", "STARTED", to_string(m.state.load()),
+          fmt::format("governed predictor ready: {} models loaded ({} degraded), {} refused, "
+                      "state {}",
+                      m.registry.models().size(), m.registry.degraded_count(),
+                      m.registry.refused().size(), to_string(m.state.load())));
+}
+
+GovernedPredictor::~GovernedPredictor() = default;
+
+PredictResult GovernedPredictor::try_predict(std::string_view symbol,
+                                             const FeatureRow& row) noexcept {
+  return impl_->core(symbol, row);
+}
+
+float GovernedPredictor::predict(std::string_view symbol, const FeatureRow& row) {
+  const PredictResult r = impl_->core(symbol, row);
+  if (r.ok()) return r.value;
+  const Impl& m = *impl_;
+  const std::string sym = printable_symbol(symbol);
+  switch (r.status) {
+    case PredictStatus::kMlDisabled:
+      throw MlDisabledError(fmt::format(
+          "{}: ML is disabled by configuration (features.ml_enabled is not true)", sym));
+    case PredictStatus::kGovernanceDisabled:
+      throw GovernanceDisabledError(
+          fmt::format("{}: ML is disabled by governance ({}); an operator must re-enable it", sym,
+                      m.state_file.string()));
+    case PredictStatus::kNoModel:
+      throw ModelError(fmt::format("{}: no model loaded for this symbol", sym));
+    case PredictStatus::kInsufficientHistory:
+      throw DataError(fmt::format("{}: no feature row yet (insufficient history)", sym));
+    default:
+      break;
+  }
+  // A failure: describe it again (failure path only) for the exception.
+  const FailureReason reason = *reason_of(r.status);
+  FailureDescription d = describe_failure(symbol, reason, row, m.registry.find(symbol), m.contract);
+  switch (reason) {
+    case FailureReason::kFeatureMismatch:
+    case FailureReason::kWrongFeatureCount: {
+      FeatureMismatch mismatch = std::move(*d.mismatch);
+      if (mismatch.matches()) {
+        // Names agree but the contract differs: the message carries it.
+        throw ModelFeatureMismatchError(d.message, std::move(mismatch));
+      }
+      throw ModelFeatureMismatchError(std::string(sym), std::move(mismatch));
+    }
+    case FailureReason::kNonFiniteFeature:
+      throw DataError(d.message);
+    default:
+      throw ModelError(d.message);
+  }
+}
+
+std::size_t GovernedPredictor::predict_batch(std::span<const std::string> symbols,
+                                             std::span<const FeatureRow> rows,
+                                             std::span<PredictResult> out) noexcept {
+  if (symbols.size() != rows.size() || rows.size() != out.size()) {
+    for (auto& r : out) r = {PredictStatus::kModelError, kNaN};
+    return 0;
+  }
+  std::size_t ok = 0;
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    out[i] = impl_->core(symbols[i], rows[i]);
+    ok += out[i].ok() ? 1 : 0;
+  }
+  return ok;
+}
+
+MlState GovernedPredictor::state() const noexcept {
+  return impl_->state.load(std::memory_order_acquire);
+}
+
+void GovernedPredictor::reenable(std::string_view operator_name, std::string_view reason) {
+  Impl& m = *impl_;
+  if (!m.config.ml_enabled) {
+    throw MlDisabledError(
+        "cannot re-enable: ML is disabled by configuration (features.ml_enabled is not true)");
+  }
+  MlState old_state{};
+  MlState new_state{};
+  std::string message;
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    GovernanceRecord updated = m.record;
+    apply_reenable(updated, operator_name, reason, m.clock->wall_now());
+    write_governance_state(m.state_file, updated);  // throws: the latch stays
+    m.record = std::move(updated);
+    m.window.clear();
+    old_state = m.state.load(std::memory_order_acquire);
+    new_state = m.enabled_state();
+    m.state.store(new_state, std::memory_order_release);
+    message = m.record.reason;
+    m.event(spdlog::level::warn, "", "REENABLED", "OPERATOR",
+            fmt::format("{} (state {} -> {})", message, to_string(old_state), to_string(new_state)),
+            nlohmann::json{{"operator", std::string(operator_name)},
+                           {"reason", std::string(reason)},
+                           {"state_file", m.state_file.string()}}
+                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+  }
+  m.notify(old_state, new_state, message);
+}
+
+std::string GovernedPredictor::heartbeat(std::chrono::seconds uptime, std::uint64_t symbols,
+                                         std::uint64_t cycles, bool host_halted) {
+  Impl& m = *impl_;
+  HeartbeatInput in;
+  in.uptime = uptime;
+  in.symbols = symbols;
+  in.cycles = cycles;
+  in.host_halted = host_halted;
+  in.ml_state = state();
+  in.model_errors = model_errors();
+  std::string line = format_heartbeat_line(in);
+  m.logger->info("{}", line);
+  m.logger->info("{}", format_heartbeat_json(in, m.clock->wall_now()));
+  return line;
+}
+
+MetricsSnapshot GovernedPredictor::metrics() const {
+  const Impl& m = *impl_;
+  MetricsSnapshot s;
+  s.predictions = m.predictions.load(std::memory_order_relaxed);
+  for (std::size_t i = 0; i < kFailureReasonCount; ++i) {
+    s.failures_by_reason[i] = m.by_reason[i].load(std::memory_order_relaxed);
+  }
+  s.blocked_calls = m.blocked.load(std::memory_order_relaxed);
+  s.model_errors = m.model_errors.load(std::memory_order_relaxed);
+  s.state = state();
+  s.models_loaded = m.registry.models().size();
+  s.models_degraded = m.registry.degraded_count();
+  std::lock_guard<std::mutex> lock(m.mu);
+  s.failures_in_window = m.window.count_in_window(m.clock->steady_now());
+  s.last_error = m.last_error;
+  return s;
+}
+
+void GovernedPredictor::write_metrics(const std::filesystem::path& file) const {
+  write_prometheus_file(metrics(), file);
+}
+
+bool GovernedPredictor::has_model(std::string_view symbol) const noexcept {
+  return impl_->registry.find(symbol) != nullptr;
+}
+
+std::optional<ModelInfo> GovernedPredictor::model_info(std::string_view symbol) const {
+  const LoadedModel* model = impl_->registry.find(symbol);
+  if (model == nullptr) return std::nullopt;
+  return model->info;
+}
+
+std::uint64_t GovernedPredictor::model_errors() const noexcept {
+  return impl_->model_errors.load(std::memory_order_relaxed);
+}
+
+const std::filesystem::path& GovernedPredictor::state_file() const noexcept {
+  return impl_->state_file;
+}
+
+const FeatureContract& GovernedPredictor::contract() const noexcept { return impl_->contract; }
+
+const ModelRegistry& GovernedPredictor::registry() const noexcept { return impl_->registry; }
+
+}  // namespace mlgov

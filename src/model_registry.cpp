@@ -1,0 +1,290 @@
+// Copyright 2026 The mlgov Authors. Apache-2.0.
+#include "mlgov/model_registry.h"
+
+#include <algorithm>
+#include <chrono>
+#include <map>
+#include <system_error>
+#include <utility>
+
+#include <fmt/format.h>
+
+#include "mlgov/errors.h"
+#include "mlgov/logging.h"
+#include "model_backend.h"
+
+namespace mlgov {
+namespace {
+
+bool is_digit(char c) { return c >= '0' && c <= '9'; }
+
+bool all_digits(std::string_view s) {
+  return !s.empty() && std::all_of(s.begin(), s.end(), is_digit);
+}
+
+// A directory name split as <SYMBOL>_v<N>_<YYYYMMDD>_<HHMMSS>.
+struct ParsedDirName {
+  std::string symbol;
+  std::string timestamp;  // "YYYYMMDD_HHMMSS": lexical order == time order
+};
+
+std::optional<ParsedDirName> parse_dir_name(std::string_view name) {
+  // Suffix "_YYYYMMDD_HHMMSS" is 16 characters.
+  if (name.size() < 16 + 3) return std::nullopt;
+  const std::string_view ts = name.substr(name.size() - 15);
+  if (name[name.size() - 16] != '_' || ts[8] != '_' || !all_digits(ts.substr(0, 8)) ||
+      !all_digits(ts.substr(9))) {
+    return std::nullopt;
+  }
+  const std::string_view head = name.substr(0, name.size() - 16);  // <SYMBOL>_v<N>
+  const std::size_t v = head.rfind("_v");
+  if (v == std::string_view::npos || v == 0 || !all_digits(head.substr(v + 2))) {
+    return std::nullopt;
+  }
+  return ParsedDirName{std::string(head.substr(0, v)), std::string(ts)};
+}
+
+bool is_temporary(std::string_view name) {
+  return name.empty() || name.front() == '.' || name.find(".tmp") != std::string_view::npos;
+}
+
+// True when `name` is a plain file name inside the model directory.
+bool is_plain_file_name(std::string_view name) {
+  return !name.empty() && name != "." && name != ".." && name.find('/') == std::string_view::npos &&
+         name.find('\\') == std::string_view::npos && name.find('\0') == std::string_view::npos;
+}
+
+std::optional<std::chrono::sys_days> parse_date(std::string_view s) {
+  if (!is_iso_date(s)) return std::nullopt;
+  const int y = std::stoi(std::string(s.substr(0, 4)));
+  const unsigned m = static_cast<unsigned>(std::stoi(std::string(s.substr(5, 2))));
+  const unsigned d = static_cast<unsigned>(std::stoi(std::string(s.substr(8, 2))));
+  return std::chrono::sys_days{std::chrono::year{y} / std::chrono::month{m} / std::chrono::day{d}};
+}
+
+void log_registry_event(spdlog::logger& logger, const Clock& clock, spdlog::level::level_enum level,
+                        std::string_view model, std::string_view symbol, std::string_view status,
+                        std::string_view reason, const std::string& message,
+                        const std::string& details = {}) {
+  GovernanceEvent event;
+  event.level = level;
+  event.model = model;
+  event.symbol = symbol;
+  event.status = status;
+  event.reason = reason;
+  event.message = message;
+  event.details_json = details;
+  log_event(logger, event, clock);
+}
+
+// Thrown inside load_one() to refuse a model; carries the mismatch JSON.
+struct Refusal {
+  std::string message;
+  std::string details_json;
+};
+
+std::unique_ptr<internal::ModelBackend> load_backend(const std::filesystem::path& model_file,
+                                                     PredictorBackend choice) {
+  switch (choice) {
+    case PredictorBackend::kNative:
+      return internal::load_native_backend(model_file);
+    case PredictorBackend::kXgboost:
+      return internal::load_xgboost_backend(model_file);
+    case PredictorBackend::kAuto:
+      break;
+  }
+  try {
+    return internal::load_native_backend(model_file);
+  } catch (const std::exception&) {
+    // Unsupported by the native evaluator (or unreadable: XGBoost then says why).
+  }
+  return internal::load_xgboost_backend(model_file);
+}
+
+LoadedModel load_one(const std::string& symbol, const std::filesystem::path& dir,
+                     const ModelRegistryOptions& options, const FeatureContract& contract,
+                     const Clock& clock, spdlog::logger& logger) {
+  LoadedModel loaded;
+  ModelInfo& info = loaded.info;
+  info.symbol = symbol;
+  info.directory = dir;
+
+  const auto meta_file = dir / "model_meta.json";
+  std::error_code ec;
+  const bool has_meta = std::filesystem::exists(meta_file, ec);
+  if (has_meta) {
+    ModelMeta meta;
+    try {
+      meta = load_model_meta(meta_file);
+      check_model_meta_against(meta, contract, meta_file.string());
+    } catch (const ModelFeatureMismatchError& e) {
+      throw Refusal{e.what(), e.details_json()};
+    } catch (const ModelMetaError& e) {
+      throw Refusal{e.what(), {}};
+    }
+    if (!meta.symbol.empty() && meta.symbol != symbol) {
+      throw Refusal{fmt::format("{}: field \"symbol\": the meta is for {} but the directory is "
+                                "for {} (rule: a model serves the symbol of its directory)",
+                                meta_file.string(), meta.symbol, symbol),
+                    {}};
+    }
+    if (!is_plain_file_name(meta.model_file)) {
+      throw Refusal{fmt::format("{}: field \"model_file\": \"{}\" is not a plain file name inside "
+                                "the model directory",
+                                meta_file.string(), meta.model_file),
+                    {}};
+    }
+    info.model_file = dir / meta.model_file;
+    info.meta = std::move(meta);
+  } else {
+    if (!options.allow_legacy_models) {
+      throw Refusal{fmt::format("{}: missing, and legacy models without meta are not allowed "
+                                "(governance.allow_legacy_models is false)",
+                                meta_file.string()),
+                    {}};
+    }
+    info.legacy = true;
+    info.model_file = dir / "model.json";
+    if (!std::filesystem::exists(info.model_file, ec)) info.model_file = dir / "model.ubj";
+    info.degraded_reason =
+        "legacy model without model_meta.json (deprecated: feature names and "
+        "contract not checked, only the feature count)";
+  }
+
+  if (!std::filesystem::is_regular_file(info.model_file, ec)) {
+    throw Refusal{info.legacy ? fmt::format("{}: no model.json or model.ubj in the model directory",
+                                            dir.string())
+                              : fmt::format("{}: missing (named by model_meta.json's model_file)",
+                                            info.model_file.string()),
+                  {}};
+  }
+
+  try {
+    loaded.backend = load_backend(info.model_file, options.backend);
+  } catch (const std::exception& e) {
+    throw Refusal{fmt::format("{}: cannot load the model with backend {}: {}",
+                              info.model_file.string(), to_string(options.backend), e.what()),
+                  {}};
+  }
+  info.backend = std::string(loaded.backend->name());
+  info.n_features = loaded.backend->num_features();
+  if (info.n_features != contract.size()) {
+    FeatureMismatch mismatch;
+    mismatch.expected_count = contract.size();
+    mismatch.got_count = info.n_features;
+    mismatch.first_order_difference = std::min(contract.size(), info.n_features);
+    throw Refusal{
+        fmt::format("{}: the model takes {} features but contract {} has {} (rule: the "
+                    "model's feature count must equal n_features)",
+                    info.model_file.string(), info.n_features, contract.name(), contract.size()),
+        mismatch.to_json()};
+  }
+
+  if (info.legacy) {
+    log_registry_event(
+        logger, clock, spdlog::level::warn, contract.name(), symbol, "MODEL_LOADED_DEGRADED",
+        "LEGACY_MODEL",
+        fmt::format("{}: loaded in legacy mode (no model_meta.json; only the feature count was "
+                    "checked); legacy models are deprecated: retrain to write the meta",
+                    info.model_file.string()));
+  } else if (options.max_model_age_days > 0) {
+    const std::string& end_text = info.meta->training_data_period.end;
+    const auto end = parse_date(end_text);
+    if (end) {
+      const auto age = clock.wall_now() - std::chrono::system_clock::time_point(*end);
+      const auto max_age = std::chrono::days(options.max_model_age_days);
+      if (age > max_age) {
+        const auto days = std::chrono::duration_cast<std::chrono::days>(age).count();
+        info.stale = true;
+        info.degraded_reason =
+            fmt::format("stale: training data ends {}, {} days ago (max_model_age_days {})",
+                        end_text, days, options.max_model_age_days);
+        log_registry_event(logger, clock, spdlog::level::warn, contract.name(), symbol,
+                           "MODEL_LOADED_DEGRADED", "STALE_MODEL",
+                           fmt::format("{}: {}", dir.string(), info.degraded_reason));
+      }
+    }
+  }
+  return loaded;
+}
+
+}  // namespace
+
+bool is_valid_symbol(std::string_view symbol) noexcept {
+  if (symbol.empty() || symbol.size() > 64 || symbol == ".") return false;
+  if (symbol.find("..") != std::string_view::npos) return false;
+  return std::all_of(symbol.begin(), symbol.end(), [](char c) {
+    return (c >= 'A' && c <= 'Z') || (c >= 'a' && c <= 'z') || is_digit(c) || c == '.' ||
+           c == '-' || c == '_';
+  });
+}
+
+ModelRegistry ModelRegistry::load(const ModelRegistryOptions& options,
+                                  const FeatureContract& contract, const Clock& clock,
+                                  spdlog::logger& logger) {
+  const auto& root = options.models_dir;
+  std::error_code ec;
+  if (!std::filesystem::is_directory(root, ec)) {
+    throw ModelError(
+        fmt::format("{}: models directory does not exist or is not a directory "
+                    "(paths.models_dir)",
+                    root.string()));
+  }
+  // symbol -> (timestamp, directory name) of the newest candidate.
+  std::map<std::string, std::pair<std::string, std::string>, std::less<>> newest;
+  std::filesystem::directory_iterator it(root, ec);
+  if (ec) {
+    throw ModelError(
+        fmt::format("{}: cannot list the models directory: {}", root.string(), ec.message()));
+  }
+  for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    if (ec) {
+      throw ModelError(
+          fmt::format("{}: cannot list the models directory: {}", root.string(), ec.message()));
+    }
+    const std::string name = it->path().filename().string();
+    std::error_code type_ec;
+    if (!it->is_directory(type_ec) || is_temporary(name)) continue;
+    const auto parsed = parse_dir_name(name);
+    if (!parsed || !is_valid_symbol(parsed->symbol)) {
+      log_registry_event(logger, clock, spdlog::level::warn, contract.name(), "", "MODEL_SKIPPED",
+                         "INVALID_MODEL_DIRECTORY_NAME",
+                         fmt::format("{}: not a model directory <SYMBOL>_v<N>_<YYYYMMDD_HHMMSS> "
+                                     "with a symbol of [A-Za-z0-9._-]: skipped",
+                                     (root / name).string()));
+      continue;
+    }
+    auto [slot, inserted] = newest.try_emplace(parsed->symbol, parsed->timestamp, name);
+    if (!inserted &&
+        std::tie(parsed->timestamp, name) > std::tie(slot->second.first, slot->second.second)) {
+      slot->second = {parsed->timestamp, name};
+    }
+  }
+
+  ModelRegistry registry;
+  for (const auto& [symbol, candidate] : newest) {  // std::map: sorted by symbol
+    const auto dir = root / candidate.second;
+    try {
+      registry.models_.push_back(load_one(symbol, dir, options, contract, clock, logger));
+    } catch (Refusal& refusal) {
+      registry.refused_.push_back(
+          {symbol, dir, std::move(refusal.message), std::move(refusal.details_json)});
+    }
+  }
+  return registry;
+}
+
+const LoadedModel* ModelRegistry::find(std::string_view symbol) const noexcept {
+  const auto it = std::lower_bound(
+      models_.begin(), models_.end(), symbol,
+      [](const LoadedModel& m, std::string_view s) { return std::string_view(m.info.symbol) < s; });
+  if (it == models_.end() || it->info.symbol != symbol) return nullptr;
+  return &*it;
+}
+
+std::size_t ModelRegistry::degraded_count() const noexcept {
+  return static_cast<std::size_t>(std::count_if(
+      models_.begin(), models_.end(), [](const auto& m) { return m.info.legacy || m.info.stale; }));
+}
+
+}  // namespace mlgov
