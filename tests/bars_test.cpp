@@ -1,0 +1,266 @@
+// Copyright 2026 The mlgov Authors. Apache-2.0.
+//
+// The strict bar and sector-map loaders: every input rule of
+// docs/features_ml_v1.md is a DataError naming the file, the 1-based line and
+// the rule broken.
+#include <cmath>
+#include <limits>
+#include <string>
+
+#include <gtest/gtest.h>
+
+#include "mlgov/bars.h"
+#include "mlgov/errors.h"
+#include "test_support.h"
+
+namespace mlgov {
+namespace {
+
+using testing::TempDir;
+using testing::write_text;
+
+constexpr const char* kHeader = "date,open,high,low,close,volume\n";
+constexpr const char* kGood1 = "2024-01-02,10,11,9,10.5,1000\n";
+constexpr const char* kGood2 = "2024-01-03,10.5,12,10,11,2000\n";
+
+// Loading `content` must throw a DataError whose message holds
+// "<file>:<line>:" and `rule`.
+void expect_rejected(const std::string& content, int line, const std::string& rule) {
+  TempDir dir;
+  const auto file = dir / "BAD.csv";
+  write_text(file, content);
+  try {
+    load_bars_csv(file, "BAD");
+    FAIL() << "expected DataError for rule " << rule;
+  } catch (const DataError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find(file.string() + ":" + std::to_string(line) + ":"), std::string::npos)
+        << what;
+    EXPECT_NE(what.find(rule), std::string::npos) << what;
+  }
+}
+
+TEST(LoadBarsCsv, ReadsAValidFile) {
+  TempDir dir;
+  write_text(dir / "X.csv", std::string(kHeader) + kGood1 + kGood2);
+  const BarSeries s = load_bars_csv(dir / "X.csv", "X");
+  EXPECT_EQ(s.symbol, "X");
+  EXPECT_EQ(s.source, (dir / "X.csv").string());
+  ASSERT_EQ(s.bars.size(), 2U);
+  EXPECT_EQ(format_bar_time(s.bars[0].time), "2024-01-02");
+  EXPECT_EQ(s.bars[1].open, 10.5);
+  EXPECT_EQ(s.bars[1].high, 12);
+  EXPECT_EQ(s.bars[1].low, 10);
+  EXPECT_EQ(s.bars[1].close, 11);
+  EXPECT_EQ(s.bars[1].volume, 2000);
+}
+
+TEST(LoadBarsCsv, AcceptsATimePartAndCrlfLineEnds) {
+  TempDir dir;
+  write_text(dir / "X.csv",
+             "date,open,high,low,close,volume\r\n2024-01-02T15:30:00,10,11,9,10,0\r\n");
+  const BarSeries s = load_bars_csv(dir / "X.csv", "X");
+  ASSERT_EQ(s.bars.size(), 1U);
+  EXPECT_EQ(format_bar_time(s.bars[0].time), "2024-01-02T15:30:00");
+  EXPECT_EQ(s.bars[0].volume, 0);  // zero volume is allowed
+}
+
+TEST(LoadBarsCsv, RejectsAMissingFile) {
+  TempDir dir;
+  try {
+    load_bars_csv(dir / "NOPE.csv", "NOPE");
+    FAIL();
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("NOPE.csv"), std::string::npos) << e.what();
+  }
+}
+
+TEST(LoadBarsCsv, RejectsAnEmptyFileAsAWrongHeader) { expect_rejected("", 1, "wrong header"); }
+
+TEST(LoadBarsCsv, RejectsAWrongHeader) {
+  expect_rejected(std::string("date,open,high,low,close\n") + kGood1, 1, "wrong header");
+}
+
+TEST(LoadBarsCsv, RejectsAHeaderlessFile) {
+  expect_rejected(std::string(kGood1) + kGood2, 1, "wrong header");
+}
+
+TEST(LoadBarsCsv, RejectsAShortRow) {
+  expect_rejected(std::string(kHeader) + kGood1 + "2024-01-03,10,11,9,10\n", 3, "short row");
+}
+
+TEST(LoadBarsCsv, RejectsABlankLineAsAShortRow) {
+  expect_rejected(std::string(kHeader) + kGood1 + "\n" + kGood2, 3, "short row");
+}
+
+TEST(LoadBarsCsv, RejectsALongRow) {
+  expect_rejected(std::string(kHeader) + "2024-01-02,10,11,9,10,5,7\n", 2, "long row");
+}
+
+TEST(LoadBarsCsv, RejectsAnUnparseableNumber) {
+  expect_rejected(std::string(kHeader) + kGood1 + "2024-01-03,10,11x,9,10,5\n", 3,
+                  "unparseable number");
+}
+
+TEST(LoadBarsCsv, RejectsAnEmptyNumber) {
+  expect_rejected(std::string(kHeader) + "2024-01-02,10,11,9,,5\n", 2, "unparseable number");
+}
+
+TEST(LoadBarsCsv, RejectsAnImpossibleDate) {
+  expect_rejected(std::string(kHeader) + "2023-02-29,10,11,9,10,5\n", 2, "unparseable date");
+}
+
+TEST(LoadBarsCsv, RejectsADateInAnotherFormat) {
+  expect_rejected(std::string(kHeader) + "01/02/2024,10,11,9,10,5\n", 2, "unparseable date");
+}
+
+TEST(LoadBarsCsv, RejectsADuplicateDate) {
+  expect_rejected(std::string(kHeader) + kGood1 + kGood2 + "2024-01-03,11,12,10,11,5\n", 4,
+                  "non-increasing or duplicate date");
+}
+
+TEST(LoadBarsCsv, RejectsADecreasingDate) {
+  expect_rejected(std::string(kHeader) + kGood2 + kGood1, 3, "non-increasing or duplicate date");
+}
+
+TEST(LoadBarsCsv, RejectsANonPositivePrice) {
+  expect_rejected(std::string(kHeader) + "2024-01-02,0,11,0,10,5\n", 2,
+                  "non-finite or non-positive price");
+}
+
+TEST(LoadBarsCsv, RejectsANegativePrice) {
+  expect_rejected(std::string(kHeader) + kGood1 + "2024-01-03,10,11,9,-10,5\n", 3,
+                  "non-finite or non-positive price");
+}
+
+TEST(LoadBarsCsv, RejectsANonFinitePrice) {
+  expect_rejected(std::string(kHeader) + "2024-01-02,10,inf,9,10,5\n", 2,
+                  "non-finite or non-positive price");
+  expect_rejected(std::string(kHeader) + "2024-01-02,10,11,9,nan,5\n", 2,
+                  "non-finite or non-positive price");
+}
+
+TEST(LoadBarsCsv, RejectsANegativeVolume) {
+  expect_rejected(std::string(kHeader) + kGood1 + "2024-01-03,10,11,9,10,-1\n", 3,
+                  "negative or non-finite volume");
+}
+
+TEST(LoadBarsCsv, RejectsANonFiniteVolume) {
+  expect_rejected(std::string(kHeader) + "2024-01-02,10,11,9,10,nan\n", 2,
+                  "negative or non-finite volume");
+}
+
+TEST(LoadBarsCsv, RejectsHighBelowLow) {
+  expect_rejected(std::string(kHeader) + "2024-01-02,10,9,11,10,5\n", 2, "high < low");
+}
+
+TEST(LoadBarsCsv, RejectsHighBelowOpenOrClose) {
+  expect_rejected(std::string(kHeader) + "2024-01-02,10,10.5,9,11,5\n", 2,
+                  "high < max(open, close)");
+}
+
+TEST(LoadBarsCsv, RejectsLowAboveOpenOrClose) {
+  expect_rejected(std::string(kHeader) + "2024-01-02,9,11,9.5,10,5\n", 2, "low > min(open, close)");
+}
+
+TEST(ValidateBars, NamesTheSourceAndTheBarIndex) {
+  BarSeries s;
+  s.symbol = "MEM";
+  s.source = "feed";
+  s.bars = {{100, 10, 11, 9, 10, 1}, {100, 10, 11, 9, 10, 1}};
+  try {
+    validate_bars(s);
+    FAIL();
+  } catch (const DataError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find("feed bar 1"), std::string::npos) << what;
+    EXPECT_NE(what.find("non-increasing or duplicate date"), std::string::npos) << what;
+  }
+}
+
+TEST(ValidateBars, AcceptsValidBars) {
+  BarSeries s;
+  s.symbol = "MEM";
+  s.bars = {{100, 10, 11, 9, 10, 1}, {200, 10, 10, 10, 10, 0}};
+  EXPECT_NO_THROW(validate_bars(s));
+}
+
+TEST(WriteBarsCsv, RoundTripsExactly) {
+  TempDir dir;
+  BarSeries s;
+  s.symbol = "RT";
+  // close 0.1 + 0.2 = 0.30000000000000004 needs 17 digits, not %.6f
+  s.bars = {{0, 1.5, 2.25, 1.0, 2.0, 100}, {86400, 2.0, 2.0, 0.1, 0.1 + 0.2, 123456789.0}};
+  write_bars_csv(s, dir / "RT.csv");
+  const BarSeries back = load_bars_csv(dir / "RT.csv", "RT");
+  ASSERT_EQ(back.bars.size(), 2U);
+  for (std::size_t i = 0; i < 2; ++i) {
+    EXPECT_EQ(back.bars[i].time, s.bars[i].time);
+    EXPECT_EQ(back.bars[i].open, s.bars[i].open);
+    EXPECT_EQ(back.bars[i].high, s.bars[i].high);
+    EXPECT_EQ(back.bars[i].low, s.bars[i].low);
+    EXPECT_EQ(back.bars[i].close, s.bars[i].close);
+    EXPECT_EQ(back.bars[i].volume, s.bars[i].volume);
+  }
+}
+
+TEST(BarTime, FormatsAndParsesDatesAndTimes) {
+  BarTime t = 0;
+  ASSERT_TRUE(parse_bar_time("1970-01-02", t));
+  EXPECT_EQ(t, 86400);
+  ASSERT_TRUE(parse_bar_time("2000-03-01T00:00:01", t));
+  EXPECT_EQ(t, 951868801);  // 2000-03-01 is day 11017 (after the leap day of 2000)
+  EXPECT_EQ(format_bar_time(951868801), "2000-03-01T00:00:01");
+  EXPECT_EQ(format_bar_time(951868800), "2000-03-01");
+  EXPECT_TRUE(parse_bar_time("2024-02-29", t));
+  EXPECT_FALSE(parse_bar_time("2100-02-29", t));  // 2100 is not a leap year
+  EXPECT_FALSE(parse_bar_time("2024-13-01", t));
+  EXPECT_FALSE(parse_bar_time("2024-01-01T24:00:00", t));
+  EXPECT_FALSE(parse_bar_time("2024-01-01 10:00:00", t));
+  EXPECT_FALSE(parse_bar_time("", t));
+}
+
+// ------------------------------------------------------------ sector map
+
+void expect_sectors_rejected(const std::string& content, int line, const std::string& rule) {
+  TempDir dir;
+  const auto file = dir / "sectors.csv";
+  write_text(file, content);
+  try {
+    load_sector_map(file);
+    FAIL() << "expected DataError for " << rule;
+  } catch (const DataError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find(file.string() + ":" + std::to_string(line) + ":"), std::string::npos)
+        << what;
+    EXPECT_NE(what.find(rule), std::string::npos) << what;
+  }
+}
+
+TEST(LoadSectorMap, ReadsSymbolsAndSectors) {
+  TempDir dir;
+  write_text(dir / "s.csv", "symbol,sector\nGOOG,Tech\nXOM,Energy\n");
+  const SectorMap m = load_sector_map(dir / "s.csv");
+  EXPECT_EQ(m.sector_of.size(), 2U);
+  EXPECT_EQ(m.sector_of.at("GOOG"), "Tech");
+  EXPECT_EQ(m.sector_of.at("XOM"), "Energy");
+}
+
+TEST(LoadSectorMap, RejectsAWrongHeader) {
+  expect_sectors_rejected("ticker,sector\nGOOG,Tech\n", 1, "wrong header");
+}
+
+TEST(LoadSectorMap, RejectsAShortRow) {
+  expect_sectors_rejected("symbol,sector\nGOOG,Tech\nXOM\n", 3, "short row");
+}
+
+TEST(LoadSectorMap, RejectsAnEmptySector) {
+  expect_sectors_rejected("symbol,sector\nGOOG,\n", 2, "empty field");
+}
+
+TEST(LoadSectorMap, RejectsADuplicateSymbol) {
+  expect_sectors_rejected("symbol,sector\nGOOG,Tech\nGOOG,Energy\n", 3, "duplicate symbol");
+}
+
+}  // namespace
+}  // namespace mlgov
