@@ -1,13 +1,165 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
-// PLACEHOLDER until the owning issue lands: the subcommand exists but refuses to run.
+//
+// `mlgov features --data DIR --benchmark SPX [--symbols A,B,...]
+//                 [--sectors FILE] --out features.csv
+//                 [--contract ml_v1] [--contracts-dir contracts]`
+//
+// Computes the contract's features for a universe of bar files DIR/<SYM>.csv
+// against DIR/<benchmark>.csv and writes `date,symbol,<features...>` with
+// values printed as %.9g (float32 round-trips). Rows are ordered by date, then
+// by the order of the symbols.
+//
+// Without --symbols: every *.csv in DIR except the benchmark's file and any
+// sectors.csv, in name order. Without --sectors: every symbol is its own
+// sector, so cross_rank_sector is the spec's fallback 0.5 (said on stderr).
+// Unknown symbol, bad file, missing benchmark date: an error, exit code 2.
+#include <algorithm>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <string>
+#include <system_error>
+#include <vector>
+
+#include <fmt/format.h>
+
 #include "commands.h"
+#include "mlgov/atomic_file.h"
+#include "mlgov/bars.h"
+#include "mlgov/errors.h"
+#include "mlgov/feature_computer.h"
+#include "mlgov/feature_contract.h"
 
 namespace mlgov::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct FeaturesOptions {
+  std::string data_dir;
+  std::vector<std::string> symbols;
+  std::string benchmark;
+  std::string sectors;
+  std::string out;
+  std::string contract = "ml_v1";
+  std::string contracts_dir = "contracts";
+};
+
+bool is_plain_symbol(const std::string& s) {
+  return !s.empty() && s != "." && s != ".." && s.find_first_of("/\\") == std::string::npos;
+}
+
+std::vector<std::string> discover_symbols(const fs::path& dir, const std::string& benchmark) {
+  std::vector<std::string> symbols;
+  std::error_code ec;
+  for (const auto& entry : fs::directory_iterator(dir, ec)) {
+    if (!entry.is_regular_file() || entry.path().extension() != ".csv") continue;
+    const std::string stem = entry.path().stem().string();
+    if (stem == benchmark || entry.path().filename() == "sectors.csv") continue;
+    symbols.push_back(stem);
+  }
+  if (ec) throw CommandExit(2, fmt::format("cannot list {}: {}", dir.string(), ec.message()));
+  std::sort(symbols.begin(), symbols.end());
+  return symbols;
+}
+
+void run_features(const FeaturesOptions& o) {
+  const fs::path dir = o.data_dir;
+  if (!fs::is_directory(dir))
+    throw CommandExit(2, fmt::format("--data {}: not a directory", o.data_dir));
+  if (!is_plain_symbol(o.benchmark)) {
+    throw CommandExit(2, fmt::format("--benchmark \"{}\": not a symbol name", o.benchmark));
+  }
+  const fs::path bench_file = dir / (o.benchmark + ".csv");
+  if (!fs::exists(bench_file)) {
+    throw CommandExit(
+        2, fmt::format("unknown benchmark {}: no file {}", o.benchmark, bench_file.string()));
+  }
+  std::vector<std::string> symbols =
+      o.symbols.empty() ? discover_symbols(dir, o.benchmark) : o.symbols;
+  if (symbols.empty()) {
+    throw CommandExit(2, fmt::format("no symbol files in {} (besides the benchmark)", o.data_dir));
+  }
+  std::vector<BarSeries> universe;
+  universe.reserve(symbols.size());
+  for (const std::string& sym : symbols) {
+    if (!is_plain_symbol(sym))
+      throw CommandExit(2, fmt::format("--symbols: \"{}\" is not a symbol name", sym));
+    const fs::path file = dir / (sym + ".csv");
+    if (!fs::exists(file)) {
+      throw CommandExit(2, fmt::format("unknown symbol {}: no file {}", sym, file.string()));
+    }
+    universe.push_back(load_bars_csv(file, sym));
+  }
+  const BarSeries benchmark = load_bars_csv(bench_file, o.benchmark);
+
+  SectorMap sectors;
+  if (!o.sectors.empty()) {
+    sectors = load_sector_map(o.sectors);
+  } else {
+    sectors.source = "(no --sectors: one sector per symbol)";
+    for (const std::string& sym : symbols) sectors.sector_of.emplace(sym, sym);
+    std::fprintf(stderr,
+                 "mlgov features: no --sectors given: every symbol is its own sector, "
+                 "cross_rank_sector = 0.5\n");
+  }
+
+  const FeatureComputer computer(load_feature_contract(o.contract, o.contracts_dir));
+  const FeatureFrame frame = computer.compute_universe(universe, benchmark, sectors);
+  for (const std::string& w : frame.warnings) {
+    std::fprintf(stderr, "mlgov features: warning: %s\n", w.c_str());
+  }
+
+  std::string text = "date,symbol";
+  for (const std::string& c : frame.columns) {
+    text.push_back(',');
+    text += c;
+  }
+  text.push_back('\n');
+  text.reserve(text.size() + frame.rows() * (24 + 14 * frame.cols()));
+  char buf[32];
+  for (std::size_t i = 0; i < frame.rows(); ++i) {
+    text += format_bar_time(frame.times[i]);
+    text.push_back(',');
+    text += frame.symbols[i];
+    for (float v : frame.row_values(i)) {
+      const int n = std::snprintf(buf, sizeof buf, ",%.9g", static_cast<double>(v));
+      text.append(buf, static_cast<std::size_t>(n));
+    }
+    text.push_back('\n');
+  }
+  try {
+    write_file_atomically(o.out, text);
+  } catch (const std::system_error& e) {
+    throw CommandExit(2, fmt::format("--out {}: {}", o.out, e.what()));
+  }
+  std::printf("wrote %zu rows x %zu features for %zu symbols to %s (contract %s, %s)\n",
+              frame.rows(), frame.cols(), symbols.size(), o.out.c_str(),
+              computer.contract().name().c_str(), frame.fingerprint.substr(0, 12).c_str());
+}
+
+}  // namespace
 
 void register_features_command(CLI::App& app) {
-  auto* cmd = app.add_subcommand("features", "(not built yet)");
-  cmd->allow_extras();
-  cmd->callback([] { throw CommandExit(2, "'features' is not available in this build yet"); });
+  auto options = std::make_shared<FeaturesOptions>();
+  auto* cmd =
+      app.add_subcommand("features", "Compute contract features for a universe of bar CSV files");
+  cmd->add_option("--data", options->data_dir, "directory of <SYMBOL>.csv bar files")->required();
+  cmd->add_option("--symbols", options->symbols,
+                  "comma-separated symbols (default: every CSV in --data but the benchmark "
+                  "and sectors.csv)")
+      ->delimiter(',');
+  cmd->add_option("--benchmark", options->benchmark,
+                  "benchmark symbol; its file <DIR>/<SYMBOL>.csv gives beta_60's returns")
+      ->required();
+  cmd->add_option("--sectors", options->sectors,
+                  "symbol,sector CSV (default: every symbol its own sector, rank 0.5)");
+  cmd->add_option("--out", options->out, "output CSV")->required();
+  cmd->add_option("--contract", options->contract, "contract name")->capture_default_str();
+  cmd->add_option("--contracts-dir", options->contracts_dir,
+                  "directory searched before the installed one")
+      ->capture_default_str();
+  cmd->callback([options] { run_features(*options); });
 }
 
 }  // namespace mlgov::cli

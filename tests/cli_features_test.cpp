@@ -1,0 +1,142 @@
+// Copyright 2026 The mlgov Authors. Apache-2.0.
+//
+// `mlgov features` end to end on the shipped real data: the CSV it writes
+// holds exactly the library's float32 values (%.9g round-trips), and bad
+// input ends with exit code 2 and a message naming the culprit.
+#include <bit>
+#include <cstdint>
+#include <cstdlib>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+
+#include "mlgov/bars.h"
+#include "mlgov/feature_computer.h"
+#include "mlgov/feature_contract.h"
+#include "test_support.h"
+
+namespace mlgov {
+namespace {
+
+namespace fs = std::filesystem;
+using testing::cli_path;
+using testing::run_command;
+using testing::source_dir;
+using testing::TempDir;
+
+std::vector<std::string> split(const std::string& line) {
+  std::vector<std::string> out;
+  std::stringstream ss(line);
+  std::string field;
+  while (std::getline(ss, field, ',')) out.push_back(field);
+  return out;
+}
+
+std::vector<std::string> read_lines(const fs::path& file) {
+  std::ifstream in(file);
+  std::vector<std::string> lines;
+  std::string line;
+  while (std::getline(in, line)) lines.push_back(line);
+  return lines;
+}
+
+class CliFeatures : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    if (cli_path().empty()) GTEST_SKIP() << "mlgov tool not built";
+  }
+  // Runs `mlgov features <args>`; returns the exit status.
+  int run(const std::string& args, std::string* output) {
+    return run_command(cli_path() + " features " + args, output);
+  }
+  std::string contracts() const {
+    return "--contracts-dir " + (source_dir() / "contracts").string();
+  }
+  std::string real() const { return (source_dir() / "data" / "real").string(); }
+};
+
+TEST_F(CliFeatures, WritesTheLibrarysValuesForGoogAgainstSpx) {
+  TempDir tmp;
+  std::string output;
+  ASSERT_EQ(run("--data " + real() + " --symbols GOOG --benchmark SPX --out " +
+                    (tmp / "f.csv").string() + " " + contracts(),
+                &output),
+            0)
+      << output;
+  const auto lines = read_lines(tmp / "f.csv");
+  const FeatureComputer computer(load_feature_contract("ml_v1", source_dir() / "contracts"));
+  const FeatureFrame frame =
+      computer.compute_symbol(load_bars_csv(source_dir() / "data/real/GOOG.csv", "GOOG"),
+                              load_bars_csv(source_dir() / "data/real/SPX.csv", "SPX"));
+  ASSERT_EQ(lines.size(), frame.rows() + 1);
+  std::vector<std::string> header = {"date", "symbol"};
+  header.insert(header.end(), frame.columns.begin(), frame.columns.end());
+  EXPECT_EQ(split(lines[0]), header);
+  for (std::size_t i = 0; i < frame.rows(); ++i) {
+    const auto fields = split(lines[i + 1]);
+    ASSERT_EQ(fields.size(), frame.cols() + 2);
+    ASSERT_EQ(fields[0], format_bar_time(frame.times[i]));
+    ASSERT_EQ(fields[1], "GOOG");
+    for (std::size_t j = 0; j < frame.cols(); ++j) {
+      const float parsed = std::strtof(fields[j + 2].c_str(), nullptr);
+      ASSERT_EQ(std::bit_cast<std::uint32_t>(parsed),
+                std::bit_cast<std::uint32_t>(frame.row_values(i)[j]))
+          << "row " << i << " " << frame.columns[j];
+    }
+  }
+}
+
+TEST_F(CliFeatures, DefaultsToEveryCsvButTheBenchmarkAndSectors) {
+  TempDir tmp;
+  fs::copy_file(source_dir() / "data/real/GOOG.csv", tmp / "GOOG.csv");
+  fs::copy_file(source_dir() / "data/real/SPX.csv", tmp / "SPX.csv");
+  testing::write_text(tmp / "sectors.csv", "symbol,sector\nGOOG,Tech\n");
+  std::string output;
+  ASSERT_EQ(run("--data " + tmp.path().string() + " --benchmark SPX --sectors " +
+                    (tmp / "sectors.csv").string() + " --out " + (tmp / "f.csv").string() + " " +
+                    contracts(),
+                &output),
+            0)
+      << output;
+  const auto lines = read_lines(tmp / "f.csv");
+  ASSERT_GT(lines.size(), 1U);
+  for (std::size_t i = 1; i < lines.size(); ++i) ASSERT_EQ(split(lines[i])[1], "GOOG");
+  EXPECT_EQ(lines.size(), 1047U - 252U + 1U);  // GOOG has 1047 bars
+}
+
+TEST_F(CliFeatures, UnknownSymbolExitsWithCode2NamingIt) {
+  TempDir tmp;
+  std::string output;
+  EXPECT_EQ(run("--data " + real() + " --symbols GOOG,NOPE --benchmark SPX --out " +
+                    (tmp / "f.csv").string() + " " + contracts(),
+                &output),
+            2);
+  EXPECT_NE(output.find("NOPE"), std::string::npos) << output;
+  EXPECT_FALSE(fs::exists(tmp / "f.csv"));
+}
+
+TEST_F(CliFeatures, BadFileExitsWithCode2NamingFileAndLine) {
+  TempDir tmp;
+  fs::copy_file(source_dir() / "data/real/SPX.csv", tmp / "SPX.csv");
+  testing::write_text(tmp / "BAD.csv",
+                      "date,open,high,low,close,volume\n2020-01-02,10,9,11,10,5\n");
+  std::string output;
+  EXPECT_EQ(run("--data " + tmp.path().string() + " --symbols BAD --benchmark SPX --out " +
+                    (tmp / "f.csv").string() + " " + contracts(),
+                &output),
+            2);
+  EXPECT_NE(output.find("BAD.csv:2:"), std::string::npos) << output;
+  EXPECT_NE(output.find("high < low"), std::string::npos) << output;
+}
+
+TEST_F(CliFeatures, MissingRequiredOptionIsAUsageError) {
+  std::string output;
+  EXPECT_EQ(run("--data " + real() + " --symbols GOOG", &output), 2) << output;
+}
+
+}  // namespace
+}  // namespace mlgov
