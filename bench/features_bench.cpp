@@ -1,0 +1,113 @@
+// Copyright 2026 The mlgov Authors. Apache-2.0.
+//
+// Feature computation speed on the issue-3 universe (225 symbols x 2520 bars,
+// generate_synthetic_market defaults):
+//   BM_BatchUniverse       the whole universe in batch, cross_rank_sector included
+//   BM_StreamingOneSymbol  one FeatureStream update (plus its benchmark bar)
+//   BM_StreamingCycle225   one UniverseStream step: 225 symbol-bars and the ranks
+// Target: streaming <= 1 us per symbol-bar for all 28 features. Run with
+//   bench/features_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
+#include <cstddef>
+#include <vector>
+
+#include <benchmark/benchmark.h>
+
+#include "mlgov/bars.h"
+#include "mlgov/feature_computer.h"
+#include "mlgov/feature_contract.h"
+#include "mlgov/synthetic_market.h"
+
+namespace {
+
+using namespace mlgov;
+
+const SyntheticMarket& market() {
+  static const SyntheticMarket m = generate_synthetic_market(SyntheticMarketOptions{});
+  return m;
+}
+
+const FeatureComputer& computer() {
+  static const FeatureComputer c(
+      load_feature_contract("ml_v1", std::filesystem::path(MLGOV_SOURCE_DIR) / "contracts"));
+  return c;
+}
+
+constexpr BarTime kDay = 86400;
+
+void BM_BatchUniverse(benchmark::State& state) {
+  const SyntheticMarket& m = market();
+  std::size_t rows = 0;
+  for (auto _ : state) {
+    const FeatureFrame frame = computer().compute_universe(m.symbols, m.benchmark, m.sectors);
+    rows = frame.rows();
+    benchmark::DoNotOptimize(frame.values.data());
+  }
+  state.counters["rows"] = static_cast<double>(rows);
+  state.counters["symbol_bars"] = static_cast<double>(m.symbols.size() * m.symbols[0].bars.size());
+}
+BENCHMARK(BM_BatchUniverse)->Unit(benchmark::kMillisecond);
+
+// Bars replayed forever: values cycle through the series, times keep rising.
+Bar replay(const std::vector<Bar>& bars, std::size_t k) {
+  Bar b = bars[k % bars.size()];
+  b.time = bars.front().time + static_cast<BarTime>(k) * kDay;
+  return b;
+}
+
+void BM_StreamingOneSymbol(benchmark::State& state) {
+  const SyntheticMarket& m = market();
+  const auto& bars = m.symbols[0].bars;
+  const auto& bench = m.benchmark.bars;
+  BenchmarkStream benchmark_stream;
+  FeatureStream stream(computer(), m.symbols[0].symbol);
+  std::size_t k = 0;
+  for (; k < 260; ++k) {
+    benchmark_stream.update(replay(bench, k));
+    stream.update(replay(bars, k), benchmark_stream);
+  }
+  std::size_t ready = 0;
+  for (auto _ : state) {
+    benchmark_stream.update(replay(bench, k));
+    ready += stream.update(replay(bars, k), benchmark_stream) == FeatureStatus::kReady;
+    benchmark::DoNotOptimize(stream.row().values.data());
+    ++k;
+  }
+  if (ready != static_cast<std::size_t>(state.iterations())) state.SkipWithError("row not ready");
+  state.SetItemsProcessed(state.iterations());
+}
+BENCHMARK(BM_StreamingOneSymbol);
+
+void BM_StreamingCycle225(benchmark::State& state) {
+  const SyntheticMarket& m = market();
+  const std::size_t n = m.symbols.size();
+  std::vector<std::string> names;
+  for (const auto& s : m.symbols) names.push_back(s.symbol);
+  UniverseStream stream(computer(), names, m.sectors, m.benchmark.symbol);
+  std::vector<Bar> today(n);
+  std::vector<const Bar*> ptrs(n);
+  for (std::size_t i = 0; i < n; ++i) ptrs[i] = &today[i];
+  auto fill = [&](std::size_t k) {
+    for (std::size_t i = 0; i < n; ++i) today[i] = replay(m.symbols[i].bars, k);
+  };
+  std::size_t k = 0;
+  for (; k < 260; ++k) {
+    fill(k);
+    stream.step(replay(m.benchmark.bars, k), ptrs);
+  }
+  for (auto _ : state) {
+    fill(k);
+    const FeatureStatus st = stream.step(replay(m.benchmark.bars, k), ptrs);
+    benchmark::DoNotOptimize(st);
+    ++k;
+  }
+  if (stream.status(0) != FeatureStatus::kReady) state.SkipWithError("row not ready");
+  state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(n));
+  state.counters["ns_per_symbol_bar"] =
+      benchmark::Counter(static_cast<double>(state.iterations() * static_cast<std::int64_t>(n)),
+                         benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
+}
+BENCHMARK(BM_StreamingCycle225)->Unit(benchmark::kMicrosecond);
+
+}  // namespace
+
+BENCHMARK_MAIN();
