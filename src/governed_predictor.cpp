@@ -527,8 +527,9 @@ std::string GovernedPredictor::heartbeat(std::chrono::seconds uptime, std::uint6
   in.ml_state = state();
   in.model_errors = model_errors();
   std::string line = format_heartbeat_line(in);
+  // One record: JsonLinesFileSink turns a heartbeat line into the JSON record
+  // of format_heartbeat_json (live.jsonl), the console shows the line as is.
   m.logger->info("{}", line);
-  m.logger->info("{}", format_heartbeat_json(in, m.clock->wall_now()));
   return line;
 }
 

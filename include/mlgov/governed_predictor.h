@@ -152,12 +152,12 @@ class GovernedPredictor {
   // that the old content was unreadable).
   void reenable(std::string_view operator_name, std::string_view reason);
 
-  // Logs the heartbeat line (INFO) and the same fields as a JSON record
-  // (format_heartbeat_json, INFO: live.jsonl keeps it verbatim), and returns
-  // the line, e.g.
+  // Logs the heartbeat line once at INFO and returns it, e.g.
   //   [HEARTBEAT] uptime=159s | symbols=225 | cycles=2 | state=DEGRADED |
   //   ml_state=DISABLED_GOVERNANCE | model_errors=574
-  // (one line). ml_state and model_errors come from the predictor.
+  // (one line). ml_state and model_errors come from the predictor. With
+  // make_governance_logger, live.jsonl receives the same fields as the JSON
+  // record of format_heartbeat_json and the console shows the line unthrottled.
   std::string heartbeat(std::chrono::seconds uptime, std::uint64_t symbols, std::uint64_t cycles,
                         bool host_halted = false);
 
