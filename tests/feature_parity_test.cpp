@@ -16,6 +16,7 @@
 #include "mlgov/bars.h"
 #include "mlgov/feature_computer.h"
 #include "mlgov/feature_contract.h"
+#include "mlgov/synthetic_market.h"
 #include "test_support.h"
 
 namespace mlgov {
@@ -163,15 +164,16 @@ TEST(FeatureParity, StreamingEqualsBatchForSpxAgainstItself) {
   expect_streaming_equals_batch(real("SPX"), real("SPX"));
 }
 
-TEST(FeatureParity, UniverseStreamingEqualsBatchForFiftySymbols) {
-  const Universe u = make_universe(50, 400);
+// Steps a UniverseStream date by date and checks every ready row against
+// compute_universe's frame.
+void expect_universe_streaming_equals_batch(const Universe& u) {
   const FeatureComputer computer = ml_v1();
   const FeatureFrame frame = computer.compute_universe(u.symbols, u.benchmark, u.sectors);
   ASSERT_GT(frame.rows(), 1000U);
 
   std::vector<std::string> names;
   for (const auto& s : u.symbols) names.push_back(s.symbol);
-  UniverseStream stream(computer, names, u.sectors, "BENCH");
+  UniverseStream stream(computer, names, u.sectors, u.benchmark.symbol);
   std::vector<std::size_t> cursor(u.symbols.size(), 0);
   std::vector<const Bar*> today(u.symbols.size());
   std::size_t next_row = 0;
@@ -194,6 +196,38 @@ TEST(FeatureParity, UniverseStreamingEqualsBatchForFiftySymbols) {
     }
   }
   EXPECT_EQ(next_row, frame.rows());
+}
+
+Universe synthetic(int years) {
+  SyntheticMarketOptions options;
+  options.symbols = 50;
+  options.years = years;
+  options.sectors = 5;
+  options.seed = 11;
+  SyntheticMarket m = generate_synthetic_market(options);
+  return Universe{std::move(m.symbols), std::move(m.benchmark), std::move(m.sectors)};
+}
+
+// Drops every bar before the benchmark's `n`-th date (not n bars per symbol:
+// symbols with gaps would then start on different dates and change the
+// ranked set).
+Universe drop_leading_dates(const Universe& u, std::size_t n) {
+  Universe late = u;
+  const BarTime cut = u.benchmark.bars[n].time;
+  for (auto& s : late.symbols) {
+    std::size_t k = 0;
+    while (k < s.bars.size() && s.bars[k].time < cut) ++k;
+    s = drop_leading(s, k);
+  }
+  return late;
+}
+
+TEST(FeatureParity, UniverseStreamingEqualsBatchForASyntheticFiftySymbolMarket) {
+  expect_universe_streaming_equals_batch(synthetic(2));
+}
+
+TEST(FeatureParity, UniverseStreamingEqualsBatchWithGapsLateStartsAndTies) {
+  expect_universe_streaming_equals_batch(make_universe(50, 400));
 }
 
 TEST(FeatureParity, PerSymbolStreamsEqualTheUniverseExceptTheRank) {
@@ -241,22 +275,21 @@ TEST(FeatureParity, FiveHundredExtraLeadingBarsChangeNothingForGoog) {
   EXPECT_EQ(expect_common_rows_equal(shorter, full), shorter.rows());
 }
 
-TEST(FeatureParity, FiveHundredExtraLeadingBarsChangeNothingForAUniverse) {
-  const Universe u = make_universe(50, 900);
-  // Drop every bar before the 500th date (not 500 bars per symbol: symbols
-  // with gaps would then start on different dates and change the ranked set).
-  Universe late = u;
-  const BarTime cut = u.benchmark.bars[500].time;
-  for (auto& s : late.symbols) {
-    std::size_t n = 0;
-    while (n < s.bars.size() && s.bars[n].time < cut) ++n;
-    s = drop_leading(s, n);
-  }
+void expect_leading_dates_change_nothing(const Universe& u) {
+  const Universe late = drop_leading_dates(u, 500);
   const FeatureComputer computer = ml_v1();
   const FeatureFrame full = computer.compute_universe(u.symbols, u.benchmark, u.sectors);
   const FeatureFrame shorter = computer.compute_universe(late.symbols, u.benchmark, u.sectors);
   ASSERT_GT(shorter.rows(), 1000U);
   EXPECT_EQ(expect_common_rows_equal(shorter, full), shorter.rows());
+}
+
+TEST(FeatureParity, FiveHundredExtraLeadingDatesChangeNothingForASyntheticMarket) {
+  expect_leading_dates_change_nothing(synthetic(4));
+}
+
+TEST(FeatureParity, FiveHundredExtraLeadingDatesChangeNothingWithGapsAndLateStarts) {
+  expect_leading_dates_change_nothing(make_universe(50, 900));
 }
 
 TEST(FeatureParity, EveryValueOfTheRealDataIsFinite) {
