@@ -151,6 +151,10 @@ Feed load_feed(const std::string& label, const fs::path& dir, const std::string&
       static_cast<std::size_t>(std::lower_bound(b.begin(), b.end(), first, by_time) - b.begin());
   feed.end =
       static_cast<std::size_t>(std::lower_bound(b.begin(), b.end(), last + 1, by_time) - b.begin());
+  if (feed.next >= feed.end) {
+    throw mlgov::DataError(dir.string() + ": the benchmark " + benchmark +
+                           " has no bar on the symbols' dates");
+  }
   feed.cursor.assign(feed.series.size(), 0);
   feed.bars.assign(feed.series.size(), nullptr);
   return feed;
@@ -197,6 +201,12 @@ int run(const EngineOptions& opt) {
       mlgov::load_feature_contract(config.contract, config.paths.contracts_dir);
   const mlgov::FeatureComputer computer(contract);
 
+  // The market feeds.
+  std::vector<Feed> feeds;
+  feeds.push_back(load_feed("synthetic", opt.data, config.data.benchmark_symbol));
+  if (!opt.real_data.empty()) {
+    feeds.push_back(load_feed("real", opt.real_data, config.data.benchmark_symbol));
+  }
   // Logging: live.jsonl, errors.jsonl and a throttled console (stderr).
   auto clock = std::make_shared<mlgov::SystemClock>();
   mlgov::LoggerOptions log_options;
@@ -222,12 +232,6 @@ int run(const EngineOptions& opt) {
                 refused.message.c_str());
   }
 
-  // The market feeds.
-  std::vector<Feed> feeds;
-  feeds.push_back(load_feed("synthetic", opt.data, config.data.benchmark_symbol));
-  if (!opt.real_data.empty()) {
-    feeds.push_back(load_feed("real", opt.real_data, config.data.benchmark_symbol));
-  }
   std::uint64_t n_symbols = 0;
   std::uint64_t n_with_model = 0;
   for (auto& feed : feeds) {
@@ -269,13 +273,16 @@ int run(const EngineOptions& opt) {
   std::array<std::uint64_t, kStatusCount> totals{};
   std::array<std::uint64_t, kStatusCount> in_cycle{};
   std::uint64_t cycle = 0;
+  bool was_blocked = false;
   const auto uptime = [&] {
     return std::chrono::duration_cast<std::chrono::seconds>(std::chrono::steady_clock::now() -
                                                             started);
   };
+  const fs::path metrics_file(opt.metrics_file);
+  if (metrics_file.has_parent_path()) fs::create_directories(metrics_file.parent_path());
   const auto beat = [&] {
     std::printf("%s\n", predictor.heartbeat(uptime(), n_symbols, cycle).c_str());
-    predictor.write_metrics(opt.metrics_file);
+    predictor.write_metrics(metrics_file);
   };
 
   while (cycle < static_cast<std::uint64_t>(opt.cycles)) {
@@ -314,13 +321,17 @@ int run(const EngineOptions& opt) {
         // A real engine would size a position from r.value here.
       }
     }
-    const std::uint64_t not_ok =
-        in_cycle[static_cast<std::size_t>(mlgov::PredictStatus::kFeatureMismatch)] +
-        in_cycle[static_cast<std::size_t>(mlgov::PredictStatus::kWrongFeatureCount)] +
-        in_cycle[static_cast<std::size_t>(mlgov::PredictStatus::kNonFiniteFeature)] +
-        in_cycle[static_cast<std::size_t>(mlgov::PredictStatus::kModelError)] +
-        in_cycle[static_cast<std::size_t>(mlgov::PredictStatus::kGovernanceDisabled)];
-    if (not_ok > 0) {
+    // Print a cycle's outcome when something failed, and the first cycle in
+    // which calls were blocked; the heartbeats tell the rest.
+    const auto count = [&](mlgov::PredictStatus st) {
+      return in_cycle[static_cast<std::size_t>(st)];
+    };
+    const std::uint64_t failed = count(mlgov::PredictStatus::kFeatureMismatch) +
+                                 count(mlgov::PredictStatus::kWrongFeatureCount) +
+                                 count(mlgov::PredictStatus::kNonFiniteFeature) +
+                                 count(mlgov::PredictStatus::kModelError);
+    const std::uint64_t blocked = count(mlgov::PredictStatus::kGovernanceDisabled);
+    if (failed > 0 || (blocked > 0 && !was_blocked)) {
       std::string line;
       for (std::size_t s = 0; s < kStatusCount; ++s) {
         if (in_cycle[s] == 0) continue;
@@ -328,9 +339,11 @@ int run(const EngineOptions& opt) {
         line += mlgov::to_string(static_cast<mlgov::PredictStatus>(s));
         line += '=' + std::to_string(in_cycle[s]);
       }
-      std::printf("host_engine: cycle %llu (%s):%s\n", static_cast<unsigned long long>(cycle),
-                  current_date(feeds.front()).c_str(), line.c_str());
+      std::printf("host_engine: cycle %llu (%s):%s%s\n", static_cast<unsigned long long>(cycle),
+                  current_date(feeds.front()).c_str(), line.c_str(),
+                  blocked > 0 && !was_blocked ? "  (ML signals blocked from here on)" : "");
     }
+    was_blocked = blocked > 0;
     for (std::size_t s = 0; s < kStatusCount; ++s) totals[s] += in_cycle[s];
     if (opt.heartbeat_every > 0 && cycle % static_cast<std::uint64_t>(opt.heartbeat_every) == 0) {
       beat();
@@ -373,14 +386,14 @@ int main(int argc, char** argv) {
   app.add_option("--models", opt.models, "models directory (overrides paths.models_dir)");
   app.add_option("--cycles", opt.cycles, "cycles after the warm-up")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, 1'000'000'000));
   app.add_option("--heartbeat-every", opt.heartbeat_every, "heartbeat every K cycles (0: at end)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, 1'000'000'000));
   app.add_option("--inject-mismatch-at", opt.inject_mismatch_at,
                  "from cycle C on, feed rows with two columns swapped (0: never)")
       ->capture_default_str()
-      ->check(CLI::NonNegativeNumber);
+      ->check(CLI::Range(0, 1'000'000'000));
   app.add_option("--metrics-file", opt.metrics_file, "Prometheus textfile written each heartbeat")
       ->capture_default_str();
   try {
