@@ -1,0 +1,713 @@
+// Copyright 2026 The mlgov Authors. Apache-2.0.
+//
+// GovernedPredictor: check order, every failure kind, the governance window
+// and latch (persisted, re-enabled), the logs, the heartbeat and the
+// metrics. Real XGBoost models; a ManualClock, never a sleep.
+#include "mlgov/governed_predictor.h"
+
+#include <chrono>
+#include <cmath>
+#include <limits>
+#include <sstream>
+#include <string>
+#include <vector>
+
+#include <gtest/gtest.h>
+#include <nlohmann/json.hpp>
+
+#include "mlgov/atomic_file.h"
+#include "mlgov/errors.h"
+#include "mlgov/governance.h"
+#include "mlgov/logging.h"
+#include "model_backend.h"
+#include "predictor_fixture.h"
+
+namespace mlgov {
+namespace {
+
+using namespace std::chrono_literals;
+using nlohmann::json;
+using testing::CaptureSink;
+using testing::edited_schema;
+using testing::install_model;
+using testing::MetaMode;
+using testing::ml_v1;
+using testing::OwnedRow;
+using testing::TempDir;
+
+constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+
+// Records every state change.
+struct RecordingListener final : StateListener {
+  struct Change {
+    MlState from, to;
+    std::string reason;
+  };
+  std::vector<Change> changes;
+  void on_state_change(MlState from, MlState to, std::string_view reason) noexcept override {
+    changes.push_back({from, to, std::string(reason)});
+  }
+};
+
+struct PredictorTest : ::testing::Test {
+  TempDir dir;
+  Config config = testing::test_config(dir.path());
+  std::shared_ptr<ManualClock> clock = std::make_shared<ManualClock>();
+  std::shared_ptr<CaptureSink> sink = std::make_shared<CaptureSink>();
+  RecordingListener listener;
+  OwnedRow good{ml_v1().schema()};
+
+  PredictorTest() {
+    install_model(config.paths.models_dir, "GOOG");
+    install_model(config.paths.models_dir, "AAPL");
+  }
+
+  PredictorOptions options() {
+    PredictorOptions o;
+    o.clock = clock;
+    o.logger = testing::capture_logger(sink);
+    o.listener = &listener;
+    return o;
+  }
+  std::unique_ptr<GovernedPredictor> make() {
+    return std::make_unique<GovernedPredictor>(config, ml_v1(), options());
+  }
+  // A row missing the last feature (27 names, 27 values): a mismatch.
+  static OwnedRow missing_row() {
+    return OwnedRow(edited_schema([](auto& names) { names.pop_back(); }));
+  }
+  // One governance failure (a feature mismatch) on GOOG.
+  static void fail_once(GovernedPredictor& p) {
+    const OwnedRow bad = missing_row();
+    ASSERT_EQ(p.try_predict("GOOG", bad.row()).status, PredictStatus::kFeatureMismatch);
+  }
+};
+
+// ---------------------------------------------------------------------------
+// Success
+
+// The value is the model's own output: compared with XGBoost evaluating the
+// same file directly through the backend, independent of the predictor.
+TEST_F(PredictorTest, PredictReturnsTheModelsOutput) {
+  auto p = make();
+  EXPECT_EQ(p->state(), MlState::kEnabledOk);
+  auto direct = internal::load_xgboost_backend(testing::trained_model(28));
+  float expected = 0;
+  ASSERT_TRUE(direct->predict(good.values.data(), 1, &expected));
+  EXPECT_EQ(p->predict("GOOG", good.row()), expected);
+  const PredictResult r = p->try_predict("GOOG", good.row());
+  EXPECT_EQ(r.status, PredictStatus::kOk);
+  EXPECT_EQ(r.value, expected);
+  EXPECT_GT(r.value, 0.0f);  // binary:logistic: a probability
+  EXPECT_LT(r.value, 1.0f);
+}
+
+TEST_F(PredictorTest, SuccessLogsNothingAndCountsAPrediction) {
+  auto p = make();
+  const std::size_t before = sink->records().size();
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(p->try_predict("GOOG", good.row()).ok());
+  EXPECT_EQ(sink->records().size(), before);
+  EXPECT_EQ(p->metrics().predictions, 10u);
+  EXPECT_EQ(p->model_errors(), 0u);
+}
+
+TEST_F(PredictorTest, BatchGivesTheSameResultsAsSingleCalls) {
+  auto p = make();
+  OwnedRow other(ml_v1().schema(), 1.5f);
+  const std::vector<std::string> symbols = {"GOOG", "AAPL", "NOPE"};
+  const std::vector<FeatureRow> rows = {good.row(), other.row(), good.row()};
+  std::vector<PredictResult> out(3);
+  EXPECT_EQ(p->predict_batch(symbols, rows, out), 2u);
+  EXPECT_EQ(out[0].value, p->try_predict("GOOG", good.row()).value);
+  EXPECT_EQ(out[1].value, p->try_predict("AAPL", other.row()).value);
+  EXPECT_EQ(out[2].status, PredictStatus::kNoModel);
+}
+
+TEST_F(PredictorTest, BatchWithUnequalSpansEvaluatesNothing) {
+  auto p = make();
+  const std::vector<std::string> symbols = {"GOOG", "AAPL"};
+  const std::vector<FeatureRow> rows = {good.row()};
+  std::vector<PredictResult> out(2, PredictResult{PredictStatus::kOk, 1.0f});
+  EXPECT_EQ(p->predict_batch(symbols, rows, out), 0u);
+  EXPECT_EQ(out[0].status, PredictStatus::kModelError);
+  EXPECT_EQ(out[1].status, PredictStatus::kModelError);
+  EXPECT_EQ(p->metrics().predictions, 0u);
+}
+
+// ---------------------------------------------------------------------------
+// Check order and statuses
+
+TEST_F(PredictorTest, MlDisabledByConfigIsADistinctStatusNotAFailure) {
+  config.ml_enabled = false;
+  auto p = make();
+  EXPECT_EQ(p->state(), MlState::kDisabledConfig);
+  EXPECT_EQ(p->try_predict("GOOG", good.row()).status, PredictStatus::kMlDisabled);
+  EXPECT_TRUE(std::isnan(p->try_predict("GOOG", good.row()).value));
+  EXPECT_THROW(p->predict("GOOG", good.row()), MlDisabledError);
+  EXPECT_FALSE(p->has_model("GOOG"));  // nothing is loaded when ML is off
+  const MetricsSnapshot m = p->metrics();
+  EXPECT_EQ(m.blocked_calls, 3u);
+  EXPECT_EQ(m.model_errors, 0u);
+  EXPECT_EQ(m.state, MlState::kDisabledConfig);
+}
+
+// Config comes first: even a mismatching row is just "disabled", not a failure.
+TEST_F(PredictorTest, MlDisabledIsCheckedBeforeTheRow) {
+  config.ml_enabled = false;
+  auto p = make();
+  const OwnedRow bad = missing_row();
+  EXPECT_EQ(p->try_predict("GOOG", bad.row()).status, PredictStatus::kMlDisabled);
+  EXPECT_EQ(p->model_errors(), 0u);
+}
+
+TEST_F(PredictorTest, NoModelForSymbolIsNotAGovernanceFailure) {
+  auto p = make();
+  EXPECT_EQ(p->try_predict("MSFT", good.row()).status, PredictStatus::kNoModel);
+  try {
+    p->predict("MSFT", good.row());
+    FAIL();
+  } catch (const ModelError& e) {
+    EXPECT_NE(std::string(e.what()).find("MSFT: no model"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(p->model_errors(), 0u);
+  EXPECT_EQ(p->metrics().failures_by_reason[static_cast<int>(FailureReason::kNoModel)], 2u);
+  EXPECT_EQ(p->state(), MlState::kEnabledOk);
+}
+
+TEST_F(PredictorTest, HostileSymbolsFindNoModelAndNothingOnDisk) {
+  auto p = make();
+  const std::vector<std::string> symbols = {"../../etc/passwd", "GOOG\"\n{\"forged\":1}",
+                                            "GOOG/../AAPL", std::string("GO\0OG", 5)};
+  for (const std::string& symbol : symbols) {
+    EXPECT_EQ(p->try_predict(symbol, good.row()).status, PredictStatus::kNoModel) << symbol;
+    EXPECT_FALSE(p->has_model(symbol));
+  }
+  try {
+    p->predict("A\"B\nC", good.row());
+    FAIL();
+  } catch (const ModelError& e) {
+    // The symbol is shown JSON-escaped: the message stays one line.
+    EXPECT_EQ(std::string(e.what()).find('\n'), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(R"("A\"B\nC")"), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(PredictorTest, EmptyRowMeansInsufficientHistoryNotAFailure) {
+  auto p = make();
+  EXPECT_EQ(p->try_predict("GOOG", FeatureRow{}).status, PredictStatus::kInsufficientHistory);
+  EXPECT_THROW(p->predict("GOOG", FeatureRow{}), DataError);
+  EXPECT_EQ(p->model_errors(), 0u);
+}
+
+// ---------------------------------------------------------------------------
+// Each mismatch kind
+
+TEST_F(PredictorTest, MissingFeatureIsAMismatchNamingIt) {
+  auto p = make();
+  const OwnedRow bad(edited_schema([](auto& n) { n.erase(n.begin() + 5); }));
+  EXPECT_EQ(p->try_predict("GOOG", bad.row()).status, PredictStatus::kFeatureMismatch);
+  try {
+    p->predict("GOOG", bad.row());
+    FAIL();
+  } catch (const ModelFeatureMismatchError& e) {
+    EXPECT_EQ(e.mismatch().expected_count, 28u);
+    EXPECT_EQ(e.mismatch().got_count, 27u);
+    EXPECT_EQ(e.mismatch().missing, std::vector<std::string>{ml_v1().names()[5]});
+    EXPECT_TRUE(e.mismatch().extra.empty());
+    EXPECT_EQ(e.mismatch().first_order_difference, 5u);
+  }
+}
+
+TEST_F(PredictorTest, ExtraFeatureIsAMismatchNamingIt) {
+  auto p = make();
+  const OwnedRow bad(edited_schema([](auto& n) { n.push_back("my_new_feature"); }));
+  try {
+    p->predict("GOOG", bad.row());
+    FAIL();
+  } catch (const ModelFeatureMismatchError& e) {
+    EXPECT_EQ(e.mismatch().got_count, 29u);
+    EXPECT_EQ(e.mismatch().extra, std::vector<std::string>{"my_new_feature"});
+    EXPECT_EQ(e.mismatch().first_order_difference, 28u);  // past the end of the expected list
+  }
+}
+
+TEST_F(PredictorTest, SwappedFeaturesAreAMismatchAtTheFirstSwappedPosition) {
+  auto p = make();
+  const OwnedRow bad(edited_schema([](auto& n) { std::swap(n[13], n[14]); }));
+  try {
+    p->predict("GOOG", bad.row());
+    FAIL();
+  } catch (const ModelFeatureMismatchError& e) {
+    EXPECT_EQ(e.mismatch().got_count, 28u);
+    EXPECT_TRUE(e.mismatch().missing.empty());
+    EXPECT_TRUE(e.mismatch().extra.empty());
+    EXPECT_EQ(e.mismatch().first_order_difference, 13u);
+    EXPECT_EQ(e.mismatch().expected_at_difference, ml_v1().names()[13]);
+    EXPECT_EQ(e.mismatch().got_at_difference, ml_v1().names()[14]);
+  }
+}
+
+// Same names, same order, but computed under another contract: the
+// fingerprint differs, so it is a mismatch even though the names agree.
+TEST_F(PredictorTest, RowFromAnotherContractIsAMismatch) {
+  auto p = make();
+  const OwnedRow bad(edited_schema([](auto&) {}, "ml_v0"));
+  EXPECT_EQ(p->try_predict("GOOG", bad.row()).status, PredictStatus::kFeatureMismatch);
+  try {
+    p->predict("GOOG", bad.row());
+    FAIL();
+  } catch (const ModelFeatureMismatchError& e) {
+    EXPECT_NE(std::string(e.what()).find("ml_v0"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(ml_v1().fingerprint()), std::string::npos) << e.what();
+  }
+}
+
+TEST_F(PredictorTest, RowWithoutSchemaIsAMismatch) {
+  auto p = make();
+  const FeatureRow bad{nullptr, good.values};
+  EXPECT_EQ(p->try_predict("GOOG", bad).status, PredictStatus::kFeatureMismatch);
+}
+
+// The schema is right but the span holds 27 values.
+TEST_F(PredictorTest, RowOfWrongLengthIsAWrongFeatureCount) {
+  auto p = make();
+  const FeatureRow bad{ml_v1().schema().get(), std::span<const float>(good.values).first(27)};
+  EXPECT_EQ(p->try_predict("GOOG", bad).status, PredictStatus::kWrongFeatureCount);
+  try {
+    p->predict("GOOG", bad);
+    FAIL();
+  } catch (const ModelFeatureMismatchError& e) {
+    EXPECT_EQ(e.mismatch().expected_count, 28u);
+    EXPECT_EQ(e.mismatch().got_count, 27u);
+  }
+}
+
+TEST_F(PredictorTest, NonFiniteValueIsRefusedNamingTheFeature) {
+  auto p = make();
+  OwnedRow bad(ml_v1().schema());
+  bad.values[7] = kNaN;
+  EXPECT_EQ(p->try_predict("GOOG", bad.row()).status, PredictStatus::kNonFiniteFeature);
+  bad.values[7] = 0.5f;
+  bad.values[9] = -std::numeric_limits<float>::infinity();
+  try {
+    p->predict("GOOG", bad.row());
+    FAIL();
+  } catch (const DataError& e) {
+    const std::string expected = ml_v1().names()[9] + " (index 9) = -inf";
+    EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+  }
+}
+
+// ---------------------------------------------------------------------------
+// Governance window and latch (3 failures within 300 s)
+
+TEST_F(PredictorTest, TwoFailuresKeepItEnabled) {
+  auto p = make();
+  fail_once(*p);
+  clock->advance(10s);
+  fail_once(*p);
+  EXPECT_EQ(p->state(), MlState::kEnabledOk);
+  EXPECT_EQ(p->model_errors(), 2u);
+  EXPECT_TRUE(p->try_predict("GOOG", good.row()).ok());
+}
+
+TEST_F(PredictorTest, ThirdFailureInsideWindowDisables) {
+  auto p = make();
+  fail_once(*p);
+  clock->advance(100s);
+  fail_once(*p);
+  clock->advance(199s);  // 299 s after the first
+  fail_once(*p);
+  EXPECT_EQ(p->state(), MlState::kDisabledGovernance);
+  ASSERT_EQ(listener.changes.size(), 1u);
+  EXPECT_EQ(listener.changes[0].from, MlState::kEnabledOk);
+  EXPECT_EQ(listener.changes[0].to, MlState::kDisabledGovernance);
+  EXPECT_NE(listener.changes[0].reason.find("3 failures within 300s"), std::string::npos)
+      << listener.changes[0].reason;
+}
+
+// Half-open window: the third failure exactly 300 s after the first no longer
+// sees it.
+TEST_F(PredictorTest, ThirdFailureExactlyAtWindowLengthDoesNotDisable) {
+  auto p = make();
+  fail_once(*p);
+  clock->advance(100s);
+  fail_once(*p);
+  clock->advance(200s);  // exactly 300 s after the first
+  fail_once(*p);
+  EXPECT_EQ(p->state(), MlState::kEnabledOk);
+  EXPECT_EQ(p->metrics().failures_in_window, 2u);
+}
+
+TEST_F(PredictorTest, ThirdFailureOneNanosecondInsideWindowDisables) {
+  auto p = make();
+  fail_once(*p);
+  clock->advance(100s);
+  fail_once(*p);
+  clock->advance(200s - 1ns);
+  fail_once(*p);
+  EXPECT_EQ(p->state(), MlState::kDisabledGovernance);
+}
+
+// A failure every 151 s: at most two in any 300 s window, never three.
+TEST_F(PredictorTest, FailuresSpreadWiderThanWindowNeverDisable) {
+  auto p = make();
+  for (int i = 0; i < 20; ++i) {
+    fail_once(*p);
+    clock->advance(151s);
+  }
+  EXPECT_EQ(p->state(), MlState::kEnabledOk);
+  EXPECT_EQ(p->model_errors(), 20u);
+}
+
+TEST_F(PredictorTest, EveryFailureKindCountsTowardsTheLatch) {
+  auto p = make();
+  OwnedRow nan_row(ml_v1().schema());
+  nan_row.values[0] = kNaN;
+  const FeatureRow short_row{ml_v1().schema().get(), std::span<const float>(good.values).first(3)};
+  EXPECT_EQ(p->try_predict("GOOG", nan_row.row()).status, PredictStatus::kNonFiniteFeature);
+  EXPECT_EQ(p->try_predict("GOOG", short_row).status, PredictStatus::kWrongFeatureCount);
+  EXPECT_EQ(p->state(), MlState::kEnabledOk);
+  fail_once(*p);
+  EXPECT_EQ(p->state(), MlState::kDisabledGovernance);
+  const MetricsSnapshot m = p->metrics();
+  EXPECT_EQ(m.failures_by_reason[static_cast<int>(FailureReason::kNonFiniteFeature)], 1u);
+  EXPECT_EQ(m.failures_by_reason[static_cast<int>(FailureReason::kWrongFeatureCount)], 1u);
+  EXPECT_EQ(m.failures_by_reason[static_cast<int>(FailureReason::kFeatureMismatch)], 1u);
+}
+
+TEST_F(PredictorTest, DisabledByGovernanceRefusesWithoutTouchingAModel) {
+  auto p = make();
+  for (int i = 0; i < 3; ++i) fail_once(*p);
+  ASSERT_EQ(p->state(), MlState::kDisabledGovernance);
+  const std::size_t records = sink->records().size();
+  EXPECT_EQ(p->try_predict("GOOG", good.row()).status, PredictStatus::kGovernanceDisabled);
+  EXPECT_THROW(p->predict("GOOG", good.row()), GovernanceDisabledError);
+  // Nothing was evaluated, recorded or logged.
+  EXPECT_EQ(p->metrics().predictions, 0u);
+  EXPECT_EQ(p->model_errors(), 3u);
+  EXPECT_EQ(sink->records().size(), records);
+}
+
+TEST_F(PredictorTest, BlockedCallsAreCountedNotRecorded) {
+  auto p = make();
+  for (int i = 0; i < 3; ++i) fail_once(*p);
+  const OwnedRow bad = missing_row();
+  EXPECT_EQ(p->try_predict("GOOG", bad.row()).status, PredictStatus::kGovernanceDisabled);
+  EXPECT_EQ(p->try_predict("GOOG", good.row()).status, PredictStatus::kGovernanceDisabled);
+  const MetricsSnapshot m = p->metrics();
+  EXPECT_EQ(m.blocked_calls, 2u);
+  EXPECT_EQ(m.model_errors, 3u);
+  EXPECT_EQ(m.predictions, 0u);
+}
+
+TEST_F(PredictorTest, LatchPersistsAcrossARestart) {
+  {
+    auto p = make();
+    for (int i = 0; i < 3; ++i) fail_once(*p);
+  }
+  const GovernanceRecord on_disk = read_governance_state(config.governance.state_file);
+  EXPECT_TRUE(on_disk.disabled);
+  EXPECT_EQ(on_disk.last_failures.size(), 3u);
+  EXPECT_EQ(on_disk.last_failures[0].symbol, "GOOG");
+  EXPECT_EQ(on_disk.last_failures[0].reason, "FEATURE_MISMATCH");
+  EXPECT_EQ(on_disk.history.back().event, "DISABLED_BY_GOVERNANCE");
+  auto restarted = make();
+  EXPECT_EQ(restarted->state(), MlState::kDisabledGovernance);
+  EXPECT_EQ(restarted->try_predict("GOOG", good.row()).status, PredictStatus::kGovernanceDisabled);
+}
+
+TEST_F(PredictorTest, StateFileOverrideIsUsed) {
+  PredictorOptions o = options();
+  o.state_file = dir / "elsewhere" / "gov.json";
+  GovernedPredictor p(config, ml_v1(), o);
+  for (int i = 0; i < 3; ++i) fail_once(p);
+  EXPECT_TRUE(read_governance_state(dir / "elsewhere" / "gov.json").disabled);
+  EXPECT_FALSE(std::filesystem::exists(config.governance.state_file));
+}
+
+TEST_F(PredictorTest, GarbageStateFileIsTreatedAsDisabledLoudly) {
+  testing::write_text(config.governance.state_file, "{\"state\": \"ENABLED\"");  // truncated
+  auto p = make();
+  EXPECT_EQ(p->state(), MlState::kDisabledGovernance);
+  EXPECT_EQ(p->try_predict("GOOG", good.row()).status, PredictStatus::kGovernanceDisabled);
+  const auto events = sink->with_status("DISABLED_BY_GOVERNANCE");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["level"], "CRITICAL");
+  EXPECT_EQ(events[0]["reason"], "STATE_FILE_UNREADABLE");
+  EXPECT_NE(events[0]["message"].get<std::string>().find(config.governance.state_file.string()),
+            std::string::npos);
+}
+
+TEST_F(PredictorTest, ReenableClearsTheLatchAndTheWindow) {
+  auto p = make();
+  for (int i = 0; i < 3; ++i) fail_once(*p);
+  p->reenable("alice", "retrained GOOG");
+  EXPECT_EQ(p->state(), MlState::kEnabledOk);
+  EXPECT_TRUE(p->try_predict("GOOG", good.row()).ok());
+  // The window was cleared: two new failures do not trip.
+  fail_once(*p);
+  fail_once(*p);
+  EXPECT_EQ(p->state(), MlState::kEnabledOk);
+  ASSERT_EQ(listener.changes.size(), 2u);
+  EXPECT_EQ(listener.changes[1].from, MlState::kDisabledGovernance);
+  EXPECT_EQ(listener.changes[1].to, MlState::kEnabledOk);
+}
+
+TEST_F(PredictorTest, ReenableWritesTheAuditRecordAndLogsIt) {
+  auto p = make();
+  for (int i = 0; i < 3; ++i) fail_once(*p);
+  clock->advance(1500ms);
+  p->reenable("alice", "retrained GOOG");
+  const GovernanceRecord on_disk = read_governance_state(config.governance.state_file);
+  EXPECT_FALSE(on_disk.disabled);
+  ASSERT_EQ(on_disk.history.size(), 2u);
+  EXPECT_EQ(on_disk.history[1].event, "REENABLED");
+  EXPECT_EQ(on_disk.history[1].operator_name, "alice");
+  EXPECT_EQ(on_disk.history[1].reason, "retrained GOOG");
+  // ManualClock starts at 2026-01-01T00:00:00Z; 1.5 s later.
+  EXPECT_EQ(on_disk.history[1].ts, "2026-01-01T00:00:01.500Z");
+  const auto events = sink->with_status("REENABLED");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["details"]["operator"], "alice");
+  EXPECT_EQ(events[0]["details"]["reason"], "retrained GOOG");
+  // A restart stays enabled.
+  EXPECT_EQ(make()->state(), MlState::kEnabledOk);
+}
+
+TEST_F(PredictorTest, ReenableNeedsOperatorAndReason) {
+  auto p = make();
+  for (int i = 0; i < 3; ++i) fail_once(*p);
+  EXPECT_THROW(p->reenable("", "x"), std::invalid_argument);
+  EXPECT_THROW(p->reenable("alice", ""), std::invalid_argument);
+  EXPECT_EQ(p->state(), MlState::kDisabledGovernance);
+}
+
+TEST_F(PredictorTest, ReenableAfterGarbageStateFileRewritesIt) {
+  testing::write_text(config.governance.state_file, "garbage");
+  auto p = make();
+  p->reenable("alice", "inspected the file");
+  EXPECT_EQ(p->state(), MlState::kEnabledOk);
+  const GovernanceRecord on_disk = read_governance_state(config.governance.state_file);
+  ASSERT_EQ(on_disk.history.size(), 2u);
+  EXPECT_EQ(on_disk.history[0].event, "STATE_FILE_UNREADABLE");
+  EXPECT_EQ(on_disk.history[1].event, "REENABLED");
+}
+
+// ---------------------------------------------------------------------------
+// Models at start
+
+TEST_F(PredictorTest, RefusedModelCountsAsAFailureAndDegrades) {
+  ModelMeta meta = testing::good_meta("MSFT");
+  meta.contract.name = "ml_v2";
+  install_model(config.paths.models_dir, "MSFT", "20261120_120000", MetaMode::kGood, &meta);
+  auto p = make();
+  EXPECT_EQ(p->state(), MlState::kEnabledDegraded);
+  EXPECT_EQ(p->model_errors(), 1u);
+  EXPECT_EQ(p->metrics().failures_by_reason[static_cast<int>(FailureReason::kModelRefused)], 1u);
+  const auto events = sink->with_status("FAILURE_RECORDED");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["symbol"], "MSFT");
+  EXPECT_EQ(events[0]["reason"], "MODEL_REFUSED");
+  EXPECT_NE(events[0]["message"].get<std::string>().find("ml_v2"), std::string::npos);
+  EXPECT_FALSE(p->has_model("MSFT"));
+  EXPECT_TRUE(p->has_model("GOOG"));
+}
+
+TEST_F(PredictorTest, ThreeRefusedModelsLatchAtStart) {
+  for (const char* symbol : {"M1", "M2", "M3"}) {
+    ModelMeta meta = testing::good_meta(symbol);
+    std::swap(meta.features[0], meta.features[1]);
+    install_model(config.paths.models_dir, symbol, "20261120_120000", MetaMode::kGood, &meta);
+  }
+  auto p = make();
+  EXPECT_EQ(p->state(), MlState::kDisabledGovernance);
+  const auto events = sink->with_status("DISABLED_BY_GOVERNANCE");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["details"]["first_order_difference"], 0);
+}
+
+TEST_F(PredictorTest, LegacyModelMakesTheStateDegraded) {
+  install_model(config.paths.models_dir, "MSFT", "20261120_120000", MetaMode::kNone);
+  auto p = make();
+  EXPECT_EQ(p->state(), MlState::kEnabledDegraded);
+  ASSERT_TRUE(p->model_info("MSFT").has_value());
+  EXPECT_TRUE(p->model_info("MSFT")->legacy);
+  EXPECT_TRUE(p->try_predict("MSFT", good.row()).ok());
+  EXPECT_EQ(p->metrics().models_degraded, 1u);
+  EXPECT_EQ(p->metrics().models_loaded, 3u);
+}
+
+// ManualClock: 2026-01-01; data ending 2025-06-30 is 185 days old > 90.
+TEST_F(PredictorTest, StaleModelMakesTheStateDegraded) {
+  config.governance.max_model_age_days = 90;
+  const ModelMeta meta = testing::good_meta("MSFT", "2025-06-30");
+  install_model(config.paths.models_dir, "MSFT", "20261120_120000", MetaMode::kGood, &meta);
+  auto p = make();
+  EXPECT_EQ(p->state(), MlState::kEnabledDegraded);
+  EXPECT_TRUE(p->model_info("MSFT")->stale);
+  EXPECT_NE(p->model_info("MSFT")->degraded_reason.find("185 days ago"), std::string::npos)
+      << p->model_info("MSFT")->degraded_reason;
+}
+
+TEST_F(PredictorTest, ReenableReturnsToDegradedWhenAModelIsDegraded) {
+  install_model(config.paths.models_dir, "MSFT", "20261120_120000", MetaMode::kNone);
+  auto p = make();
+  for (int i = 0; i < 3; ++i) fail_once(*p);
+  p->reenable("alice", "ok");
+  EXPECT_EQ(p->state(), MlState::kEnabledDegraded);
+}
+
+TEST_F(PredictorTest, ContractOtherThanTheConfiguredOneIsAConfigError) {
+  config.contract = "ml_v2";
+  EXPECT_THROW(make(), ConfigError);
+}
+
+TEST_F(PredictorTest, MissingModelsDirectoryIsAModelError) {
+  PredictorOptions o = options();
+  o.models_dir = dir / "no_such_dir";
+  EXPECT_THROW(GovernedPredictor(config, ml_v1(), o), ModelError);
+}
+
+// ---------------------------------------------------------------------------
+// Logs
+
+TEST_F(PredictorTest, FailureIsOneJsonEventWithEveryField) {
+  auto p = make();
+  clock->advance(1234ms);
+  const OwnedRow bad(edited_schema([](auto& n) { n.erase(n.begin()); }));
+  p->try_predict("GOOG", bad.row());
+  const auto events = sink->with_status("FAILURE_RECORDED");
+  ASSERT_EQ(events.size(), 1u);
+  const json& e = events[0];
+  EXPECT_EQ(e["ts"], "2026-01-01T00:00:01.234Z");
+  EXPECT_EQ(e["component"], "ML_GOVERNANCE");
+  EXPECT_EQ(e["level"], "ERROR");
+  EXPECT_EQ(e["model"], "ml_v1");
+  EXPECT_EQ(e["symbol"], "GOOG");
+  EXPECT_EQ(e["reason"], "FEATURE_MISMATCH");
+  EXPECT_NE(e["message"].get<std::string>().find("feature mismatch"), std::string::npos);
+  const json& d = e["details"];
+  EXPECT_EQ(d["expected"], 28);
+  EXPECT_EQ(d["got"], 27);
+  EXPECT_EQ(d["missing"], json::array({ml_v1().names()[0]}));
+  EXPECT_EQ(d["extra"], json::array());
+  EXPECT_EQ(d["first_order_difference"], 0);
+  EXPECT_EQ(d["expected_fingerprint"], ml_v1().fingerprint());
+  EXPECT_EQ(d["got_fingerprint"], bad.schema->fingerprint());
+}
+
+TEST_F(PredictorTest, TheLatchingFailureIsOneCriticalEvent) {
+  auto p = make();
+  for (int i = 0; i < 3; ++i) fail_once(*p);
+  EXPECT_EQ(sink->with_status("FAILURE_RECORDED").size(), 2u);
+  const auto latch = sink->with_status("DISABLED_BY_GOVERNANCE");
+  ASSERT_EQ(latch.size(), 1u);
+  EXPECT_EQ(latch[0]["level"], "CRITICAL");
+  EXPECT_EQ(latch[0]["reason"], "FEATURE_MISMATCH");
+  EXPECT_EQ(latch[0]["symbol"], "GOOG");
+  EXPECT_NE(latch[0]["message"].get<std::string>().find("mlgov governance reenable"),
+            std::string::npos);
+}
+
+TEST_F(PredictorTest, LogsGoToLiveAndErrorsJsonlAsParsableLines) {
+  PredictorOptions o = options();
+  LoggerOptions lo;
+  lo.logs_dir = config.paths.logs_dir;
+  lo.console = false;
+  o.logger = make_governance_logger(lo, clock);
+  {
+    GovernedPredictor p(config, ml_v1(), o);
+    for (int i = 0; i < 3; ++i) fail_once(p);
+    p.heartbeat(159s, 225, 2);
+  }
+  o.logger->flush();
+  auto lines = [](const std::filesystem::path& f) {
+    std::vector<json> out;
+    std::istringstream in(read_file(f));
+    for (std::string line; std::getline(in, line);) out.push_back(json::parse(line));
+    return out;
+  };
+  const auto live = lines(config.paths.logs_dir / "live.jsonl");
+  const auto errors = lines(config.paths.logs_dir / "errors.jsonl");
+  // errors.jsonl: the two FAILURE_RECORDED (ERROR) and the latch (CRITICAL).
+  ASSERT_EQ(errors.size(), 3u);
+  EXPECT_EQ(errors[2]["status"], "DISABLED_BY_GOVERNANCE");
+  // live.jsonl has them too, and the heartbeat as a JSON record.
+  bool heartbeat_found = false;
+  for (const auto& j : live) {
+    if (j.value("component", "") == "HEARTBEAT") {
+      heartbeat_found = true;
+      EXPECT_EQ(j["uptime_s"], 159);
+      EXPECT_EQ(j["symbols"], 225);
+      EXPECT_EQ(j["cycles"], 2);
+      EXPECT_EQ(j["state"], "DEGRADED");
+      EXPECT_EQ(j["ml_state"], "DISABLED_GOVERNANCE");
+      EXPECT_EQ(j["model_errors"], 3);
+    }
+  }
+  EXPECT_TRUE(heartbeat_found);
+}
+
+// ---------------------------------------------------------------------------
+// Heartbeat and metrics
+
+TEST_F(PredictorTest, HeartbeatLineIsExact) {
+  auto p = make();
+  EXPECT_EQ(p->heartbeat(159s, 225, 2),
+            "[HEARTBEAT] uptime=159s | symbols=225 | cycles=2 | state=OK | ml_state=ENABLED|OK | "
+            "model_errors=0");
+  for (int i = 0; i < 3; ++i) fail_once(*p);
+  EXPECT_EQ(p->heartbeat(159s, 225, 2),
+            "[HEARTBEAT] uptime=159s | symbols=225 | cycles=2 | state=DEGRADED | "
+            "ml_state=DISABLED_GOVERNANCE | model_errors=3");
+  EXPECT_EQ(p->heartbeat(160s, 225, 3, /*host_halted=*/true),
+            "[HEARTBEAT] uptime=160s | symbols=225 | cycles=3 | state=HALTED | "
+            "ml_state=DISABLED_GOVERNANCE | model_errors=3");
+  const auto records = sink->records();
+  EXPECT_EQ(records.back().payload,
+            "[HEARTBEAT] uptime=160s | symbols=225 | cycles=3 | state=HALTED | "
+            "ml_state=DISABLED_GOVERNANCE | model_errors=3");
+  EXPECT_EQ(records.back().level, spdlog::level::info);
+}
+
+TEST_F(PredictorTest, MetricsSnapshotCountsEverything) {
+  auto p = make();
+  ASSERT_TRUE(p->try_predict("GOOG", good.row()).ok());
+  ASSERT_TRUE(p->try_predict("AAPL", good.row()).ok());
+  p->try_predict("NOPE", good.row());
+  fail_once(*p);
+  const MetricsSnapshot m = p->metrics();
+  EXPECT_EQ(m.predictions, 2u);
+  EXPECT_EQ(m.model_errors, 1u);
+  EXPECT_EQ(m.failures_by_reason[static_cast<int>(FailureReason::kFeatureMismatch)], 1u);
+  EXPECT_EQ(m.failures_by_reason[static_cast<int>(FailureReason::kNoModel)], 1u);
+  EXPECT_EQ(m.failures_in_window, 1u);
+  EXPECT_EQ(m.state, MlState::kEnabledOk);
+  EXPECT_EQ(m.models_loaded, 2u);
+  EXPECT_NE(m.last_error.find("GOOG: feature mismatch"), std::string::npos) << m.last_error;
+  clock->advance(300s);
+  EXPECT_EQ(p->metrics().failures_in_window, 0u);
+}
+
+TEST_F(PredictorTest, WriteMetricsWritesThePrometheusFile) {
+  auto p = make();
+  fail_once(*p);
+  const auto file = dir / "mlgov.prom";
+  p->write_metrics(file);
+  const std::string text = read_file(file);
+  EXPECT_NE(text.find("mlgov_model_errors_total 1"), std::string::npos) << text;
+  EXPECT_NE(text.find("mlgov_failures_total{reason=\"FEATURE_MISMATCH\"} 1"), std::string::npos)
+      << text;
+}
+
+TEST(PredictStatus, SpellingsAreStable) {
+  EXPECT_EQ(to_string(PredictStatus::kOk), "OK");
+  EXPECT_EQ(to_string(PredictStatus::kMlDisabled), "ML_DISABLED");
+  EXPECT_EQ(to_string(PredictStatus::kGovernanceDisabled), "GOVERNANCE_DISABLED");
+  EXPECT_EQ(to_string(PredictStatus::kFeatureMismatch), "FEATURE_MISMATCH");
+  EXPECT_EQ(to_string(PredictStatus::kInsufficientHistory), "INSUFFICIENT_HISTORY");
+}
+
+}  // namespace
+}  // namespace mlgov
