@@ -11,7 +11,10 @@
 //   mlgov::FeatureContract contract = mlgov::load_feature_contract(config.contract,
 //                                                                  config.paths.contracts_dir);
 //   mlgov::PredictorOptions options;
-//   options.logger = mlgov::make_governance_logger({.logs_dir = config.paths.logs_dir}, clock);
+//   options.clock = std::make_shared<mlgov::SystemClock>();
+//   mlgov::LoggerOptions log_options;
+//   log_options.logs_dir = config.paths.logs_dir;
+//   options.logger = mlgov::make_governance_logger(log_options, options.clock);
 //   mlgov::GovernedPredictor predictor(config, contract, options);
 //   ...each cycle...
 //   mlgov::PredictResult r = predictor.try_predict("GOOG", row);   // noexcept
