@@ -75,14 +75,14 @@ jq -c '{symbol, trained_at, training_data_period, metrics}' models/ml_alpha/S001
 
 step "6/10 Features for two symbols (28 float32 columns in contract order)"
 show mlgov features --data data --symbols S001,S002 --benchmark SPX --sectors data/sectors.csv \
-  --out reports/features.csv
+  --contracts-dir "$ROOT/contracts" --out reports/features.csv
 echo "$(($(wc -l <reports/features.csv) - 1)) rows; first columns of the last rows:"
 tail -n 2 reports/features.csv | cut -d, -f1-6
 
 step "7/10 Audit the trained symbols (contract, values, streaming == batch, models)"
 audit_rc=0
 show mlgov audit --symbols "$SYMBOLS" --data data --benchmark SPX --sectors data/sectors.csv \
-  --models models/ml_alpha --out reports/audit.json || audit_rc=$?
+  --models models/ml_alpha --config config.yaml --out reports/audit.json || audit_rc=$?
 jq '{passed: .passed, failed: .failed, pass_rate: .pass_rate}' reports/audit.json
 if [ "$audit_rc" -ne 0 ]; then
   echo "demo: the audit exited $audit_rc (below --min-pass-rate): see reports/audit.json" >&2
