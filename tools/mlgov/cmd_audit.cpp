@@ -139,6 +139,14 @@ constexpr Range kRanges[] = {
 
 std::string date_of(BarTime t) { return format_bar_time(t); }
 
+// A refusal message up to XGBoost's native stack trace (kept out of the report).
+std::string without_stack_trace(const std::string& message) {
+  auto end = message.find("Stack trace:");
+  if (end == std::string::npos) return message;
+  while (end > 0 && (message[end - 1] == '\n' || message[end - 1] == ' ')) --end;
+  return message.substr(0, end);
+}
+
 std::string utc_now_iso() { return format_utc_millis(std::chrono::system_clock::now()); }
 
 bool same_bits(std::span<const float> a, std::span<const float> b) {
@@ -415,7 +423,7 @@ void Auditor::audit_model(std::size_t k, SymbolAudit& audit, GovernedPredictor& 
   const auto& registry = predictor.registry();
   for (const auto& refused : registry.refused()) {
     if (refused.symbol == sym) {
-      audit.add("model_loads", false, refused.message);
+      audit.add("model_loads", false, without_stack_trace(refused.message));
       return;
     }
   }
