@@ -30,7 +30,15 @@ SYMBOLS="S001,S002,S003,S004,S005"
 T0=$(date +%s)
 
 step() { printf '\n\033[1m==> [%3ds] %s\033[0m\n' "$(($(date +%s) - T0))" "$*"; }
-show() { printf '$ %s\n' "$*"; "$@"; }
+# Prints the command (arguments with spaces or shell characters in quotes), then runs it.
+show() {
+  local arg line='$'
+  for arg in "$@"; do
+    if [[ "$arg" =~ ^[A-Za-z0-9_./,=:@%+-]+$ ]]; then line+=" $arg"; else line+=" '$arg'"; fi
+  done
+  printf '%s\n' "$line"
+  "$@"
+}
 
 step "1/10 Debian packages (installs only what is missing)"
 ./scripts/install-deps.sh
@@ -104,13 +112,18 @@ echo "--- runtime/logs/live.jsonl: heartbeat records"
 jq -c 'select(.component == "HEARTBEAT") | {ts, state, ml_state, model_errors}' \
   runtime/logs/live.jsonl | tail -n 3
 echo "--- runtime/metrics/mlgov.prom"
-grep -E '^mlgov_(state\{.*\} 1|failures_total|predictions_total|model_errors_total)' \
+grep -E '^mlgov_(state\{.*\} 1|failures_total\{.*\} [1-9]|predictions_total|blocked_calls_total)' \
   runtime/metrics/mlgov.prom
 show mlgov governance status --state-file runtime/governance_state.json
 
-step "10/10 The operator re-enables after the fix (runbook RUNBOOKS/ML_HYGIENE.md, section 9)"
+step "10/10 The operator re-enables after the fix (RUNBOOKS/ML_HYGIENE.md, section 9) and restarts"
 show mlgov governance reenable --state-file runtime/governance_state.json --operator demo \
   --reason "demo: injected column swap understood; host fixed and restarted"
+
+echo "--- the engine restarts with the bug fixed: the latch is cleared, ML is back"
+show "$HOST_ENGINE" --config config.yaml --data data --real-data "$ROOT/data/real" \
+  --cycles 10 --heartbeat-every 10 --metrics-file runtime/metrics/mlgov.prom \
+  2>>host_engine.console.log | grep -E '^(\[HEARTBEAT\]|host_engine: [0-9]+ cycles done)'
 
 step "Done in $(($(date +%s) - T0)) s. Where things are:"
 cat <<EOF
