@@ -1,0 +1,208 @@
+// Copyright 2026 The mlgov Authors. Apache-2.0.
+//
+// HotPathFixture (internal, header-only): a complete live set-up for
+// measuring the per-cycle hot path exactly as a host engine runs it: a
+// synthetic universe streamed one date per cycle through UniverseStream, and
+// every symbol's row scored by a GovernedPredictor over real XGBoost models
+// (one trained model copied into each symbol's directory, with its meta).
+// Used by bench/hot_path_bench.cpp, `mlgov bench` and the zero-allocation
+// test, so all three measure the same thing.
+#pragma once
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdint>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <span>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include <fmt/format.h>
+
+#include "mlgov/config.h"
+#include "mlgov/feature_computer.h"
+#include "mlgov/feature_contract.h"
+#include "mlgov/governed_predictor.h"
+#include "mlgov/model_meta.h"
+#include "mlgov/synthetic_market.h"
+#include "xgboost_trainer.h"
+
+namespace mlgov::internal {
+
+struct HotPathOptions {
+  int symbols = 225;
+  int years = 3;  // dates available: 252 * years (253 are warm-up)
+  int trees = 300;
+  int depth = 6;
+  PredictorBackend backend = PredictorBackend::kNative;
+  std::filesystem::path contracts_dir;  // where feature_contract_ml_v1.json is
+  std::uint64_t seed = 7;
+};
+
+// Trains one binary:logistic model on the universe's own features (label:
+// the 5-bar forward return is positive) and writes it to `model_file`.
+inline void train_fixture_model(const FeatureFrame& frame, int trees, int depth,
+                                const std::filesystem::path& model_file) {
+  const std::size_t cols = frame.cols();
+  const auto ret_5d = *frame.column_index("ret_5d");
+  std::vector<float> x;
+  std::vector<float> y;
+  // Rows are date-major; a symbol's row 5 dates later is 5 * n_symbols rows on.
+  std::size_t n_symbols = 1;
+  while (n_symbols < frame.rows() && frame.times[n_symbols] == frame.times[0]) ++n_symbols;
+  for (std::size_t i = 0; i + 5 * n_symbols < frame.rows(); ++i) {
+    const auto row = frame.row_values(i);
+    x.insert(x.end(), row.begin(), row.end());
+    y.push_back(frame.row_values(i + 5 * n_symbols)[ret_5d] > 0 ? 1.0f : 0.0f);
+  }
+  TrainSpec spec;
+  spec.rounds = trees;
+  spec.params = {{"objective", "binary:logistic"},
+                 {"max_depth", std::to_string(depth)},
+                 {"eta", "0.05"},
+                 {"subsample", "0.8"},
+                 {"colsample_bytree", "0.8"},
+                 {"tree_method", "hist"},
+                 {"seed", "42"},
+                 {"nthread", "2"}};
+  train_xgboost_model({x, y, cols}, nullptr, spec, model_file);
+}
+
+class HotPathFixture {
+ public:
+  explicit HotPathFixture(const HotPathOptions& options) : options_(options) {
+    std::random_device rd;
+    root_ = std::filesystem::temp_directory_path() /
+            fmt::format("mlgov-hotpath-{}-{}", ::getpid(), rd() & 0xFFFFFF);
+    std::filesystem::create_directories(root_ / "models");
+
+    SyntheticMarketOptions market_options;
+    market_options.symbols = options.symbols;
+    market_options.years = options.years;
+    market_options.seed = options.seed;
+    market_ = generate_synthetic_market(market_options);
+
+    contract_ =
+        std::make_unique<FeatureContract>(load_feature_contract("ml_v1", options.contracts_dir));
+    computer_ = std::make_unique<FeatureComputer>(*contract_);
+
+    // One model, trained on the first 300 dates x up to 20 symbols, copied to
+    // every symbol with a meta that matches the contract.
+    {
+      std::vector<BarSeries> sample(
+          market_.symbols.begin(),
+          market_.symbols.begin() + std::min<std::size_t>(20, market_.symbols.size()));
+      for (auto& s : sample) {
+        if (s.bars.size() > 600) s.bars.resize(600);
+      }
+      BarSeries bench = market_.benchmark;
+      if (bench.bars.size() > 600) bench.bars.resize(600);
+      const FeatureFrame frame = computer_->compute_universe(sample, bench, market_.sectors);
+      train_fixture_model(frame, options.trees, options.depth, root_ / "model.json");
+    }
+    ModelMeta meta;
+    set_contract(meta, *contract_);
+    meta.trained_at = "2026-01-01T00:00:00Z";
+    meta.git_commit = "hot-path-fixture";
+    meta.training_data_period = {"2010-01-04", "2011-12-30"};
+    meta.xgboost_version = "1.7.4";
+    for (const auto& series : market_.symbols) {
+      const auto dir = root_ / "models" / (series.symbol + "_v1_20260101_000000");
+      std::filesystem::create_directories(dir);
+      std::filesystem::copy_file(root_ / "model.json", dir / "model.json");
+      meta.symbol = series.symbol;
+      save_model_meta(meta, dir / "model_meta.json");
+      symbols_.push_back(series.symbol);
+    }
+
+    config_.ml_enabled = true;
+    config_.backend = options.backend;
+    config_.paths.models_dir = root_ / "models";
+    config_.paths.contracts_dir = options.contracts_dir;
+    config_.governance.state_file = root_ / "governance_state.json";
+    predictor_ = std::make_unique<GovernedPredictor>(config_, *contract_);
+
+    universe_ = std::make_unique<UniverseStream>(*computer_, symbols_, market_.sectors,
+                                                 market_.benchmark.symbol);
+    bar_ptrs_.resize(symbols_.size());
+    rows_.resize(symbols_.size());
+    results_.resize(symbols_.size());
+  }
+
+  ~HotPathFixture() {
+    predictor_.reset();
+    std::error_code ec;
+    std::filesystem::remove_all(root_, ec);
+  }
+
+  HotPathFixture(const HotPathFixture&) = delete;
+  HotPathFixture& operator=(const HotPathFixture&) = delete;
+
+  // Dates left to stream.
+  std::size_t dates_left() const noexcept { return market_.benchmark.bars.size() - next_date_; }
+
+  // Streams dates until every symbol has a feature row (the warm-up).
+  void warm_up() {
+    while (next_date_ < static_cast<std::size_t>(computer_->min_history())) step_features();
+  }
+
+  // The feature half of a cycle: one bar per symbol through the universe
+  // stream. Returns false when the data ran out. No allocation.
+  bool step_features() noexcept {
+    if (next_date_ >= market_.benchmark.bars.size()) return false;
+    for (std::size_t i = 0; i < bar_ptrs_.size(); ++i) {
+      bar_ptrs_[i] = &market_.symbols[i].bars[next_date_];
+    }
+    universe_->step(market_.benchmark.bars[next_date_], bar_ptrs_);
+    for (std::size_t i = 0; i < rows_.size(); ++i) rows_[i] = universe_->row(i);
+    ++next_date_;
+    return true;
+  }
+
+  // The prediction half: every symbol's row through the governed predictor.
+  // Returns the number of kOk results. No allocation on the success path.
+  std::size_t predict_all() noexcept {
+    return predictor_->predict_batch(symbols_, rows_, results_);
+  }
+
+  // A whole cycle. Returns the number of kOk predictions.
+  std::size_t cycle() noexcept {
+    if (!step_features()) return 0;
+    return predict_all();
+  }
+
+  // Rewinds the data to the start (new streams; allocates).
+  void rewind() {
+    universe_ = std::make_unique<UniverseStream>(*computer_, symbols_, market_.sectors,
+                                                 market_.benchmark.symbol);
+    next_date_ = 0;
+  }
+
+  GovernedPredictor& predictor() noexcept { return *predictor_; }
+  const std::vector<FeatureRow>& rows() const noexcept { return rows_; }
+  const std::vector<PredictResult>& results() const noexcept { return results_; }
+  const std::vector<std::string>& symbols() const noexcept { return symbols_; }
+  std::filesystem::path model_file() const { return root_ / "model.json"; }
+  const FeatureContract& contract() const noexcept { return *contract_; }
+
+ private:
+  HotPathOptions options_;
+  std::filesystem::path root_;
+  SyntheticMarket market_;
+  std::unique_ptr<FeatureContract> contract_;
+  std::unique_ptr<FeatureComputer> computer_;
+  Config config_;
+  std::unique_ptr<GovernedPredictor> predictor_;
+  std::unique_ptr<UniverseStream> universe_;
+  std::vector<std::string> symbols_;
+  std::vector<const Bar*> bar_ptrs_;
+  std::vector<FeatureRow> rows_;
+  std::vector<PredictResult> results_;
+  std::size_t next_date_ = 0;
+};
+
+}  // namespace mlgov::internal

@@ -1,0 +1,135 @@
+// Copyright 2026 The mlgov Authors. Apache-2.0.
+//
+// The hot path allocates nothing: after a warm-up, 10,000 cycles of
+// streaming feature updates and governed predictions (native backend) make
+// zero calls to operator new or malloc. Counted by replacing the global
+// allocation functions in this test executable.
+#include <gtest/gtest.h>
+
+#include <atomic>
+#include <cstdlib>
+#include <new>
+
+#include "hot_path_fixture.h"
+#include "test_support.h"
+
+#if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)
+#define MLGOV_COUNTING_ALLOCATOR 0  // the sanitizers own malloc; nothing to count
+#else
+#define MLGOV_COUNTING_ALLOCATOR 1
+#endif
+
+namespace {
+std::atomic<bool> g_counting{false};
+std::atomic<long> g_allocations{0};
+
+inline void note_allocation() noexcept {
+  if (g_counting.load(std::memory_order_relaxed)) g_allocations.fetch_add(1);
+}
+}  // namespace
+
+#if MLGOV_COUNTING_ALLOCATOR
+extern "C" void* __libc_malloc(std::size_t);
+extern "C" void* __libc_calloc(std::size_t, std::size_t);
+extern "C" void* __libc_realloc(void*, std::size_t);
+extern "C" void* __libc_memalign(std::size_t, std::size_t);
+extern "C" void __libc_free(void*);
+
+// malloc family: glibc's own entry points do the work; we only count.
+extern "C" void* malloc(std::size_t n) {
+  note_allocation();
+  return __libc_malloc(n);
+}
+extern "C" void* calloc(std::size_t a, std::size_t b) {
+  note_allocation();
+  return __libc_calloc(a, b);
+}
+extern "C" void* realloc(void* p, std::size_t n) {
+  note_allocation();
+  return __libc_realloc(p, n);
+}
+
+void* operator new(std::size_t n) {
+  note_allocation();
+  if (void* p = __libc_malloc(n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n) { return operator new(n); }
+void* operator new(std::size_t n, std::align_val_t a) {
+  note_allocation();
+  if (void* p = __libc_memalign(static_cast<std::size_t>(a), n == 0 ? 1 : n)) return p;
+  throw std::bad_alloc();
+}
+void* operator new[](std::size_t n, std::align_val_t a) { return operator new(n, a); }
+void operator delete(void* p) noexcept { __libc_free(p); }
+void operator delete[](void* p) noexcept { __libc_free(p); }
+void operator delete(void* p, std::size_t) noexcept { __libc_free(p); }
+void operator delete[](void* p, std::size_t) noexcept { __libc_free(p); }
+void operator delete(void* p, std::align_val_t) noexcept { __libc_free(p); }
+void operator delete[](void* p, std::align_val_t) noexcept { __libc_free(p); }
+void operator delete(void* p, std::size_t, std::align_val_t) noexcept { __libc_free(p); }
+void operator delete[](void* p, std::size_t, std::align_val_t) noexcept { __libc_free(p); }
+#endif
+
+namespace mlgov {
+namespace {
+
+constexpr int kCycles = 10000;
+
+internal::HotPathOptions options() {
+  internal::HotPathOptions o;
+  o.symbols = 16;
+  o.years = 42;  // 10,584 dates: 253 warm-up + 100 settling + 10,000 counted
+  o.trees = 50;
+  o.depth = 4;
+  o.contracts_dir = testing::source_dir() / "contracts";
+  return o;
+}
+
+TEST(ZeroAllocation, CountingAllocatorSeesAnOrdinaryAllocation) {
+  if (!MLGOV_COUNTING_ALLOCATOR) GTEST_SKIP() << "sanitizer build: allocations are not counted";
+  // The instrument itself must work, or the zero below would mean nothing.
+  g_allocations = 0;
+  g_counting = true;
+  auto* p = new int(7);
+  void* q = std::malloc(64);
+  g_counting = false;
+  delete p;
+  std::free(q);
+  EXPECT_EQ(g_allocations.load(), 2);
+}
+
+TEST(ZeroAllocation, TenThousandCyclesOfStreamingAndPredictAllocateNothing) {
+  if (!MLGOV_COUNTING_ALLOCATOR) GTEST_SKIP() << "sanitizer build: allocations are not counted";
+  internal::HotPathFixture fixture(options());
+  ASSERT_EQ(fixture.predictor().state(), MlState::kEnabledOk);
+  ASSERT_EQ(fixture.predictor().model_info(fixture.symbols()[0])->backend, "native");
+  fixture.warm_up();
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(fixture.cycle(), fixture.symbols().size());
+  ASSERT_GE(fixture.dates_left(), static_cast<std::size_t>(kCycles));
+
+  std::size_t ok = 0;
+  g_allocations = 0;
+  g_counting = true;
+  for (int i = 0; i < kCycles; ++i) ok += fixture.cycle();
+  g_counting = false;
+
+  EXPECT_EQ(g_allocations.load(), 0) << "allocations in " << kCycles << " cycles";
+  // Every cycle really streamed and predicted every symbol.
+  EXPECT_EQ(ok, static_cast<std::size_t>(kCycles) * fixture.symbols().size());
+}
+
+TEST(ZeroAllocation, StreamingFeatureUpdatesAloneAllocateNothing) {
+  if (!MLGOV_COUNTING_ALLOCATOR) GTEST_SKIP() << "sanitizer build: allocations are not counted";
+  internal::HotPathFixture fixture(options());
+  fixture.warm_up();
+  g_allocations = 0;
+  g_counting = true;
+  for (int i = 0; i < kCycles; ++i) fixture.step_features();
+  g_counting = false;
+  EXPECT_EQ(g_allocations.load(), 0);
+  EXPECT_FALSE(fixture.rows()[0].values.empty());
+}
+
+}  // namespace
+}  // namespace mlgov
