@@ -391,30 +391,54 @@ std::unique_ptr<NativeForest> NativeForest::load(const std::filesystem::path& mo
   return NativeForestBuilder(model_file).build();
 }
 
-template <std::size_t R>
-void NativeForest::accumulate_padded(const float* const* rows, float* acc) const noexcept {
-  const int d = max_depth_;
-  const std::size_t n_internal = (std::size_t{1} << d) - 1;
-  const PaddedNode* nodes = padded_nodes_.data();
-  const float* leaves = padded_leaves_.data();
-  for (std::size_t t = 0; t < num_trees_; ++t) {
-    std::uint32_t idx[R] = {};
-    for (int level = 0; level < d; ++level) {
-      for (std::size_t r = 0; r < R; ++r) {
-        const PaddedNode n = nodes[idx[r]];
-        const float x = rows[r][n.feature & kFeatureMask];
-        idx[r] = 2 * idx[r] + 1 + goes_right(x, n.threshold, n.feature);
+namespace {
+
+// Trees of one chunk are evaluated for every row before moving on, so that
+// the chunk's nodes stay in L1 while the rows stream past.
+constexpr std::size_t kChunkBytes = 16 * 1024;
+
+}  // namespace
+
+// Adds the leaves of trees [t0, t1) to acc[0..R) for R rows, T trees walked
+// in lockstep (R*T independent descents in flight). Per row the leaves are
+// added in tree order, as XGBoost does.
+template <int D, std::size_t R, std::size_t T, bool kMaybeNaN>
+void NativeForest::padded_kernel(std::size_t t0, std::size_t t1, const float* const* rows,
+                                 float* acc) const noexcept {
+  constexpr std::size_t n_internal = (std::size_t{1} << D) - 1;
+  constexpr std::size_t n_leaves = std::size_t{1} << D;
+  const PaddedNode* const all_nodes = padded_nodes_.data();
+  const float* const all_leaves = padded_leaves_.data();
+  std::size_t t = t0;
+  for (; t + T <= t1; t += T) {
+    std::uint32_t idx[T][R] = {};
+    for (int level = 0; level < D; ++level) {
+      for (std::size_t k = 0; k < T; ++k) {
+        const PaddedNode* nodes = all_nodes + (t + k) * n_internal;
+        for (std::size_t r = 0; r < R; ++r) {
+          const PaddedNode n = nodes[idx[k][r]];
+          const float x = rows[r][n.feature & kFeatureMask];
+          // Without NaN in the rows, !(x < t) alone decides (one compare).
+          const std::uint32_t right = kMaybeNaN ? goes_right(x, n.threshold, n.feature)
+                                                : static_cast<std::uint32_t>(!(x < n.threshold));
+          idx[k][r] = 2 * idx[k][r] + 1 + right;
+        }
       }
     }
-    for (std::size_t r = 0; r < R; ++r) acc[r] += leaves[idx[r] - n_internal];
-    nodes += n_internal;
-    leaves += n_internal + 1;
+    for (std::size_t k = 0; k < T; ++k) {
+      const float* leaves = all_leaves + (t + k) * n_leaves - n_internal;
+      for (std::size_t r = 0; r < R; ++r) acc[r] += leaves[idx[k][r]];
+    }
+  }
+  if constexpr (T > 1) {
+    if (t < t1) padded_kernel<D, R, 1, kMaybeNaN>(t, t1, rows, acc);
   }
 }
 
 template <std::size_t R>
-void NativeForest::accumulate_compact(const float* const* rows, float* acc) const noexcept {
-  for (std::size_t t = 0; t < num_trees_; ++t) {
+void NativeForest::compact_kernel(std::size_t t0, std::size_t t1, const float* const* rows,
+                                  float* acc) const noexcept {
+  for (std::size_t t = t0; t < t1; ++t) {
     const CompactNode* nodes = compact_nodes_.data() + tree_offset_[t];
     const int d = tree_depth_[t];
     std::uint32_t idx[R] = {};
@@ -429,26 +453,108 @@ void NativeForest::accumulate_compact(const float* const* rows, float* acc) cons
   }
 }
 
-void NativeForest::margins(const float* rows, std::size_t n_rows, float* out) const noexcept {
+// Single rows walk 8 trees in lockstep; batches go chunk of trees by chunk,
+// 8 rows at a time. out[] holds the running margins between chunks.
+namespace {
+
+bool any_nan(const float* values, std::size_t n) noexcept {
+  bool nan = false;
+  for (std::size_t i = 0; i < n; ++i) nan |= std::isnan(values[i]);
+  return nan;
+}
+
+}  // namespace
+
+// Single rows walk 8 trees in lockstep; batches go chunk of trees by chunk,
+// 8 rows at a time. out[] holds the running margins between chunks. Rows
+// without NaN (the usual case: the predictor refuses non-finite features)
+// take the one-compare kernel.
+template <int D>
+void NativeForest::padded_margins(const float* rows, std::size_t n_rows,
+                                  float* out) const noexcept {
   const std::size_t f = num_features_;
-  auto block = [&]<std::size_t R>(std::size_t first) {
-    const float* row_ptrs[R];
-    float acc[R];
-    for (std::size_t r = 0; r < R; ++r) {
-      row_ptrs[r] = rows + (first + r) * f;
-      acc[r] = base_margin_;  // XGBoost fills the output with the base margin
+  for (std::size_t i = 0; i < n_rows; ++i) out[i] = base_margin_;
+  if (n_rows < 4) {
+    for (std::size_t i = 0; i < n_rows; ++i) {
+      const float* row = rows + i * f;
+      if (any_nan(row, f)) {
+        padded_kernel<D, 1, 8, true>(0, num_trees_, &row, out + i);
+      } else {
+        padded_kernel<D, 1, 8, false>(0, num_trees_, &row, out + i);
+      }
     }
-    if (layout_ == Layout::kPadded) {
-      accumulate_padded<R>(row_ptrs, acc);
-    } else {
-      accumulate_compact<R>(row_ptrs, acc);
+    return;
+  }
+  constexpr std::size_t tree_bytes =
+      ((std::size_t{1} << D) - 1) * sizeof(PaddedNode) + (std::size_t{1} << D) * sizeof(float);
+  constexpr std::size_t chunk = tree_bytes >= kChunkBytes ? 1 : kChunkBytes / tree_bytes;
+  for (std::size_t t0 = 0; t0 < num_trees_; t0 += chunk) {
+    const std::size_t t1 = std::min(num_trees_, t0 + chunk);
+    std::size_t i = 0;
+    for (; i + kRowBlock <= n_rows; i += kRowBlock) {
+      const float* ptrs[kRowBlock];
+      for (std::size_t r = 0; r < kRowBlock; ++r) ptrs[r] = rows + (i + r) * f;
+      if (any_nan(ptrs[0], kRowBlock * f)) {
+        padded_kernel<D, kRowBlock, 1, true>(t0, t1, ptrs, out + i);
+      } else {
+        padded_kernel<D, kRowBlock, 1, false>(t0, t1, ptrs, out + i);
+      }
     }
-    for (std::size_t r = 0; r < R; ++r) out[first + r] = acc[r];
-  };
+    for (; i < n_rows; ++i) {
+      const float* row = rows + i * f;
+      if (any_nan(row, f)) {
+        padded_kernel<D, 1, 4, true>(t0, t1, &row, out + i);
+      } else {
+        padded_kernel<D, 1, 4, false>(t0, t1, &row, out + i);
+      }
+    }
+  }
+}
+
+void NativeForest::compact_margins(const float* rows, std::size_t n_rows,
+                                   float* out) const noexcept {
+  const std::size_t f = num_features_;
   std::size_t i = 0;
-  for (; i + kRowBlock <= n_rows; i += kRowBlock) block.template operator()<kRowBlock>(i);
-  for (; i + 4 <= n_rows; i += 4) block.template operator()<4>(i);
-  for (; i < n_rows; ++i) block.template operator()<1>(i);
+  for (; i + kRowBlock <= n_rows; i += kRowBlock) {
+    const float* ptrs[kRowBlock];
+    float acc[kRowBlock];
+    for (std::size_t r = 0; r < kRowBlock; ++r) {
+      ptrs[r] = rows + (i + r) * f;
+      acc[r] = base_margin_;
+    }
+    compact_kernel<kRowBlock>(0, num_trees_, ptrs, acc);
+    for (std::size_t r = 0; r < kRowBlock; ++r) out[i + r] = acc[r];
+  }
+  for (; i < n_rows; ++i) {
+    const float* row = rows + i * f;
+    float acc = base_margin_;
+    compact_kernel<1>(0, num_trees_, &row, &acc);
+    out[i] = acc;
+  }
+}
+
+void NativeForest::margins(const float* rows, std::size_t n_rows, float* out) const noexcept {
+  if (layout_ == Layout::kCompact) return compact_margins(rows, n_rows, out);
+  switch (max_depth_) {
+    case 0:
+      return padded_margins<0>(rows, n_rows, out);
+    case 1:
+      return padded_margins<1>(rows, n_rows, out);
+    case 2:
+      return padded_margins<2>(rows, n_rows, out);
+    case 3:
+      return padded_margins<3>(rows, n_rows, out);
+    case 4:
+      return padded_margins<4>(rows, n_rows, out);
+    case 5:
+      return padded_margins<5>(rows, n_rows, out);
+    case 6:
+      return padded_margins<6>(rows, n_rows, out);
+    case 7:
+      return padded_margins<7>(rows, n_rows, out);
+    default:
+      return padded_margins<8>(rows, n_rows, out);
+  }
 }
 
 bool NativeForest::predict_margin(const float* rows, std::size_t n_rows,

@@ -91,10 +91,15 @@ class NativeForest final : public ModelBackend {
     std::uint32_t is_split;
   };
 
+  template <int D, std::size_t R, std::size_t T, bool kMaybeNaN>
+  void padded_kernel(std::size_t t0, std::size_t t1, const float* const* rows,
+                     float* acc) const noexcept;
   template <std::size_t R>
-  void accumulate_padded(const float* const* rows, float* acc) const noexcept;
-  template <std::size_t R>
-  void accumulate_compact(const float* const* rows, float* acc) const noexcept;
+  void compact_kernel(std::size_t t0, std::size_t t1, const float* const* rows,
+                      float* acc) const noexcept;
+  template <int D>
+  void padded_margins(const float* rows, std::size_t n_rows, float* out) const noexcept;
+  void compact_margins(const float* rows, std::size_t n_rows, float* out) const noexcept;
   void margins(const float* rows, std::size_t n_rows, float* out) const noexcept;
   // Index into the leaf storage (padded_leaves_ or compact_nodes_) of the
   // leaf `tree` sends `row` to.

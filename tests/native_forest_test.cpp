@@ -45,7 +45,8 @@ std::string read_file(const std::filesystem::path& p) {
 
 std::uint32_t bits(float f) { return std::bit_cast<std::uint32_t>(f); }
 
-// Rows that stress the comparison: synthetic data with 10% NaN, and in one
+// Rows that stress the comparison: synthetic data with 10% NaN (but none in
+// the first quarter of the rows), and in one
 // row out of four some features replaced by a split condition of the model
 // itself (x == threshold must go right), its float neighbours, +-0 or +-inf.
 std::vector<float> parity_rows(const std::filesystem::path& model, std::uint64_t seed) {
@@ -75,6 +76,11 @@ std::vector<float> parity_rows(const std::filesystem::path& model, std::uint64_t
         row[(pick >> 8) % kFeatures] = specials[(pick >> 20) % 6];
       }
     }
+  }
+  // The first quarter of the rows holds no NaN: the evaluator has a faster
+  // kernel for NaN-free rows, and it must agree too.
+  for (std::size_t k = 0; k < kParityRows / 4 * kFeatures; ++k) {
+    if (std::isnan(x[k])) x[k] = static_cast<float>(k % 7) - 3.0f;
   }
   return x;
 }

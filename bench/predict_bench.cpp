@@ -1,0 +1,165 @@
+// Copyright 2026 The mlgov Authors. Apache-2.0.
+//
+// Native tree evaluation against XGBoost's C API (XGBoosterPredictFromDense,
+// nthread=1), same process, same model file. Models are trained in the setup
+// on synthetic data with 28 features: 100 trees x depth 4, 300 x 6, 500 x 8.
+//
+//   build/bench/predict_bench --benchmark_repetitions=5
+//       --benchmark_report_aggregates_only=true   (one command line)
+//
+// Row: one single-row predict() call (rows cycle through 225 prepared ones).
+// Batch225: one predict() call over 225 rows (one cycle of a 225-symbol
+// engine). Time per iteration is per call; items/s counts rows.
+#include <benchmark/benchmark.h>
+
+#include <unistd.h>
+#include <cmath>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <memory>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "model_backend.h"
+#include "native_forest.h"
+#include "xgboost_trainer.h"
+
+namespace {
+
+constexpr std::size_t kFeatures = 28;
+constexpr std::size_t kCycleRows = 225;
+
+struct ModelShape {
+  int trees;
+  int depth;
+};
+constexpr ModelShape kShapes[] = {{100, 4}, {300, 6}, {500, 8}};
+
+// Deterministic data: xorshift, features on mixed scales, 5% NaN.
+std::vector<float> make_rows(std::size_t n, std::uint64_t seed) {
+  std::uint64_t s = seed * 0x9E3779B97F4A7C15ull + 1;
+  auto next = [&] {
+    s ^= s << 13;
+    s ^= s >> 7;
+    s ^= s << 17;
+    return static_cast<double>(s >> 11) * 0x1.0p-53;
+  };
+  std::vector<float> x(n * kFeatures);
+  for (float& v : x) {
+    v = next() < 0.05 ? std::nanf("") : static_cast<float>((next() - 0.5) * 6.0);
+  }
+  return x;
+}
+
+std::vector<float> make_labels(const std::vector<float>& x) {
+  std::vector<float> y(x.size() / kFeatures);
+  for (std::size_t i = 0; i < y.size(); ++i) {
+    const float* r = x.data() + i * kFeatures;
+    auto v = [&](int j) { return std::isnan(r[j]) ? 0.0f : r[j]; };
+    y[i] = (v(0) - 0.5f * v(1) + (v(2) > 0.5f ? 1.0f : -0.3f) + 0.3f * v(0) * v(5) +
+                std::sin(3.0f * v(7)) >
+            0)
+               ? 1.0f
+               : 0.0f;
+  }
+  return y;
+}
+
+struct Fixture {
+  std::filesystem::path dir;
+  std::vector<std::unique_ptr<mlgov::internal::ModelBackend>> native, xgboost;
+  std::vector<float> rows = make_rows(kCycleRows, 42);
+
+  Fixture() {
+    dir = std::filesystem::temp_directory_path() /
+          ("mlgov-predict-bench-" + std::to_string(::getpid()));
+    std::filesystem::create_directories(dir);
+    const auto x = make_rows(5000, 1);
+    const auto y = make_labels(x);
+    for (const ModelShape& shape : kShapes) {
+      const auto file =
+          dir / (std::to_string(shape.trees) + "x" + std::to_string(shape.depth) + "_model.json");
+      mlgov::internal::TrainSpec spec{{{"objective", "binary:logistic"},
+                                       {"max_depth", std::to_string(shape.depth)},
+                                       {"eta", "0.05"},
+                                       {"tree_method", "hist"},
+                                       {"nthread", "2"}},
+                                      shape.trees};
+      mlgov::internal::train_xgboost_model({x, y, kFeatures}, nullptr, spec, file);
+      native.push_back(mlgov::internal::load_native_backend(file));
+      xgboost.push_back(mlgov::internal::load_xgboost_backend(file));
+    }
+  }
+  ~Fixture() {
+    std::error_code ec;
+    std::filesystem::remove_all(dir, ec);
+  }
+};
+
+Fixture& fixture() {
+  static Fixture f;
+  return f;
+}
+
+void run_row(benchmark::State& state, mlgov::internal::ModelBackend& backend) {
+  const auto& rows = fixture().rows;
+  float out = 0;
+  std::size_t i = 0;
+  for (auto _ : state) {
+    if (!backend.predict(rows.data() + i * kFeatures, 1, &out)) {
+      state.SkipWithError("predict failed");
+      break;
+    }
+    benchmark::DoNotOptimize(out);
+    i = i + 1 == kCycleRows ? 0 : i + 1;
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
+}
+
+void run_batch(benchmark::State& state, mlgov::internal::ModelBackend& backend) {
+  const auto& rows = fixture().rows;
+  std::vector<float> out(kCycleRows);
+  for (auto _ : state) {
+    if (!backend.predict(rows.data(), kCycleRows, out.data())) {
+      state.SkipWithError("predict failed");
+      break;
+    }
+    benchmark::DoNotOptimize(out.data());
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kCycleRows));
+}
+
+void register_all() {
+  for (std::size_t m = 0; m < std::size(kShapes); ++m) {
+    const std::string shape =
+        std::to_string(kShapes[m].trees) + "x" + std::to_string(kShapes[m].depth);
+    benchmark::RegisterBenchmark(("Row/native/" + shape).c_str(),
+                                 [m](benchmark::State& s) { run_row(s, *fixture().native[m]); });
+    benchmark::RegisterBenchmark(("Row/xgboost/" + shape).c_str(),
+                                 [m](benchmark::State& s) { run_row(s, *fixture().xgboost[m]); });
+    benchmark::RegisterBenchmark(("Batch225/native/" + shape).c_str(),
+                                 [m](benchmark::State& s) { run_batch(s, *fixture().native[m]); });
+    benchmark::RegisterBenchmark(("Batch225/xgboost/" + shape).c_str(),
+                                 [m](benchmark::State& s) { run_batch(s, *fixture().xgboost[m]); });
+  }
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+  benchmark::Initialize(&argc, argv);
+  if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
+  try {
+    fixture();  // train the models before any timing
+  } catch (const std::exception& e) {
+    std::fprintf(stderr, "predict_bench setup failed: %s\n", e.what());
+    return 1;
+  }
+  register_all();
+  benchmark::RunSpecifiedBenchmarks();
+  benchmark::Shutdown();
+  return 0;
+}
