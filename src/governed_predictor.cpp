@@ -22,6 +22,10 @@ namespace {
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
+// The header promises lock-free state reads and counters.
+static_assert(std::atomic<MlState>::is_always_lock_free);
+static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
+
 // What a failure looks like in logs and exceptions. Built only on the failure
 // path.
 struct FailureDescription {
