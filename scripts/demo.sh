@@ -123,7 +123,8 @@ show mlgov governance reenable --state-file runtime/governance_state.json --oper
 echo "--- the engine restarts with the bug fixed: the latch is cleared, ML is back"
 show "$HOST_ENGINE" --config config.yaml --data data --real-data "$ROOT/data/real" \
   --cycles 10 --heartbeat-every 10 --metrics-file runtime/metrics/mlgov.prom \
-  2>>host_engine.console.log | grep -E '^(\[HEARTBEAT\]|host_engine: [0-9]+ cycles done)'
+  >host_engine.restart.out 2>>host_engine.console.log
+grep -E '^(host_engine: ml_state|\[HEARTBEAT\]|host_engine: [0-9]+ cycles done)' host_engine.restart.out
 
 step "Done in $(($(date +%s) - T0)) s. Where things are:"
 cat <<EOF

@@ -111,6 +111,15 @@ rc=0
 check "a missing data directory exits 2 naming it" \
   bash -c "test $rc -eq 2 && grep -q 'no-such-dir: not a directory' bad.out"
 
+# 6. A symbol that could name a path outside the data directory is refused.
+mkdir -p evil
+cp data/SPX.csv evil/
+printf 'symbol,sector\n../data/S001,SEC01\n' >evil/sectors.csv
+rc=0
+"$HOST" --config config.yaml --data evil >evil.out 2>&1 || rc=$?
+check "a path-like symbol in sectors.csv exits 2 naming the symbol" \
+  bash -c "test $rc -eq 2 && grep -q \"symbol '../data/S001' is not\" evil.out"
+
 if [ "$failures" -ne 0 ]; then
   echo "$failures check(s) failed; outputs:"
   for f in run1.out run1.out.console run2.out run3.out run4.out; do

@@ -57,6 +57,7 @@
 #include <mlgov/governed_predictor.h>
 #include <mlgov/logging.h>
 #include <mlgov/ml_state.h>
+#include <mlgov/model_registry.h>
 #include <CLI/CLI.hpp>
 
 namespace fs = std::filesystem;
@@ -134,6 +135,10 @@ Feed load_feed(const std::string& label, const fs::path& dir, const std::string&
   }
   for (const auto& [symbol, sector] : feed.sectors.sector_of) {
     if (symbol == benchmark) continue;
+    if (!mlgov::is_valid_symbol(symbol)) {  // it becomes a file name below
+      throw mlgov::DataError(feed.sectors.source + ": symbol '" + symbol +
+                             "' is not 1-64 characters of [A-Za-z0-9._-]");
+    }
     feed.series.push_back(mlgov::load_bars_csv(dir / (symbol + ".csv"), symbol));
   }
 
