@@ -1,6 +1,7 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
 #include "mlgov/logging.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <string>
