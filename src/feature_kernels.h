@@ -196,6 +196,11 @@ struct SymbolWindows {
 // THE kernel: the 28 features of the newest bar, in spec order, in double.
 // Requires w.count >= kLookback. cross_rank_sector is the fallback 0.5 (the
 // universe step overwrites it).
+//
+// Each sum adds its window's values oldest to newest, exactly as a separate
+// loop per window would; windows ending at the same bar share a loop only so
+// that their independent additions overlap in the CPU (the result of every
+// sum is unchanged by that interleaving).
 inline void compute_features(const SymbolWindows& w, double* f) noexcept {
   const double* c = w.close.window();  // c[252] = c_t, c[252 - k] = c_{t-k}
   const double ct = c[252];
@@ -206,11 +211,42 @@ inline void compute_features(const SymbolWindows& w, double* f) noexcept {
   f[kRet60d] = ct / c[192] - 1.0;
   f[kMom12_1] = c[231] / c[0] - 1.0;
 
-  const double sma20 = window_mean(c + 233, 20);
-  const double sma50 = window_mean(c + 203, 50);
-  const double sma200 = window_mean(c + 53, 200);
-  const double sma12 = window_mean(c + 241, 12);
-  const double sma26 = window_mean(c + 227, 26);
+  // Close sums: SMA_200 from c[53], SMA_50 from c[203], SMA_26 from c[227],
+  // SMA_20 from c[233], SMA_12 from c[241], all to c[252].
+  double s200 = 0;
+  double s50 = 0;
+  double s26 = 0;
+  double s20 = 0;
+  double s12 = 0;
+  int i = 53;
+  for (; i < 203; ++i) s200 += c[i];
+  for (; i < 227; ++i) {
+    s200 += c[i];
+    s50 += c[i];
+  }
+  for (; i < 233; ++i) {
+    s200 += c[i];
+    s50 += c[i];
+    s26 += c[i];
+  }
+  for (; i < 241; ++i) {
+    s200 += c[i];
+    s50 += c[i];
+    s26 += c[i];
+    s20 += c[i];
+  }
+  for (; i < 253; ++i) {
+    s200 += c[i];
+    s50 += c[i];
+    s26 += c[i];
+    s20 += c[i];
+    s12 += c[i];
+  }
+  const double sma200 = s200 / 200;
+  const double sma50 = s50 / 50;
+  const double sma26 = s26 / 26;
+  const double sma20 = s20 / 20;
+  const double sma12 = s12 / 12;
   f[kSmaRatio20] = ct / sma20 - 1.0;
   f[kSmaRatio50] = ct / sma50 - 1.0;
   f[kSmaRatio200] = ct / sma200 - 1.0;
@@ -238,49 +274,68 @@ inline void compute_features(const SymbolWindows& w, double* f) noexcept {
     const double* l = w.low.window();
     double hi = h[0];
     double lo = l[0];
-    for (int i = 1; i < 14; ++i) {
-      hi = std::max(hi, h[i]);
-      lo = std::min(lo, l[i]);
+    for (int j = 1; j < 14; ++j) {
+      hi = std::max(hi, h[j]);
+      lo = std::min(lo, l[j]);
     }
     const double range = hi - lo;
     f[kStochK14] = range == 0 ? 0.5 : (ct - lo) / range;
   }
 
-  {  // bb_pos_20
-    const double sd = window_std(c + 233, 20, sma20);
-    f[kBbPos20] = sd == 0 ? 0.0 : (ct - sma20) / (2.0 * sd);
-  }
-
+  // Returns: means of r over 60, 20 (from r[40]) and 5 (from r[55]) and of b over 60.
   const double* r = w.ret.window();  // r[59] = r_t
-  {
-    const double m5 = window_mean(r + 55, 5);
-    f[kVol5] = window_std(r + 55, 5, m5);
-    const double m20 = window_mean(r + 40, 20);
-    f[kVol20] = window_std(r + 40, 20, m20);
-  }
-  const double mr = window_mean(r, 60);
   const double* b = w.bench.window();
-  const double mb = window_mean(b, 60);
+  double sr60 = 0;
+  double sb60 = 0;
+  double sr20 = 0;
+  double sr5 = 0;
+  for (int j = 0; j < 40; ++j) {
+    sr60 += r[j];
+    sb60 += b[j];
+  }
+  for (int j = 40; j < 55; ++j) {
+    sr60 += r[j];
+    sb60 += b[j];
+    sr20 += r[j];
+  }
+  for (int j = 55; j < 60; ++j) {
+    sr60 += r[j];
+    sb60 += b[j];
+    sr20 += r[j];
+    sr5 += r[j];
+  }
+  const double mr = sr60 / 60;
+  const double mb = sb60 / 60;
+  const double m20 = sr20 / 20;
+  const double m5 = sr5 / 5;
   double m2sum = 0;
   double m3sum = 0;
   double m4sum = 0;
   double cov = 0;
   double varb = 0;
-  for (int i = 0; i < 60; ++i) {
-    const double d = r[i] - mr;
-    const double e = b[i] - mb;
+  double ss20 = 0;
+  double ss5 = 0;
+  for (int j = 0; j < 60; ++j) {
+    const double d = r[j] - mr;
+    const double e = b[j] - mb;
     const double d2 = d * d;
     m2sum += d2;
     m3sum += d2 * d;
     m4sum += d2 * d2;
     cov += d * e;
     varb += e * e;
+    if (j >= 40) {
+      const double d20 = r[j] - m20;
+      ss20 += d20 * d20;
+    }
+    if (j >= 55) {
+      const double d5 = r[j] - m5;
+      ss5 += d5 * d5;
+    }
   }
+  f[kVol5] = std::sqrt(ss5 / 4);
+  f[kVol20] = std::sqrt(ss20 / 19);
   f[kVol60] = std::sqrt(m2sum / 59);
-
-  f[kAtr14Norm] = window_mean(w.tr.window(), 14) / ct;
-  f[kHlRange] = (w.last.high - w.last.low) / ct;
-  f[kGap1d] = w.last.open / c[251] - 1.0;
 
   {  // skew_60, kurt_60 (n = 60)
     const double m2 = m2sum / 60;
@@ -296,16 +351,37 @@ inline void compute_features(const SymbolWindows& w, double* f) noexcept {
     }
   }
 
-  {  // volume
+  {  // 20-bar windows: volume, dollar volume, and the closes' std for bb_pos_20
     const double* v = w.volume.window();
+    const double* dv = w.dollar.window();
+    const double* c20 = c + 233;
+    double sv = 0;
+    double sdv = 0;
+    for (int j = 0; j < 20; ++j) {
+      sv += v[j];
+      sdv += dv[j];
+    }
+    const double mv = sv / 20;
+    double ssv = 0;
+    double ssc = 0;
+    for (int j = 0; j < 20; ++j) {
+      const double dvj = v[j] - mv;
+      ssv += dvj * dvj;
+      const double dcj = c20[j] - sma20;
+      ssc += dcj * dcj;
+    }
     const double vt = v[19];
-    const double mv = window_mean(v, 20);
     f[kVolumeRatio20] = mv == 0 ? 1.0 : vt / mv;
-    const double sd = window_std(v, 20, mv);
-    f[kVolumeZ20] = sd == 0 ? 0.0 : (vt - mv) / sd;
-    f[kDollarVolumeLog20] = std::log1p(window_mean(w.dollar.window(), 20));
+    const double sd_v = std::sqrt(ssv / 19);
+    f[kVolumeZ20] = sd_v == 0 ? 0.0 : (vt - mv) / sd_v;
+    f[kDollarVolumeLog20] = std::log1p(sdv / 20);
+    const double sd_c = std::sqrt(ssc / 19);
+    f[kBbPos20] = sd_c == 0 ? 0.0 : (ct - sma20) / (2.0 * sd_c);
   }
 
+  f[kAtr14Norm] = window_mean(w.tr.window(), 14) / ct;
+  f[kHlRange] = (w.last.high - w.last.low) / ct;
+  f[kGap1d] = w.last.open / c[251] - 1.0;
   f[kDistHigh252] = ct / w.high252.best() - 1.0;
   f[kDistLow252] = ct / w.low252.best() - 1.0;
   f[kBeta60] = varb == 0 ? 0.0 : cov / varb;
