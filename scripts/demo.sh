@@ -54,6 +54,9 @@ export PATH="$MLGOV_BIN:$PATH"
 mkdir -p "$DEMO_DIR"
 cd "$DEMO_DIR"
 DEMO_ABS="$(pwd)"
+case "$DEMO_ABS" in
+  / | "$ROOT" | "$HOME") echo "demo: refusing to use $DEMO_ABS as the demo directory" >&2; exit 2 ;;
+esac
 # Rerunnable: the runtime state (latch, logs, metrics), the models and the
 # reports start afresh; the synthetic data is regenerated identically.
 rm -rf runtime models reports
