@@ -182,7 +182,7 @@ std::filesystem::path publish_model_directory(
   constexpr int kAttempts = 5;
   for (int attempt = 0; attempt < kAttempts; ++attempt) {
     const auto when = std::chrono::floor<std::chrono::seconds>(now());
-    const std::filesystem::path target = parent / model_directory_name(symbol, version, when);
+    std::filesystem::path target = parent / model_directory_name(symbol, version, when);
     finalize(staging, when);
     fsync_directory(staging);
     if (::renameat2(AT_FDCWD, staging.c_str(), AT_FDCWD, target.c_str(), RENAME_NOREPLACE) == 0) {

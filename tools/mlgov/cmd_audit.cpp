@@ -35,10 +35,11 @@
 //    contract: {name, version, fingerprint}, data: {...}, models_dir,
 //    warnings: [...], symbols: {SYM: {passed, checks: [{name, passed, detail}]}}}
 // Exit code 1 when pass_rate < --min-pass-rate, 2 for bad input.
+#include <bit>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <cstdio>
-#include <cstring>
 #include <limits>
 #include <map>
 #include <memory>
@@ -149,21 +150,24 @@ std::string without_stack_trace(const std::string& message) {
 
 std::string utc_now_iso() { return format_utc_millis(std::chrono::system_clock::now()); }
 
-bool same_bits(std::span<const float> a, std::span<const float> b) {
-  return a.size() == b.size() && std::memcmp(a.data(), b.data(), a.size() * sizeof(float)) == 0;
+// Bit patterns, not values: -0.0f differs from 0.0f and a NaN equals itself.
+bool same_float_bits(float a, float b) {
+  return std::bit_cast<std::uint32_t>(a) == std::bit_cast<std::uint32_t>(b);
 }
 
 // First column where two rows differ bitwise, or -1.
 int first_diff(std::span<const float> a, std::span<const float> b) {
   for (std::size_t j = 0; j < std::min(a.size(), b.size()); ++j) {
-    if (std::memcmp(&a[j], &b[j], sizeof(float)) != 0) return static_cast<int>(j);
+    if (!same_float_bits(a[j], b[j])) return static_cast<int>(j);
   }
   return a.size() == b.size() ? -1 : static_cast<int>(std::min(a.size(), b.size()));
 }
 
+bool same_bits(std::span<const float> a, std::span<const float> b) { return first_diff(a, b) < 0; }
+
 class Auditor {
  public:
-  Auditor(const AuditOptions& opt) : opt_(opt) {}
+  explicit Auditor(const AuditOptions& opt) : opt_(opt) {}
 
   int run();
 
