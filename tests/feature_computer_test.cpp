@@ -13,6 +13,9 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 #include <gtest/gtest.h>
+#include <spdlog/logger.h>
+#include <spdlog/sinks/ostream_sink.h>
+#include <sstream>
 
 #include "mlgov/bars.h"
 #include "mlgov/errors.h"
@@ -524,6 +527,19 @@ TEST(FeatureComputer, FewerThan253BarsGiveNoRowsAndAWarning) {
   ASSERT_EQ(frame.warnings.size(), 1U);
   EXPECT_NE(frame.warnings[0].find("SHORT"), std::string::npos) << frame.warnings[0];
   EXPECT_NE(frame.warnings[0].find("252"), std::string::npos) << frame.warnings[0];
+}
+
+TEST(FeatureComputer, TheShortHistoryWarningGoesToTheHostsLogger) {
+  std::ostringstream log;
+  auto logger = std::make_shared<spdlog::logger>(
+      "test", std::make_shared<spdlog::sinks::ostream_sink_mt>(log));
+  FeatureComputerOptions options;
+  options.logger = logger;
+  const FeatureComputer computer(
+      load_feature_contract("ml_v1", testing::source_dir() / "contracts"), options);
+  computer.compute_symbol(series("SHORT", flat(100)), series("BENCH", flat(100)));
+  EXPECT_NE(log.str().find("SHORT: 100 bars"), std::string::npos) << log.str();
+  EXPECT_NE(log.str().find("warning"), std::string::npos) << log.str();
 }
 
 TEST(FeatureComputer, Exactly253BarsGiveOneRowOnTheLastDate) {
