@@ -4,9 +4,11 @@
 #pragma once
 
 #include "mlgov/atomic_file.h"
+#include "mlgov/bars.h"
 #include "mlgov/clock.h"
 #include "mlgov/config.h"
 #include "mlgov/errors.h"
+#include "mlgov/feature_computer.h"
 #include "mlgov/feature_contract.h"
 #include "mlgov/feature_mismatch.h"
 #include "mlgov/feature_schema.h"
