@@ -229,6 +229,31 @@ TEST_F(AuditTest, ShortHistoryFailsTheHistoryCheck) {
   EXPECT_FALSE(check(report, "S003", "features_computed").at("passed").get<bool>());
 }
 
+TEST_F(AuditTest, AVolumeZScoreAtItsLargestPossibleValueIsInRange) {
+  SmallUniverse u;
+  // The last 20 bars of S004: 19 volumes of 1000, then 100000. With the
+  // sample standard deviation, the z-score of the outlier is (n - 1) /
+  // sqrt(n) = 19 / sqrt(20) = 4.2485 (Samuelson's bound, attained), which the
+  // range check must accept.
+  const auto file = u.data() / "S004.csv";
+  std::ifstream in(file);
+  std::vector<std::string> lines;
+  for (std::string line; std::getline(in, line);) lines.push_back(line);
+  in.close();
+  ASSERT_EQ(lines.size(), 1u + testing::kUniverseBars);
+  for (std::size_t i = lines.size() - 20; i < lines.size(); ++i) {
+    lines[i] =
+        lines[i].substr(0, lines[i].rfind(',') + 1) + (i + 1 == lines.size() ? "100000" : "1000");
+  }
+  std::string text;
+  for (const auto& l : lines) text += l + "\n";
+  testing::write_text(file, text);
+  std::string out;
+  const auto report_file = u / "audit.json";
+  EXPECT_EQ(u.audit("S004", {}, report_file, &out), 0) << out;
+  EXPECT_TRUE(check(read_json(report_file), "S004", "ranges").at("passed").get<bool>()) << out;
+}
+
 TEST_F(AuditTest, ExitCodeFollowsTheMinimumPassRate) {
   const auto models = copy_models();
   std::filesystem::resize_file(model_dirs(models, "S001").at(0) / "model.json", 100);

@@ -103,7 +103,9 @@ struct SymbolAudit {
 //   dist_high_252 = c / max(h) - 1 <= 0 (c <= h); dist_low_252 >= 0 (c >= l);
 //   bb_pos_20 = z / 2 and volume_z_20 = z with z a z-score under the sample
 //     standard deviation of n = 20 values: |z| <= (n - 1) / sqrt(n) =
-//     4.2485 (Samuelson's inequality), so |bb_pos_20| <= 2.1243.
+//     4.24852916 (Samuelson's inequality), so |bb_pos_20| <= 2.12426458;
+//     reached by 19 equal values and one outlier, so the bounds carry a margin
+//     above the float32 rounding of the extreme (half an ulp: 2.4e-7 at 4).
 struct Range {
   const char* name;
   double lo;
@@ -123,7 +125,7 @@ constexpr Range kRanges[] = {
     {"sma_cross_12_26", -1, kInf},
     {"rsi_14", 0, 100},
     {"stoch_k_14", 0, 1},
-    {"bb_pos_20", -2.1243, 2.1243},
+    {"bb_pos_20", -2.124265, 2.124265},
     {"vol_5", 0, kInf},
     {"vol_20", 0, kInf},
     {"vol_60", 0, kInf},
@@ -132,7 +134,7 @@ constexpr Range kRanges[] = {
     {"gap_1d", -1, kInf},
     {"volume_ratio_20", 0, kInf},
     {"dollar_volume_log_20", 0, kInf},
-    {"volume_z_20", -4.2485, 4.2485},
+    {"volume_z_20", -4.24853, 4.24853},
     {"dist_high_252", -1, 0},
     {"dist_low_252", 0, kInf},
     {"cross_rank_sector", 0, 1},
