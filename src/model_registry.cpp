@@ -2,16 +2,21 @@
 #include "mlgov/model_registry.h"
 
 #include <algorithm>
+#include <array>
 #include <chrono>
+#include <cstdint>
 #include <map>
+#include <memory>
 #include <system_error>
 #include <utility>
 
 #include <fmt/format.h>
 
+#include "mlgov/atomic_file.h"
 #include "mlgov/errors.h"
 #include "mlgov/logging.h"
 #include "model_backend.h"
+#include "sha256.h"
 
 namespace mlgov {
 namespace {
@@ -101,9 +106,26 @@ std::unique_ptr<internal::ModelBackend> load_backend(const std::filesystem::path
   return internal::load_xgboost_backend(model_file);
 }
 
+// Evaluators already loaded, by the SHA-256 of the model file's bytes: symbols
+// whose model files are byte-identical (one universe model deployed per
+// symbol) share one immutable evaluator instead of 225 copies competing for
+// the cache.
+using BackendCache =
+    std::map<std::array<std::uint8_t, 32>, std::shared_ptr<internal::ModelBackend>>;
+
+std::shared_ptr<internal::ModelBackend> load_shared_backend(const std::filesystem::path& model_file,
+                                                            PredictorBackend choice,
+                                                            BackendCache& cache) {
+  const auto digest = internal::sha256(read_file(model_file));
+  if (const auto it = cache.find(digest); it != cache.end()) return it->second;
+  std::shared_ptr<internal::ModelBackend> backend = load_backend(model_file, choice);
+  cache.emplace(digest, backend);
+  return backend;
+}
+
 LoadedModel load_one(const std::string& symbol, const std::filesystem::path& dir,
                      const ModelRegistryOptions& options, const FeatureContract& contract,
-                     const Clock& clock, spdlog::logger& logger) {
+                     const Clock& clock, spdlog::logger& logger, BackendCache& cache) {
   LoadedModel loaded;
   ModelInfo& info = loaded.info;
   info.symbol = symbol;
@@ -160,7 +182,7 @@ LoadedModel load_one(const std::string& symbol, const std::filesystem::path& dir
   }
 
   try {
-    loaded.backend = load_backend(info.model_file, options.backend);
+    loaded.backend = load_shared_backend(info.model_file, options.backend, cache);
   } catch (const std::exception& e) {
     throw Refusal{fmt::format("{}: cannot load the model with backend {}: {}",
                               info.model_file.string(), to_string(options.backend), e.what()),
@@ -262,10 +284,11 @@ ModelRegistry ModelRegistry::load(const ModelRegistryOptions& options,
   }
 
   ModelRegistry registry;
+  BackendCache cache;
   for (const auto& [symbol, candidate] : newest) {  // std::map: sorted by symbol
     const auto dir = root / candidate.second;
     try {
-      registry.models_.push_back(load_one(symbol, dir, options, contract, clock, logger));
+      registry.models_.push_back(load_one(symbol, dir, options, contract, clock, logger, cache));
     } catch (Refusal& refusal) {
       registry.refused_.push_back(
           {symbol, dir, std::move(refusal.message), std::move(refusal.details_json)});

@@ -329,6 +329,25 @@ TEST_F(RegistryTest, MissingModelsDirectoryThrowsModelError) {
   }
 }
 
+TEST_F(RegistryTest, ByteIdenticalModelFilesShareOneEvaluator) {
+  options.backend = PredictorBackend::kAuto;
+  install_model(models, "AAPL");
+  install_model(models, "GOOG");  // the same trained file, copied
+  // A different model (another seed) for MSFT.
+  TempDir other;
+  testing::TestModelSpec spec;
+  spec.rounds = 10;
+  spec.max_depth = 3;
+  spec.n_rows = 500;
+  spec.seed = 99;
+  const auto other_file = testing::train_test_model(other.path(), spec);
+  install_model(models, "MSFT", "20261120_120000", MetaMode::kGood, nullptr, other_file);
+  const ModelRegistry r = load();
+  ASSERT_EQ(r.models().size(), 3u);
+  EXPECT_EQ(r.find("AAPL")->backend.get(), r.find("GOOG")->backend.get());
+  EXPECT_NE(r.find("AAPL")->backend.get(), r.find("MSFT")->backend.get());
+}
+
 TEST_F(RegistryTest, ModelsAreSortedBySymbol) {
   install_model(models, "MSFT");
   install_model(models, "AAPL");
