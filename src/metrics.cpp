@@ -133,6 +133,9 @@ std::string format_prometheus(const MetricsSnapshot& s) {
 }
 
 void write_prometheus_file(const MetricsSnapshot& snapshot, const std::filesystem::path& file) {
+  // Like the governance state file: the parent directory is created, so a
+  // fresh runtime/ works without the host preparing it.
+  if (file.has_parent_path()) std::filesystem::create_directories(file.parent_path());
   write_file_atomically(file, format_prometheus(snapshot));
 }
 

@@ -172,14 +172,23 @@ TEST(PrometheusFile, WritesTheExpositionAtomically) {
   EXPECT_EQ(entries, 1u);
 }
 
-TEST(PrometheusFile, MissingDirectoryThrowsNamingTheFile) {
+TEST(PrometheusFile, MissingParentDirectoryIsCreated) {
   mlgov::testing::TempDir dir;
-  const auto file = dir / "no" / "such" / "mlgov.prom";
+  const auto file = dir / "runtime" / "metrics" / "mlgov.prom";
+  write_prometheus_file(sample(), file);
+  EXPECT_EQ(read_file(file), format_prometheus(sample()));
+}
+
+TEST(PrometheusFile, UnwritablePathThrowsNamingIt) {
+  mlgov::testing::TempDir dir;
+  // A regular file where the parent directory should be: nothing can be created.
+  mlgov::testing::write_text(dir / "blocker", "x");
+  const auto file = dir / "blocker" / "mlgov.prom";
   try {
     write_prometheus_file(sample(), file);
     FAIL() << "expected std::system_error";
   } catch (const std::system_error& e) {
-    EXPECT_NE(std::string(e.what()).find("mlgov.prom"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find("blocker"), std::string::npos) << e.what();
   }
 }
 

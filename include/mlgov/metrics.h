@@ -49,7 +49,8 @@ inline constexpr std::size_t kMaxPrometheusLabelBytes = 256;
 std::string escape_prometheus_label(std::string_view value, std::size_t max_bytes);
 
 // Writes format_prometheus(snapshot) to `file` atomically (a .prom file for
-// the textfile collector). Throws std::system_error naming the file.
+// the textfile collector), creating its parent directory if needed. Throws
+// std::system_error naming the path that failed.
 void write_prometheus_file(const MetricsSnapshot& snapshot, const std::filesystem::path& file);
 
 }  // namespace mlgov
