@@ -9,7 +9,6 @@
 #include <cmath>
 #include <fstream>
 #include <memory>
-#include <regex>
 #include <sstream>
 #include <string>
 #include <vector>
@@ -54,6 +53,23 @@ Closes read_closes(const std::filesystem::path& file) {
   return out;
 }
 
+// True when `text` is `prefix` followed by characters matching `shape`, where
+// '9' stands for a decimal digit, 'f' for a lower-case hex digit and any
+// other character for itself. (No std::regex: GCC 12 warns inside it under
+// -O2 -fsanitize=address with -Werror.)
+bool matches_shape(const std::string& text, const std::string& prefix, const std::string& shape) {
+  if (text.size() != prefix.size() + shape.size() || text.rfind(prefix, 0) != 0) return false;
+  for (std::size_t i = 0; i < shape.size(); ++i) {
+    const char c = text[prefix.size() + i];
+    const bool digit = c >= '0' && c <= '9';
+    const bool ok = shape[i] == '9'   ? digit
+                    : shape[i] == 'f' ? digit || (c >= 'a' && c <= 'f')
+                                      : c == shape[i];
+    if (!ok) return false;
+  }
+  return true;
+}
+
 // One training run of S001 and S002 shared by the tests that only read it.
 class TrainedUniverse : public ::testing::Test {
  protected:
@@ -91,8 +107,10 @@ TEST_F(TrainedUniverse, WritesOneDirectoryPerSymbolWithModelAndMeta) {
     names.push_back(e.path().filename().string());
   }
   ASSERT_EQ(names.size(), 2u) << "no temporary directory may be left behind";
-  const std::regex pattern(R"((S001|S002)_v1_\d{8}_\d{6})");
-  for (const auto& n : names) EXPECT_TRUE(std::regex_match(n, pattern)) << n;
+  for (const auto& n : names) {
+    EXPECT_TRUE(matches_shape(n, n.substr(0, 4) == "S001" ? "S001" : "S002", "_v1_99999999_999999"))
+        << n;
+  }
   for (const char* sym : {"S001", "S002"}) {
     EXPECT_TRUE(std::filesystem::is_regular_file(dir_of(sym) / "model.json"));
     EXPECT_TRUE(std::filesystem::is_regular_file(dir_of(sym) / "model_meta.json"));
@@ -175,8 +193,7 @@ TEST_F(TrainedUniverse, TrainedAtParsesAndMatchesTheDirectoryTimestamp) {
 TEST_F(TrainedUniverse, ProvenanceFieldsAreFilled) {
   const auto meta = meta_of("S001");
   const std::string commit = meta.at("git_commit").get<std::string>();
-  EXPECT_TRUE(commit == "unknown" || std::regex_match(commit, std::regex("[0-9a-f]{40}")))
-      << commit;
+  EXPECT_TRUE(commit == "unknown" || matches_shape(commit, "", std::string(40, 'f'))) << commit;
   EXPECT_TRUE(meta.at("git_dirty").is_boolean());
   int major = 0, minor = 0, patch = 0;
   XGBoostVersion(&major, &minor, &patch);
