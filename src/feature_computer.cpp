@@ -3,7 +3,10 @@
 
 #include <algorithm>
 #include <array>
+#include <exception>
 #include <map>
+#include <system_error>
+#include <thread>
 #include <utility>
 
 #include <fmt/format.h>
@@ -87,6 +90,87 @@ std::string missing_benchmark_message(std::string_view symbol, std::string_view 
       symbol, benchmark.empty() ? "" : " ", benchmark, format_bar_time(time));
 }
 
+// THE cross_rank_sector rule (docs/features_ml_v1.md, feature 28), shared by
+// UniverseStream and the batch: `scratch` holds (ret_20d as emitted, symbol
+// index) for every ranked symbol of one sector on one date; sorts it and calls
+// assign(index, value) with each symbol's (k - 1) / (n - 1), ties averaged.
+template <class Assign>
+void rank_ret_20d(std::vector<std::pair<float, std::size_t>>& scratch, Assign&& assign) {
+  const std::size_t n = scratch.size();
+  if (n == 0) return;
+  std::sort(scratch.begin(), scratch.end());
+  std::size_t k = 0;
+  while (k < n) {
+    std::size_t end = k + 1;
+    while (end < n && scratch[end].first == scratch[k].first) ++end;
+    // 1-based ranks k+1..end share their average (k+1+end)/2; the feature
+    // is (rank - 1) / (n - 1) = ((k + end - 1) / 2) / (n - 1).
+    const double value =
+        n == 1 ? 0.5 : (static_cast<double>(k + end - 1) / 2.0) / static_cast<double>(n - 1);
+    for (std::size_t q = k; q < end; ++q) assign(scratch[q].second, static_cast<float>(value));
+    k = end;
+  }
+}
+
+// Symbol indices per sector, in first-appearance order of the sectors. Throws
+// DataError for a duplicate symbol or a symbol without a sector (in the order
+// of `symbols`).
+std::vector<std::vector<std::size_t>> sector_members_of(const std::vector<std::string>& symbols,
+                                                        const SectorMap& sectors) {
+  std::vector<std::vector<std::size_t>> members;
+  std::map<std::string, std::size_t, std::less<>> sector_index;
+  std::map<std::string, std::size_t, std::less<>> seen;
+  for (std::size_t i = 0; i < symbols.size(); ++i) {
+    const std::string& sym = symbols[i];
+    if (!seen.emplace(sym, i).second) {
+      throw DataError(fmt::format("universe: symbol \"{}\" is listed twice", sym));
+    }
+    const auto it = sectors.sector_of.find(sym);
+    if (it == sectors.sector_of.end()) {
+      throw DataError(fmt::format("{}: symbol \"{}\" has no sector",
+                                  sectors.source.empty() ? "sector map" : sectors.source, sym));
+    }
+    const auto [sit, inserted] = sector_index.emplace(it->second, members.size());
+    if (inserted) members.emplace_back();
+    members[sit->second].push_back(i);
+  }
+  return members;
+}
+
+// Runs fn(begin, end) over `workers` contiguous blocks of [0, n): blocks 1..
+// on their own std::thread, block 0 on the caller. Rethrows the first
+// exception of the lowest block after joining every thread.
+template <class Fn>
+void for_blocks(std::size_t n, std::size_t workers, const Fn& fn) {
+  workers = std::max<std::size_t>(1, std::min(workers, n));
+  if (workers == 1) {
+    fn(std::size_t{0}, n);
+    return;
+  }
+  std::vector<std::exception_ptr> errors(workers);
+  auto run = [&](std::size_t w) {
+    try {
+      fn(n * w / workers, n * (w + 1) / workers);
+    } catch (...) {
+      errors[w] = std::current_exception();
+    }
+  };
+  std::vector<std::thread> pool;
+  pool.reserve(workers - 1);
+  for (std::size_t w = 1; w < workers; ++w) {
+    try {
+      pool.emplace_back(run, w);
+    } catch (const std::system_error&) {
+      run(w);  // no thread available: this block runs on the caller
+    }
+  }
+  run(0);
+  for (std::thread& t : pool) t.join();
+  for (const std::exception_ptr& e : errors) {
+    if (e) std::rethrow_exception(e);
+  }
+}
+
 }  // namespace
 
 FeatureFrame FeatureComputer::compute_symbol(const BarSeries& bars,
@@ -108,13 +192,12 @@ FeatureFrame FeatureComputer::compute_universe(const std::vector<BarSeries>& sym
     names.push_back(s.symbol);
   }
   const std::string bench_name = benchmark.symbol.empty() ? "benchmark" : benchmark.symbol;
-  UniverseStream stream(*this, names, sectors, bench_name);
+  const std::vector<std::vector<std::size_t>> sector_members = sector_members_of(names, sectors);
 
   FeatureFrame frame;
   frame.schema = schema();
   frame.columns = contract_.names();
   frame.fingerprint = contract_.fingerprint();
-  std::size_t expected_rows = 0;
   for (const BarSeries& s : symbols) {
     const auto n = static_cast<std::int64_t>(s.bars.size());
     if (n < min_history_) {
@@ -122,14 +205,27 @@ FeatureFrame FeatureComputer::compute_universe(const std::vector<BarSeries>& sym
                                         s.symbol, n, min_history_);
       warn(message);
       frame.warnings.push_back(std::move(message));
-    } else {
-      expected_rows += static_cast<std::size_t>(n - min_history_ + 1);
     }
   }
-  frame.times.reserve(expected_rows);
-  frame.symbols.reserve(expected_rows);
-  frame.values.reserve(expected_rows * frame.cols());
+  if (!compute_universe_parallel(symbols, benchmark, sector_members, frame)) {
+    compute_universe_serial(symbols, benchmark, names, sectors, bench_name, frame);
+  }
+  return frame;
+}
 
+// The reference schedule: a UniverseStream stepped date by date. Used when the
+// phased batch finds an input it does not handle (a symbol date missing from
+// the benchmark, ...), so that the error thrown is exactly this one.
+void FeatureComputer::compute_universe_serial(const std::vector<BarSeries>& symbols,
+                                              const BarSeries& benchmark,
+                                              const std::vector<std::string>& names,
+                                              const SectorMap& sectors,
+                                              const std::string& bench_name,
+                                              FeatureFrame& frame) const {
+  UniverseStream stream(*this, names, sectors, bench_name);
+  frame.times.clear();
+  frame.symbols.clear();
+  frame.values.clear();
   std::vector<std::size_t> cursor(symbols.size(), 0);
   std::vector<const Bar*> today(symbols.size(), nullptr);
   for (const Bar& bench_bar : benchmark.bars) {
@@ -161,7 +257,144 @@ FeatureFrame FeatureComputer::compute_universe(const std::vector<BarSeries>& sym
                                                 symbols[i].bars[cursor[i]].time));
     }
   }
-  return frame;
+}
+
+// The phased batch. Same values, same row order as compute_universe_serial:
+//   A (parallel over symbols): each bar's benchmark date index; any bar whose
+//     date the benchmark lacks -> return false (the serial path throws).
+//   (serial) which (date, symbol) has a row, and where it goes in the frame.
+//   B (parallel over symbols): one FeatureStream + BenchmarkStream per symbol
+//     writes its rows to its own buffer and records its float32 ret_20d per
+//     date.
+//   C (parallel over dates): the rows into the frame in date, symbol order,
+//     and cross_rank_sector by rank_ret_20d, the rule UniverseStream applies.
+// Returns false, leaving `frame`'s rows to the caller, if the serial path must run.
+bool FeatureComputer::compute_universe_parallel(
+    const std::vector<BarSeries>& symbols, const BarSeries& benchmark,
+    const std::vector<std::vector<std::size_t>>& sector_members, FeatureFrame& frame) const {
+  const std::size_t n = symbols.size();
+  const std::vector<Bar>& bench = benchmark.bars;
+  const std::size_t dates = bench.size();
+  const std::size_t hardware = std::max(1U, std::thread::hardware_concurrency());
+  const std::size_t workers =
+      options_.threads > 0 ? static_cast<std::size_t>(options_.threads) : hardware;
+
+  // A: date index of every bar.
+  std::vector<std::vector<std::uint32_t>> date_of(n);
+  std::vector<char> bad(n, 0);
+  for_blocks(n, workers, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      const std::vector<Bar>& bars = symbols[i].bars;
+      std::vector<std::uint32_t>& d = date_of[i];
+      d.resize(bars.size());
+      std::size_t k = 0;
+      for (std::size_t j = 0; j < bars.size(); ++j) {
+        while (k < dates && bench[k].time < bars[j].time) ++k;
+        if (k == dates || bench[k].time != bars[j].time) {
+          bad[i] = 1;
+          break;
+        }
+        d[j] = static_cast<std::uint32_t>(k);
+        ++k;
+      }
+    }
+  });
+  if (std::find(bad.begin(), bad.end(), 1) != bad.end()) return false;
+
+  // Row layout. Symbol i's rows are first built in its own buffer, in bar
+  // order (local row j - first_row_bar for bar j); local[i * dates + k] is
+  // the local row of (symbol i, date k), or kNoRow. The frame's rows are by
+  // date, then symbol order: date k's rows start at date_start[k].
+  constexpr std::uint32_t kNoRow = static_cast<std::uint32_t>(-1);
+  const auto first_row_bar = static_cast<std::size_t>(min_history_ - 1);
+  std::vector<std::uint32_t> local(dates * n, kNoRow);
+  std::vector<std::size_t> date_start(dates + 1, 0);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::size_t j = first_row_bar; j < date_of[i].size(); ++j) {
+      local[i * dates + date_of[i][j]] = static_cast<std::uint32_t>(j - first_row_bar);
+      ++date_start[date_of[i][j] + 1];
+    }
+  }
+  for (std::size_t k = 0; k < dates; ++k) date_start[k + 1] += date_start[k];
+  const std::size_t rows = date_start[dates];
+  const std::size_t ncols = columns_.size();
+
+  // B: features per symbol into its own buffer; ret_20d per (symbol, date)
+  // for the ranks.
+  const bool ranked = cross_rank_column_ >= 0;
+  std::vector<std::vector<float>> own(n);
+  std::vector<float> ret20(ranked ? dates * n : 0);
+  std::vector<char> has_ret20(ranked ? dates * n : 0, 0);
+  std::vector<char> surprise(n, 0);
+  for_blocks(n, workers, [&](std::size_t begin, std::size_t end) {
+    for (std::size_t i = begin; i < end; ++i) {
+      const std::vector<Bar>& bars = symbols[i].bars;
+      if (bars.empty()) continue;
+      if (bars.size() > first_row_bar) own[i].resize((bars.size() - first_row_bar) * ncols);
+      FeatureStream stream(*this, symbols[i].symbol);
+      BenchmarkStream bench_stream;
+      // The benchmark stream's return at date k depends only on bars k-1 and
+      // k, so it may start one date before the symbol's first bar.
+      std::size_t k = date_of[i][0] > 0 ? date_of[i][0] - 1 : 0;
+      for (std::size_t j = 0; j < bars.size(); ++j) {
+        const std::size_t kj = date_of[i][j];
+        for (; k <= kj; ++k) bench_stream.update(bench[k]);
+        const FeatureStatus st = stream.update(bars[j], bench_stream);
+        const std::size_t cell = i * dates + kj;
+        if (st == FeatureStatus::kReady && local[cell] != kNoRow) {
+          const FeatureRow row = stream.row();
+          std::copy(row.values.begin(), row.values.end(),
+                    own[i].begin() + static_cast<std::ptrdiff_t>(local[cell] * ncols));
+        } else if (st != FeatureStatus::kInsufficientHistory || local[cell] != kNoRow) {
+          surprise[i] = 1;
+          break;
+        }
+        if (ranked) {
+          if (const std::optional<float> r = stream.ret_20d()) {
+            ret20[cell] = *r;
+            has_ret20[cell] = 1;
+          }
+        }
+      }
+    }
+  });
+  if (std::find(surprise.begin(), surprise.end(), 1) != surprise.end()) return false;
+
+  // C: date by date, the rows in symbol order, then cross_rank_sector.
+  frame.times.resize(rows);
+  frame.symbols.resize(rows);
+  frame.values.resize(rows * ncols);
+  for_blocks(dates, workers, [&](std::size_t begin, std::size_t end) {
+    std::vector<std::pair<float, std::size_t>> scratch;
+    scratch.reserve(n);
+    std::vector<std::size_t> row_of(n);
+    for (std::size_t k = begin; k < end; ++k) {
+      std::size_t r = date_start[k];
+      for (std::size_t i = 0; i < n; ++i) {
+        const std::uint32_t lr = local[i * dates + k];
+        if (lr == kNoRow) continue;
+        const auto from = own[i].begin() + static_cast<std::ptrdiff_t>(lr * ncols);
+        std::copy(from, from + static_cast<std::ptrdiff_t>(ncols),
+                  frame.values.begin() + static_cast<std::ptrdiff_t>(r * ncols));
+        frame.times[r] = bench[k].time;
+        frame.symbols[r] = symbols[i].symbol;
+        row_of[i] = r++;
+      }
+      if (!ranked) continue;
+      for (const std::vector<std::size_t>& members : sector_members) {
+        scratch.clear();
+        for (std::size_t i : members) {
+          if (has_ret20[i * dates + k]) scratch.emplace_back(ret20[i * dates + k], i);
+        }
+        rank_ret_20d(scratch, [&](std::size_t i, float value) {
+          if (local[i * dates + k] != kNoRow) {
+            frame.values[row_of[i] * ncols + static_cast<std::size_t>(cross_rank_column_)] = value;
+          }
+        });
+      }
+    }
+  });
+  return true;
 }
 
 FeatureFrame compute_features_for_symbol(const BarSeries& bars, const BarSeries& benchmark,
@@ -316,25 +549,9 @@ struct UniverseStream::Impl {
       const std::optional<float> r = streams[i].ret_20d();
       if (r) scratch.emplace_back(*r, i);
     }
-    const std::size_t n = scratch.size();
-    if (n == 0) return;
-    std::sort(scratch.begin(), scratch.end());
-    std::size_t k = 0;
-    while (k < n) {
-      std::size_t end = k + 1;
-      while (end < n && scratch[end].first == scratch[k].first) ++end;
-      // 1-based ranks k+1..end share their average (k+1+end)/2; the feature
-      // is (rank - 1) / (n - 1) = ((k + end - 1) / 2) / (n - 1).
-      const double value =
-          n == 1 ? 0.5 : (static_cast<double>(k + end - 1) / 2.0) / static_cast<double>(n - 1);
-      for (std::size_t q = k; q < end; ++q) {
-        const std::size_t i = scratch[q].second;
-        if (status[i] == FeatureStatus::kReady) {
-          streams[i].set_cross_rank(static_cast<float>(value));
-        }
-      }
-      k = end;
-    }
+    rank_ret_20d(scratch, [this](std::size_t i, float value) {
+      if (status[i] == FeatureStatus::kReady) streams[i].set_cross_rank(value);
+    });
   }
 };
 
@@ -344,24 +561,9 @@ UniverseStream::UniverseStream(const FeatureComputer& computer, std::vector<std:
   Impl& s = *impl_;
   s.computer = &computer;
   s.benchmark_name = std::move(benchmark_name);
-  std::map<std::string, std::size_t, std::less<>> sector_index;
-  std::map<std::string, std::size_t, std::less<>> seen;
+  s.sector_members = sector_members_of(symbols, sectors);
   s.streams.reserve(symbols.size());
-  for (std::size_t i = 0; i < symbols.size(); ++i) {
-    const std::string& sym = symbols[i];
-    if (!seen.emplace(sym, i).second) {
-      throw DataError(fmt::format("universe: symbol \"{}\" is listed twice", sym));
-    }
-    const auto it = sectors.sector_of.find(sym);
-    if (it == sectors.sector_of.end()) {
-      throw DataError(fmt::format("{}: symbol \"{}\" has no sector",
-                                  sectors.source.empty() ? "sector map" : sectors.source, sym));
-    }
-    const auto [sit, inserted] = sector_index.emplace(it->second, s.sector_members.size());
-    if (inserted) s.sector_members.emplace_back();
-    s.sector_members[sit->second].push_back(i);
-    s.streams.emplace_back(computer, sym);
-  }
+  for (const std::string& sym : symbols) s.streams.emplace_back(computer, sym);
   s.symbols = std::move(symbols);
   s.status.assign(s.symbols.size(), FeatureStatus::kNoBar);
   s.scratch.reserve(s.symbols.size());

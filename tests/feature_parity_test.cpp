@@ -230,6 +230,32 @@ TEST(FeatureParity, UniverseStreamingEqualsBatchWithGapsLateStartsAndTies) {
   expect_universe_streaming_equals_batch(make_universe(50, 400));
 }
 
+TEST(FeatureParity, UniverseBatchGivesTheSameBitsForEveryThreadCount) {
+  // compute_universe splits symbols (then dates) across worker threads; the
+  // frame must not depend on how: same rows, same order, same bits.
+  const Universe u = make_universe(50, 400);
+  const auto contract = load_feature_contract("ml_v1", source_dir() / "contracts");
+  FeatureComputerOptions one;
+  one.threads = 1;
+  const FeatureFrame base =
+      FeatureComputer(contract, one).compute_universe(u.symbols, u.benchmark, u.sectors);
+  ASSERT_GT(base.rows(), 1000U);
+  for (int threads : {2, 3, 7, 64}) {
+    FeatureComputerOptions options;
+    options.threads = threads;
+    const FeatureFrame frame =
+        FeatureComputer(contract, options).compute_universe(u.symbols, u.benchmark, u.sectors);
+    ASSERT_EQ(frame.rows(), base.rows()) << threads << " threads";
+    ASSERT_EQ(frame.times, base.times) << threads << " threads";
+    ASSERT_EQ(frame.symbols, base.symbols) << threads << " threads";
+    for (std::size_t i = 0; i < base.rows(); ++i) {
+      expect_same_bits(frame.row_values(i), base.row_values(i), base.columns,
+                       std::to_string(threads) + " threads, row " + std::to_string(i));
+      if (::testing::Test::HasFatalFailure()) return;
+    }
+  }
+}
+
 TEST(FeatureParity, PerSymbolStreamsEqualTheUniverseExceptTheRank) {
   // The universe adds only cross_rank_sector: every other column of a symbol
   // is what its own FeatureStream gives.

@@ -83,6 +83,10 @@ struct FeatureComputerOptions {
   // Receives the warnings (e.g. "GOOG: 120 bars, fewer than 253: no rows").
   // nullptr = silent (warnings are still returned in FeatureFrame::warnings).
   std::shared_ptr<spdlog::logger> logger;
+  // Worker threads compute_universe may use (std::thread, started and joined
+  // within the call). 0 = std::thread::hardware_concurrency(); 1 = the
+  // caller's thread only. The result is the same bits for every value.
+  int threads = 0;
 };
 
 // Immutable after construction: safe to share and use from any number of
@@ -111,6 +115,10 @@ class FeatureComputer {
   // A universe: every symbol against the benchmark, with cross_rank_sector
   // ranked per date within each sector. Throws DataError as compute_symbol,
   // plus for a symbol without a sector and for a duplicate symbol.
+  // Threading: runs the symbols (then the dates' ranks) on up to
+  // options.threads worker threads, joined before it returns; the frame is
+  // bit-identical to a UniverseStream stepped date by date, whatever the
+  // thread count.
   FeatureFrame compute_universe(const std::vector<BarSeries>& symbols, const BarSeries& benchmark,
                                 const SectorMap& sectors) const;
 
@@ -118,6 +126,13 @@ class FeatureComputer {
   void warn(const std::string& message) const;
 
  private:
+  bool compute_universe_parallel(const std::vector<BarSeries>& symbols, const BarSeries& benchmark,
+                                 const std::vector<std::vector<std::size_t>>& sector_members,
+                                 FeatureFrame& frame) const;
+  void compute_universe_serial(const std::vector<BarSeries>& symbols, const BarSeries& benchmark,
+                               const std::vector<std::string>& names, const SectorMap& sectors,
+                               const std::string& bench_name, FeatureFrame& frame) const;
+
   FeatureContract contract_;
   FeatureComputerOptions options_;
   std::vector<std::uint8_t> columns_;
