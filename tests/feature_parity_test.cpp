@@ -14,6 +14,7 @@
 #include <gtest/gtest.h>
 
 #include "mlgov/bars.h"
+#include "mlgov/errors.h"
 #include "mlgov/feature_computer.h"
 #include "mlgov/feature_contract.h"
 #include "mlgov/synthetic_market.h"
@@ -252,6 +253,58 @@ TEST(FeatureParity, UniverseBatchGivesTheSameBitsForEveryThreadCount) {
       expect_same_bits(frame.row_values(i), base.row_values(i), base.columns,
                        std::to_string(threads) + " threads, row " + std::to_string(i));
       if (::testing::Test::HasFatalFailure()) return;
+    }
+  }
+}
+
+TEST(FeatureParity, UniverseBatchReportsTheEarliestMissingBenchmarkDateFirst) {
+  // Date by date, the first symbol bar the benchmark lacks is the error, even
+  // when a later-listed symbol holds it: the benchmark lacks 2010-01-10 and
+  // 2010-01-06 (days 6 and 2 after 2010-01-04); S1 (listed first) trades on
+  // the 10th, S2 on the 6th, so the error names S2 and 2010-01-06.
+  const BarTime day0 = 1262563200;  // 2010-01-04
+  auto flat_bars = [&](const std::vector<int>& days) {
+    std::vector<Bar> bars;
+    for (int d : days) {
+      Bar b;
+      b.time = day0 + 86400LL * d;
+      b.open = 10;
+      b.high = 11;
+      b.low = 9;
+      b.close = 10;
+      b.volume = 1000;
+      bars.push_back(b);
+    }
+    return bars;
+  };
+  std::vector<int> bench_days;
+  for (int d = 0; d < 300; ++d) {
+    if (d != 2 && d != 6) bench_days.push_back(d);
+  }
+  std::vector<int> s1_days = bench_days;
+  s1_days.insert(s1_days.begin() + 5, 6);  // 0, 1, 3, 4, 5, 6, 7, ...
+  std::vector<int> s2_days = bench_days;
+  s2_days.insert(s2_days.begin() + 2, 2);  // 0, 1, 2, 3, ...
+  auto series = [&](const std::string& symbol, const std::vector<int>& days) {
+    BarSeries s;
+    s.symbol = symbol;
+    s.bars = flat_bars(days);
+    return s;
+  };
+  const BarSeries bench = series("SPX", bench_days);
+  const std::vector<BarSeries> u = {series("S1", s1_days), series("S2", s2_days)};
+  SectorMap sectors;
+  sectors.sector_of = {{"S1", "A"}, {"S2", "A"}};
+  for (int threads : {1, 2}) {
+    FeatureComputerOptions options;
+    options.threads = threads;
+    try {
+      FeatureComputer(load_feature_contract("ml_v1", source_dir() / "contracts"), options)
+          .compute_universe(u, bench, sectors);
+      FAIL() << "expected DataError";
+    } catch (const DataError& e) {
+      const std::string what = e.what();
+      EXPECT_EQ(what.find("S2: the benchmark SPX has no bar on 2010-01-06"), 0U) << what;
     }
   }
 }
