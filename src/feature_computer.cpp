@@ -3,6 +3,7 @@
 
 #include <algorithm>
 #include <array>
+#include <atomic>
 #include <exception>
 #include <map>
 #include <system_error>
@@ -137,22 +138,33 @@ std::vector<std::vector<std::size_t>> sector_members_of(const std::vector<std::s
   return members;
 }
 
-// Runs fn(begin, end) over `workers` contiguous blocks of [0, n): blocks 1..
-// on their own std::thread, block 0 on the caller. Rethrows the first
-// exception of the lowest block after joining every thread.
-template <class Fn>
-void for_blocks(std::size_t n, std::size_t workers, const Fn& fn) {
-  workers = std::max<std::size_t>(1, std::min(workers, n));
+// Runs `first` on the caller, then fn(begin, end) over [0, n) in contiguous
+// chunks of `chunk` that `workers` threads (the caller and workers - 1
+// std::threads) take in turn as they become free. Joins every thread, then
+// rethrows the first exception (of `first`, then of the workers in order).
+// Which thread runs a chunk never changes what the chunk computes.
+template <class Fn, class First>
+void for_chunks(std::size_t n, std::size_t workers, std::size_t chunk, const Fn& fn,
+                const First& first) {
+  workers = std::max<std::size_t>(1, std::min(workers, (n + chunk - 1) / chunk));
   if (workers == 1) {
-    fn(std::size_t{0}, n);
+    first();
+    if (n > 0) fn(std::size_t{0}, n);
     return;
   }
-  std::vector<std::exception_ptr> errors(workers);
+  std::atomic<std::size_t> next{0};
+  std::vector<std::exception_ptr> errors(workers + 1);
   auto run = [&](std::size_t w) {
     try {
-      fn(n * w / workers, n * (w + 1) / workers);
+      if (w == 0) first();
+      for (;;) {
+        const std::size_t begin = next.fetch_add(chunk);
+        if (begin >= n) break;
+        fn(begin, std::min(n, begin + chunk));
+      }
     } catch (...) {
       errors[w] = std::current_exception();
+      next.store(n);  // the others stop at their next chunk
     }
   };
   std::vector<std::thread> pool;
@@ -161,7 +173,7 @@ void for_blocks(std::size_t n, std::size_t workers, const Fn& fn) {
     try {
       pool.emplace_back(run, w);
     } catch (const std::system_error&) {
-      run(w);  // no thread available: this block runs on the caller
+      break;  // no more threads: the caller takes what is left
     }
   }
   run(0);
@@ -282,23 +294,26 @@ bool FeatureComputer::compute_universe_parallel(
   // A: date index of every bar.
   std::vector<std::vector<std::uint32_t>> date_of(n);
   std::vector<char> bad(n, 0);
-  for_blocks(n, workers, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) {
-      const std::vector<Bar>& bars = symbols[i].bars;
-      std::vector<std::uint32_t>& d = date_of[i];
-      d.resize(bars.size());
-      std::size_t k = 0;
-      for (std::size_t j = 0; j < bars.size(); ++j) {
-        while (k < dates && bench[k].time < bars[j].time) ++k;
-        if (k == dates || bench[k].time != bars[j].time) {
-          bad[i] = 1;
-          break;
+  for_chunks(
+      n, workers, 8,
+      [&](std::size_t begin, std::size_t end) {
+        for (std::size_t i = begin; i < end; ++i) {
+          const std::vector<Bar>& bars = symbols[i].bars;
+          std::vector<std::uint32_t>& d = date_of[i];
+          d.resize(bars.size());
+          std::size_t k = 0;
+          for (std::size_t j = 0; j < bars.size(); ++j) {
+            while (k < dates && bench[k].time < bars[j].time) ++k;
+            if (k == dates || bench[k].time != bars[j].time) {
+              bad[i] = 1;
+              break;
+            }
+            d[j] = static_cast<std::uint32_t>(k);
+            ++k;
+          }
         }
-        d[j] = static_cast<std::uint32_t>(k);
-        ++k;
-      }
-    }
-  });
+      },
+      [] {});
   if (std::find(bad.begin(), bad.end(), 1) != bad.end()) return false;
 
   // Row layout. Symbol i's rows are first built in its own buffer, in bar
@@ -326,74 +341,82 @@ bool FeatureComputer::compute_universe_parallel(
   std::vector<float> ret20(ranked ? dates * n : 0);
   std::vector<char> has_ret20(ranked ? dates * n : 0, 0);
   std::vector<char> surprise(n, 0);
-  for_blocks(n, workers, [&](std::size_t begin, std::size_t end) {
-    for (std::size_t i = begin; i < end; ++i) {
-      const std::vector<Bar>& bars = symbols[i].bars;
-      if (bars.empty()) continue;
-      if (bars.size() > first_row_bar) own[i].resize((bars.size() - first_row_bar) * ncols);
-      FeatureStream stream(*this, symbols[i].symbol);
-      BenchmarkStream bench_stream;
-      // The benchmark stream's return at date k depends only on bars k-1 and
-      // k, so it may start one date before the symbol's first bar.
-      std::size_t k = date_of[i][0] > 0 ? date_of[i][0] - 1 : 0;
-      for (std::size_t j = 0; j < bars.size(); ++j) {
-        const std::size_t kj = date_of[i][j];
-        for (; k <= kj; ++k) bench_stream.update(bench[k]);
-        const FeatureStatus st = stream.update(bars[j], bench_stream);
-        const std::size_t cell = i * dates + kj;
-        if (st == FeatureStatus::kReady && local[cell] != kNoRow) {
-          const FeatureRow row = stream.row();
-          std::copy(row.values.begin(), row.values.end(),
-                    own[i].begin() + static_cast<std::ptrdiff_t>(local[cell] * ncols));
-        } else if (st != FeatureStatus::kInsufficientHistory || local[cell] != kNoRow) {
-          surprise[i] = 1;
-          break;
-        }
-        if (ranked) {
-          if (const std::optional<float> r = stream.ret_20d()) {
-            ret20[cell] = *r;
-            has_ret20[cell] = 1;
+  for_chunks(
+      n, workers, 2,
+      [&](std::size_t begin, std::size_t end) {
+        for (std::size_t i = begin; i < end; ++i) {
+          const std::vector<Bar>& bars = symbols[i].bars;
+          if (bars.empty()) continue;
+          if (bars.size() > first_row_bar) own[i].resize((bars.size() - first_row_bar) * ncols);
+          FeatureStream stream(*this, symbols[i].symbol);
+          BenchmarkStream bench_stream;
+          // The benchmark stream's return at date k depends only on bars k-1 and
+          // k, so it may start one date before the symbol's first bar.
+          std::size_t k = date_of[i][0] > 0 ? date_of[i][0] - 1 : 0;
+          for (std::size_t j = 0; j < bars.size(); ++j) {
+            const std::size_t kj = date_of[i][j];
+            for (; k <= kj; ++k) bench_stream.update(bench[k]);
+            const FeatureStatus st = stream.update(bars[j], bench_stream);
+            const std::size_t cell = i * dates + kj;
+            if (st == FeatureStatus::kReady && local[cell] != kNoRow) {
+              const FeatureRow row = stream.row();
+              std::copy(row.values.begin(), row.values.end(),
+                        own[i].begin() + static_cast<std::ptrdiff_t>(local[cell] * ncols));
+            } else if (st != FeatureStatus::kInsufficientHistory || local[cell] != kNoRow) {
+              surprise[i] = 1;
+              break;
+            }
+            if (ranked) {
+              if (const std::optional<float> r = stream.ret_20d()) {
+                ret20[cell] = *r;
+                has_ret20[cell] = 1;
+              }
+            }
           }
         }
-      }
-    }
-  });
+      },
+      [&] {  // the frame, while the other threads start on the symbols
+        frame.times.resize(rows);
+        frame.symbols.resize(rows);
+        frame.values.resize(rows * ncols);
+      });
   if (std::find(surprise.begin(), surprise.end(), 1) != surprise.end()) return false;
 
   // C: date by date, the rows in symbol order, then cross_rank_sector.
-  frame.times.resize(rows);
-  frame.symbols.resize(rows);
-  frame.values.resize(rows * ncols);
-  for_blocks(dates, workers, [&](std::size_t begin, std::size_t end) {
-    std::vector<std::pair<float, std::size_t>> scratch;
-    scratch.reserve(n);
-    std::vector<std::size_t> row_of(n);
-    for (std::size_t k = begin; k < end; ++k) {
-      std::size_t r = date_start[k];
-      for (std::size_t i = 0; i < n; ++i) {
-        const std::uint32_t lr = local[i * dates + k];
-        if (lr == kNoRow) continue;
-        const auto from = own[i].begin() + static_cast<std::ptrdiff_t>(lr * ncols);
-        std::copy(from, from + static_cast<std::ptrdiff_t>(ncols),
-                  frame.values.begin() + static_cast<std::ptrdiff_t>(r * ncols));
-        frame.times[r] = bench[k].time;
-        frame.symbols[r] = symbols[i].symbol;
-        row_of[i] = r++;
-      }
-      if (!ranked) continue;
-      for (const std::vector<std::size_t>& members : sector_members) {
-        scratch.clear();
-        for (std::size_t i : members) {
-          if (has_ret20[i * dates + k]) scratch.emplace_back(ret20[i * dates + k], i);
-        }
-        rank_ret_20d(scratch, [&](std::size_t i, float value) {
-          if (local[i * dates + k] != kNoRow) {
-            frame.values[row_of[i] * ncols + static_cast<std::size_t>(cross_rank_column_)] = value;
+  for_chunks(
+      dates, workers, 64,
+      [&](std::size_t begin, std::size_t end) {
+        std::vector<std::pair<float, std::size_t>> scratch;
+        scratch.reserve(n);
+        std::vector<std::size_t> row_of(n);
+        for (std::size_t k = begin; k < end; ++k) {
+          std::size_t r = date_start[k];
+          for (std::size_t i = 0; i < n; ++i) {
+            const std::uint32_t lr = local[i * dates + k];
+            if (lr == kNoRow) continue;
+            const auto from = own[i].begin() + static_cast<std::ptrdiff_t>(lr * ncols);
+            std::copy(from, from + static_cast<std::ptrdiff_t>(ncols),
+                      frame.values.begin() + static_cast<std::ptrdiff_t>(r * ncols));
+            frame.times[r] = bench[k].time;
+            frame.symbols[r] = symbols[i].symbol;
+            row_of[i] = r++;
           }
-        });
-      }
-    }
-  });
+          if (!ranked) continue;
+          for (const std::vector<std::size_t>& members : sector_members) {
+            scratch.clear();
+            for (std::size_t i : members) {
+              if (has_ret20[i * dates + k]) scratch.emplace_back(ret20[i * dates + k], i);
+            }
+            rank_ret_20d(scratch, [&](std::size_t i, float value) {
+              if (local[i * dates + k] != kNoRow) {
+                frame.values[row_of[i] * ncols + static_cast<std::size_t>(cross_rank_column_)] =
+                    value;
+              }
+            });
+          }
+        }
+      },
+      [] {});
   return true;
 }
 
