@@ -240,7 +240,8 @@ TEST_F(TrainedUniverse, FeatureStatsOfRet1dMatchAnIndependentComputation) {
 }
 
 TEST_F(TrainedUniverse, EveryFeatureHasOrderedDecileEdges) {
-  for (const auto& [name, s] : meta_of("S002").at("feature_stats").items()) {
+  const auto meta = meta_of("S002");  // the range-for below must not iterate a temporary
+  for (const auto& [name, s] : meta.at("feature_stats").items()) {
     const auto& d = s.at("deciles");
     ASSERT_EQ(d.size(), 9u) << name;
     EXPECT_LE(s.at("min").get<double>(), d[0].get<double>()) << name;
