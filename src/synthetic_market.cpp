@@ -23,8 +23,13 @@
 #include <system_error>
 #include <utility>
 
+#include "civil_date.h"
+
 namespace mlgov {
 namespace {
+
+using internal::civil_from_days;
+using internal::days_from_civil;
 
 // ---------------------------------------------------------------------------
 // Random numbers.
@@ -108,30 +113,6 @@ constexpr std::uint64_t kRoleSector = 2;
 constexpr std::uint64_t kRoleSymbol = 3;
 constexpr std::uint64_t kRoleBenchmark = 4;
 
-// ---------------------------------------------------------------------------
-// Calendar (proleptic Gregorian, Howard Hinnant's days_from_civil).
-
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const auto yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
-void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) {
-  z += 719468;
-  const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
-  const auto doe = static_cast<unsigned>(z - era * 146097);
-  const unsigned yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
-  y = static_cast<std::int64_t>(yoe) + era * 400;
-  const unsigned doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
-  const unsigned mp = (5 * doy + 2) / 153;
-  d = doy - (153 * mp + 2) / 5 + 1;
-  m = mp < 10 ? mp + 3 : mp - 9;
-  y += m <= 2;
-}
 
 bool is_leap(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
