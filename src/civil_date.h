@@ -20,8 +20,7 @@ constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) n
 }
 
 // The date of day `z` since 1970-01-01.
-constexpr void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m,
-                               unsigned& d) noexcept {
+constexpr void civil_from_days(std::int64_t z, std::int64_t& y, unsigned& m, unsigned& d) noexcept {
   z += 719468;
   const std::int64_t era = (z >= 0 ? z : z - 146096) / 146097;
   const auto doe = static_cast<unsigned>(z - era * 146097);
