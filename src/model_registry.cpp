@@ -294,15 +294,45 @@ ModelRegistry ModelRegistry::load(const ModelRegistryOptions& options,
           {symbol, dir, std::move(refusal.message), std::move(refusal.details_json)});
     }
   }
+  registry.build_index();
   return registry;
 }
 
+namespace {
+
+// FNV-1a, 64-bit: a few nanoseconds for a ticker, and equal symbols always
+// collide (the string compare after it settles the rest).
+std::uint64_t symbol_hash(std::string_view symbol) noexcept {
+  std::uint64_t h = 0xcbf29ce484222325ull;
+  for (const char c : symbol) {
+    h ^= static_cast<unsigned char>(c);
+    h *= 0x100000001b3ull;
+  }
+  return h;
+}
+
+}  // namespace
+
+void ModelRegistry::build_index() {
+  index_.clear();
+  index_.reserve(models_.size());
+  for (std::size_t i = 0; i < models_.size(); ++i) {
+    index_.push_back({symbol_hash(models_[i].info.symbol), static_cast<std::uint32_t>(i)});
+  }
+  std::sort(index_.begin(), index_.end(), [](const IndexEntry& a, const IndexEntry& b) {
+    return a.hash != b.hash ? a.hash < b.hash : a.model < b.model;
+  });
+}
+
 const LoadedModel* ModelRegistry::find(std::string_view symbol) const noexcept {
-  const auto it = std::lower_bound(
-      models_.begin(), models_.end(), symbol,
-      [](const LoadedModel& m, std::string_view s) { return std::string_view(m.info.symbol) < s; });
-  if (it == models_.end() || it->info.symbol != symbol) return nullptr;
-  return &*it;
+  const std::uint64_t h = symbol_hash(symbol);
+  auto it = std::lower_bound(index_.begin(), index_.end(), h,
+                             [](const IndexEntry& e, std::uint64_t v) { return e.hash < v; });
+  for (; it != index_.end() && it->hash == h; ++it) {
+    const LoadedModel& model = models_[it->model];
+    if (model.info.symbol == symbol) return &model;
+  }
+  return nullptr;
 }
 
 std::size_t ModelRegistry::degraded_count() const noexcept {

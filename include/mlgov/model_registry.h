@@ -14,6 +14,7 @@
 #pragma once
 
 #include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <memory>
 #include <optional>
@@ -109,7 +110,10 @@ class ModelRegistry {
   static ModelRegistry load(const ModelRegistryOptions& options, const FeatureContract& contract,
                             const Clock& clock, spdlog::logger& logger);
 
-  // The model for `symbol`, or nullptr. O(log n), noexcept, no allocation.
+  // The model for `symbol`, or nullptr. One hash of the symbol and a binary
+  // search over a compact array of hashes (the hot path's lookup: a handful
+  // of cache lines, not a walk over the model records); noexcept, no
+  // allocation.
   const LoadedModel* find(std::string_view symbol) const noexcept;
 
   // Loaded models, sorted by symbol.
@@ -120,8 +124,16 @@ class ModelRegistry {
   std::size_t degraded_count() const noexcept;
 
  private:
+  // (hash of the symbol, index into models_), sorted: find()'s index.
+  struct IndexEntry {
+    std::uint64_t hash;
+    std::uint32_t model;
+  };
+  void build_index();
+
   std::vector<LoadedModel> models_;
   std::vector<RefusedModel> refused_;
+  std::vector<IndexEntry> index_;
 };
 
 }  // namespace mlgov
