@@ -25,7 +25,6 @@ using internal::days_from_civil;
 constexpr std::string_view kBarsHeader = "date,open,high,low,close,volume";
 constexpr std::string_view kSectorsHeader = "symbol,sector";
 
-
 bool is_leap(std::int64_t y) noexcept { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 unsigned days_in_month(std::int64_t y, unsigned m) noexcept {
