@@ -21,11 +21,10 @@ namespace {
 
 using internal::civil_from_days;
 using internal::days_from_civil;
+using internal::is_leap;
 
 constexpr std::string_view kBarsHeader = "date,open,high,low,close,volume";
 constexpr std::string_view kSectorsHeader = "symbol,sector";
-
-bool is_leap(std::int64_t y) noexcept { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 unsigned days_in_month(std::int64_t y, unsigned m) noexcept {
   static constexpr unsigned kDays[] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};

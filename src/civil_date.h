@@ -9,6 +9,11 @@
 
 namespace mlgov::internal {
 
+// True for a Gregorian leap year.
+constexpr bool is_leap(std::int64_t y) noexcept {
+  return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+}
+
 // Days since 1970-01-01 of the date y-m-d (m in 1..12, d in 1..31).
 constexpr std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) noexcept {
   y -= m <= 2;

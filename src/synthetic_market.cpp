@@ -30,6 +30,7 @@ namespace {
 
 using internal::civil_from_days;
 using internal::days_from_civil;
+using internal::is_leap;
 
 // ---------------------------------------------------------------------------
 // Random numbers.
@@ -112,8 +113,6 @@ constexpr std::uint64_t kRoleMarket = 1;
 constexpr std::uint64_t kRoleSector = 2;
 constexpr std::uint64_t kRoleSymbol = 3;
 constexpr std::uint64_t kRoleBenchmark = 4;
-
-bool is_leap(std::int64_t y) { return (y % 4 == 0 && y % 100 != 0) || y % 400 == 0; }
 
 // Parses a strict YYYY-MM-DD into days since 1970-01-01.
 bool parse_date(const std::string& text, std::int64_t& days) {
