@@ -3,11 +3,17 @@
 
 #include <array>
 #include <atomic>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <mutex>
+#include <random>
+#include <span>
 #include <stdexcept>
+#include <string_view>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
@@ -168,6 +174,44 @@ std::optional<FailureReason> reason_of(PredictStatus status) noexcept {
   }
 }
 
+// True when every value is finite. Branch-free: an OR over "exponent bits all
+// ones" (NaN or +-inf) on the bit patterns, which the compiler vectorises; a
+// failing row is located again only on the failure path (describe_failure).
+bool all_finite(std::span<const float> values) noexcept {
+  std::uint32_t bad = 0;
+  for (const float v : values) {
+    const auto bits = std::bit_cast<std::uint32_t>(v);
+    bad |= static_cast<std::uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
+  }
+  return bad == 0;
+}
+
+bool is_no_row(const FeatureRow& row) noexcept {
+  return row.schema == nullptr && row.values.data() == nullptr;
+}
+
+bool is_blocked(MlState s) noexcept {
+  return s == MlState::kDisabledConfig || s == MlState::kDisabledGovernance;
+}
+
+// A predictor's identity for its model handles: random, never 0, so a handle
+// resolved by another predictor (even one built later at the same address)
+// names no model here.
+std::uint64_t draw_identity(const void* self) noexcept {
+  std::uint64_t id = 0;
+  try {
+    std::random_device rd;
+    id = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
+  } catch (...) {
+    // No entropy source: the address alone still separates live predictors.
+  }
+  id ^= static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(self)) * 0x9E3779B97F4A7C15ull;
+  return id == 0 ? 1 : id;
+}
+
+// How a handle that names no model shows in exception messages.
+constexpr std::string_view kInvalidHandleLabel = "invalid model handle";
+
 }  // namespace
 
 std::string_view to_string(PredictStatus status) noexcept {
@@ -213,7 +257,18 @@ struct GovernedPredictor::Impl {
   std::shared_ptr<spdlog::logger> logger;
   StateListener* listener;
   std::filesystem::path state_file;
-  ModelRegistry registry;
+  ModelRegistry registry;                  // assigned once in the constructor, never changed after
+  std::uint64_t id = draw_identity(this);  // the owner of this predictor's ModelHandles
+
+  // What the hot path reads of each model, packed in registry order (a
+  // handle's index is also an index here): the records themselves (strings,
+  // paths, metadata) are touched only on the failure path.
+  struct HotModel {
+    internal::ModelBackend* backend;
+    std::size_t n_features;
+    const LoadedModel* record;
+  };
+  std::vector<HotModel> hot;  // built once with the registry, never changed after
 
   std::atomic<MlState> state{MlState::kDisabledConfig};
   std::atomic<std::uint64_t> predictions{0};
@@ -310,6 +365,11 @@ struct GovernedPredictor::Impl {
     }
   }
 
+  [[gnu::cold]] PredictResult fail(FailureReason reason, const FeatureRow& row,
+                                   const LoadedModel& model) noexcept {
+    return fail(model.info.symbol, reason, row, &model);
+  }
+
   PredictResult fail(std::string_view symbol, FailureReason reason, const FeatureRow& row,
                      const LoadedModel* model) noexcept {
     try {
@@ -322,42 +382,149 @@ struct GovernedPredictor::Impl {
     return {status_of(reason), kNaN};
   }
 
-  PredictResult core(std::string_view symbol, const FeatureRow& row) noexcept {
-    const MlState s = state.load(std::memory_order_acquire);
-    if (s == MlState::kDisabledConfig) {
-      blocked.fetch_add(1, std::memory_order_relaxed);
-      return {PredictStatus::kMlDisabled, kNaN};
-    }
-    if (s == MlState::kDisabledGovernance) {
-      blocked.fetch_add(1, std::memory_order_relaxed);
-      return {PredictStatus::kGovernanceDisabled, kNaN};
-    }
-    if (row.schema == nullptr && row.values.data() == nullptr) {
-      by_reason[static_cast<std::size_t>(FailureReason::kInsufficientHistory)].fetch_add(
-          1, std::memory_order_relaxed);
-      return {PredictStatus::kInsufficientHistory, kNaN};
-    }
+  // Blocked by the state: counted, nothing touched.
+  PredictResult refuse(MlState s, std::size_t calls = 1) noexcept {
+    blocked.fetch_add(calls, std::memory_order_relaxed);
+    return {s == MlState::kDisabledConfig ? PredictStatus::kMlDisabled
+                                          : PredictStatus::kGovernanceDisabled,
+            kNaN};
+  }
+
+  PredictResult no_row() noexcept {
+    by_reason[static_cast<std::size_t>(FailureReason::kInsufficientHistory)].fetch_add(
+        1, std::memory_order_relaxed);
+    return {PredictStatus::kInsufficientHistory, kNaN};
+  }
+
+  PredictResult no_model() noexcept {
+    by_reason[static_cast<std::size_t>(FailureReason::kNoModel)].fetch_add(
+        1, std::memory_order_relaxed);
+    return {PredictStatus::kNoModel, kNaN};
+  }
+
+  // The model a handle names, or nullptr (invalid, or another predictor's).
+  const HotModel* model_of(ModelHandle h) const noexcept {
+    return h.owner_ == id && h.index_ < hot.size() ? &hot[h.index_] : nullptr;
+  }
+
+  // The model of `symbol`, or nullptr: one hash lookup in the registry.
+  const HotModel* model_of(std::string_view symbol) const noexcept {
     const LoadedModel* model = registry.find(symbol);
-    if (model == nullptr) {
-      by_reason[static_cast<std::size_t>(FailureReason::kNoModel)].fetch_add(
-          1, std::memory_order_relaxed);
-      return {PredictStatus::kNoModel, kNaN};
+    return model == nullptr ? nullptr
+                            : &hot[static_cast<std::size_t>(model - registry.models().data())];
+  }
+
+  // The checks once the model is known: fingerprint, count, finiteness, then
+  // the evaluation. A non-kOk result has been recorded as a failure. Does not
+  // count a success (callers do: once per call, or once per batch).
+  PredictResult evaluate(const HotModel& model, const FeatureRow& row) noexcept {
+    if (row.schema == nullptr || !row.schema->same_fingerprint(*schema)) [[unlikely]] {
+      return fail(FailureReason::kFeatureMismatch, row, *model.record);
     }
-    if (row.schema == nullptr || !row.schema->same_fingerprint(*schema)) {
-      return fail(symbol, FailureReason::kFeatureMismatch, row, model);
+    if (row.values.size() != model.n_features) [[unlikely]] {
+      return fail(FailureReason::kWrongFeatureCount, row, *model.record);
     }
-    if (row.values.size() != model->info.n_features) {
-      return fail(symbol, FailureReason::kWrongFeatureCount, row, model);
-    }
-    for (const float v : row.values) {
-      if (!std::isfinite(v)) return fail(symbol, FailureReason::kNonFiniteFeature, row, model);
+    if (!all_finite(row.values)) [[unlikely]] {
+      return fail(FailureReason::kNonFiniteFeature, row, *model.record);
     }
     float out = kNaN;
-    if (!model->backend->predict(row.values.data(), 1, &out) || !std::isfinite(out)) {
-      return fail(symbol, FailureReason::kModelError, row, model);
+    if (!model.backend->predict(row.values.data(), 1, &out) || !std::isfinite(out)) [[unlikely]] {
+      return fail(FailureReason::kModelError, row, *model.record);
     }
-    predictions.fetch_add(1, std::memory_order_relaxed);
     return {PredictStatus::kOk, out};
+  }
+
+  // One prediction, in the documented check order; `lookup` finds the model
+  // (by symbol or by handle) and runs only once the state and row allow it.
+  template <class Lookup>
+  PredictResult checked(Lookup lookup, const FeatureRow& row) noexcept {
+    const MlState s = state.load(std::memory_order_acquire);
+    if (is_blocked(s)) return refuse(s);
+    if (is_no_row(row)) return no_row();
+    const HotModel* model = lookup();
+    if (model == nullptr) return no_model();
+    const PredictResult r = evaluate(*model, row);
+    if (r.ok()) predictions.fetch_add(1, std::memory_order_relaxed);
+    return r;
+  }
+
+  PredictResult core(std::string_view symbol, const FeatureRow& row) noexcept {
+    return checked([&] { return model_of(symbol); }, row);
+  }
+
+  PredictResult core(ModelHandle handle, const FeatureRow& row) noexcept {
+    return checked([&] { return model_of(handle); }, row);
+  }
+
+  // The handle batch: one state load (again only after a recorded failure,
+  // which may have latched), one success-counter update.
+  std::size_t batch(std::span<const ModelHandle> handles, std::span<const FeatureRow> rows,
+                    std::span<PredictResult> out) noexcept {
+    MlState s = state.load(std::memory_order_acquire);
+    std::size_t ok = 0;
+    std::size_t i = 0;
+    for (; i < rows.size() && !is_blocked(s); ++i) {
+      const FeatureRow& row = rows[i];
+      PredictResult r;
+      if (is_no_row(row)) [[unlikely]] {
+        r = no_row();
+      } else if (const HotModel* model = model_of(handles[i]); model == nullptr) [[unlikely]] {
+        r = no_model();
+      } else {
+        r = evaluate(*model, row);
+        if (!r.ok()) [[unlikely]] {
+          s = state.load(std::memory_order_acquire);  // the failure may have latched
+        }
+      }
+      out[i] = r;
+      ok += r.ok() ? 1 : 0;
+    }
+    if (i < rows.size()) {
+      const PredictResult refused = refuse(s, rows.size() - i);
+      for (; i < rows.size(); ++i) out[i] = refused;
+    }
+    if (ok > 0) predictions.fetch_add(ok, std::memory_order_relaxed);
+    return ok;
+  }
+
+  // The throwing faces' exception for a non-kOk result of core(). `sym` is
+  // the printable name for the message; `symbol` and `model` describe the
+  // failure again (failure path only).
+  [[noreturn]] void raise(const PredictResult& r, const std::string& sym, std::string_view symbol,
+                          const LoadedModel* model, const FeatureRow& row) const {
+    switch (r.status) {
+      case PredictStatus::kMlDisabled:
+        throw MlDisabledError(fmt::format(
+            "{}: ML is disabled by configuration (features.ml_enabled is not true)", sym));
+      case PredictStatus::kGovernanceDisabled:
+        throw GovernanceDisabledError(
+            fmt::format("{}: ML is disabled by governance ({}); an operator must re-enable it", sym,
+                        state_file.string()));
+      case PredictStatus::kNoModel:
+        throw ModelError(fmt::format("{}: no model loaded for this symbol", sym));
+      case PredictStatus::kInsufficientHistory:
+        throw DataError(fmt::format("{}: no feature row yet (insufficient history)", sym));
+      default:
+        break;
+    }
+    // A failure: describe it again (failure path only) for the exception.
+    const FailureReason reason = *reason_of(r.status);
+    FailureDescription d = describe_failure(symbol, reason, row, model, contract);
+    switch (reason) {
+      case FailureReason::kFeatureMismatch:
+      case FailureReason::kWrongFeatureCount: {
+        FeatureMismatch mismatch = std::move(*d.mismatch);
+        if (mismatch.matches()) {
+          // Names agree but the contract differs: the message carries it.
+          throw ModelFeatureMismatchError(d.message, std::move(mismatch));
+        }
+        throw ModelFeatureMismatchError(std::string(sym), std::move(mismatch));
+      }
+      case FailureReason::kNonFiniteFeature:
+        throw DataError(d.message);
+      default:
+        throw ModelError(d.message);
+    }
   }
 };
 
@@ -412,6 +579,10 @@ GovernedPredictor::GovernedPredictor(const Config& config, const FeatureContract
   ro.allow_legacy_models = config.governance.allow_legacy_models;
   ro.max_model_age_days = config.governance.max_model_age_days;
   m.registry = ModelRegistry::load(ro, m.contract, *m.clock, *m.logger);
+  m.hot.reserve(m.registry.models().size());
+  for (const LoadedModel& model : m.registry.models()) {
+    m.hot.push_back({model.backend.get(), model.info.n_features, &model});
+  }
 
   m.state.store(latched ? MlState::kDisabledGovernance : m.enabled_state());
   for (const RefusedModel& r : m.registry.refused()) {
@@ -434,41 +605,7 @@ PredictResult GovernedPredictor::try_predict(std::string_view symbol,
 float GovernedPredictor::predict(std::string_view symbol, const FeatureRow& row) {
   const PredictResult r = impl_->core(symbol, row);
   if (r.ok()) return r.value;
-  const Impl& m = *impl_;
-  const std::string sym = printable_symbol(symbol);
-  switch (r.status) {
-    case PredictStatus::kMlDisabled:
-      throw MlDisabledError(fmt::format(
-          "{}: ML is disabled by configuration (features.ml_enabled is not true)", sym));
-    case PredictStatus::kGovernanceDisabled:
-      throw GovernanceDisabledError(
-          fmt::format("{}: ML is disabled by governance ({}); an operator must re-enable it", sym,
-                      m.state_file.string()));
-    case PredictStatus::kNoModel:
-      throw ModelError(fmt::format("{}: no model loaded for this symbol", sym));
-    case PredictStatus::kInsufficientHistory:
-      throw DataError(fmt::format("{}: no feature row yet (insufficient history)", sym));
-    default:
-      break;
-  }
-  // A failure: describe it again (failure path only) for the exception.
-  const FailureReason reason = *reason_of(r.status);
-  FailureDescription d = describe_failure(symbol, reason, row, m.registry.find(symbol), m.contract);
-  switch (reason) {
-    case FailureReason::kFeatureMismatch:
-    case FailureReason::kWrongFeatureCount: {
-      FeatureMismatch mismatch = std::move(*d.mismatch);
-      if (mismatch.matches()) {
-        // Names agree but the contract differs: the message carries it.
-        throw ModelFeatureMismatchError(d.message, std::move(mismatch));
-      }
-      throw ModelFeatureMismatchError(std::string(sym), std::move(mismatch));
-    }
-    case FailureReason::kNonFiniteFeature:
-      throw DataError(d.message);
-    default:
-      throw ModelError(d.message);
-  }
+  impl_->raise(r, printable_symbol(symbol), symbol, impl_->registry.find(symbol), row);
 }
 
 std::size_t GovernedPredictor::predict_batch(std::span<const std::string> symbols,
@@ -484,6 +621,53 @@ std::size_t GovernedPredictor::predict_batch(std::span<const std::string> symbol
     ok += out[i].ok() ? 1 : 0;
   }
   return ok;
+}
+
+ModelHandle GovernedPredictor::resolve(std::string_view symbol) const noexcept {
+  const Impl& m = *impl_;
+  const LoadedModel* model = m.registry.find(symbol);
+  if (model == nullptr) return {};
+  return {m.id, static_cast<std::uint32_t>(model - m.registry.models().data())};
+}
+
+bool GovernedPredictor::has_model(ModelHandle model) const noexcept {
+  return impl_->model_of(model) != nullptr;
+}
+
+std::string_view GovernedPredictor::symbol(ModelHandle model) const noexcept {
+  const Impl::HotModel* hot = impl_->model_of(model);
+  return hot == nullptr ? std::string_view() : std::string_view(hot->record->info.symbol);
+}
+
+PredictResult GovernedPredictor::try_predict(ModelHandle model, const FeatureRow& row) noexcept {
+  return impl_->core(model, row);
+}
+
+float GovernedPredictor::predict(ModelHandle model, const FeatureRow& row) {
+  const PredictResult r = impl_->core(model, row);
+  if (r.ok()) return r.value;
+  const Impl::HotModel* hot = impl_->model_of(model);
+  if (hot == nullptr) {
+    const std::string label(kInvalidHandleLabel);
+    if (r.status == PredictStatus::kNoModel) {
+      throw ModelError(label +
+                       ": no model loaded for this handle (default-constructed, resolved for a "
+                       "symbol without a model, or resolved by another predictor)");
+    }
+    impl_->raise(r, label, label, nullptr, row);
+  }
+  const LoadedModel& loaded = *hot->record;
+  impl_->raise(r, loaded.info.symbol, loaded.info.symbol, &loaded, row);
+}
+
+std::size_t GovernedPredictor::predict_batch(std::span<const ModelHandle> models,
+                                             std::span<const FeatureRow> rows,
+                                             std::span<PredictResult> out) noexcept {
+  if (models.size() != rows.size() || rows.size() != out.size()) {
+    for (auto& r : out) r = {PredictStatus::kModelError, kNaN};
+    return 0;
+  }
+  return impl_->batch(models, rows, out);
 }
 
 MlState GovernedPredictor::state() const noexcept {

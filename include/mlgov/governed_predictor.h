@@ -16,8 +16,9 @@
 //   log_options.logs_dir = config.paths.logs_dir;
 //   options.logger = mlgov::make_governance_logger(log_options, options.clock);
 //   mlgov::GovernedPredictor predictor(config, contract, options);
+//   const mlgov::ModelHandle goog = predictor.resolve("GOOG");     // once, at start-up
 //   ...each cycle...
-//   mlgov::PredictResult r = predictor.try_predict("GOOG", row);   // noexcept
+//   mlgov::PredictResult r = predictor.try_predict(goog, row);      // noexcept
 //   if (r.ok()) use(r.value);
 #pragma once
 
@@ -40,6 +41,7 @@
 #include "mlgov/governance.h"
 #include "mlgov/metrics.h"
 #include "mlgov/ml_state.h"
+#include "mlgov/model_handle.h"
 #include "mlgov/model_registry.h"
 
 namespace mlgov {
@@ -91,8 +93,8 @@ struct PredictorOptions {
   std::optional<std::filesystem::path> state_file;  // overrides config.governance.state_file
 };
 
-// Threading: predict(), try_predict(), predict_batch(), state(), has_model(),
-// model_info(), metrics() and heartbeat() may be called from any number of
+// Threading: resolve(), predict(), try_predict(), predict_batch(), state(),
+// has_model(), symbol(), model_info(), metrics() and heartbeat() may be called from any number of
 // threads at once without external synchronisation. The state is a
 // std::atomic read without a lock; the success path takes no lock, allocates
 // nothing, logs nothing and throws nothing. Recording a failure takes an
@@ -140,6 +142,52 @@ class GovernedPredictor {
   // nothing is evaluated, out[0..out.size()) is set to kModelError and 0 is
   // returned. noexcept; allocates nothing on the success path.
   std::size_t predict_batch(std::span<const std::string> symbols, std::span<const FeatureRow> rows,
+                            std::span<PredictResult> out) noexcept;
+
+  // --- Resolve once, predict by handle: the hot path without the symbol lookup.
+
+  // The handle of `symbol`'s model, for the handle forms below. A symbol
+  // without a model gives an invalid handle (valid() false), not an error:
+  // the handle forms then answer kNoModel exactly as the symbol forms would.
+  // (A handle rather than std::optional<ModelHandle>: `*resolve(s)` on an
+  // empty optional would be undefined behaviour; an invalid handle is not.)
+  // With ML disabled by config no model is loaded, so every handle is
+  // invalid, and the predictions answer kMlDisabled all the same (the state
+  // is checked first): a host written for ML on runs unchanged. Handles stay
+  // valid for this predictor's lifetime (the registry never changes after
+  // construction; reenable() keeps them). Lock-free, no allocation.
+  ModelHandle resolve(std::string_view symbol) const noexcept;
+
+  // True when `model` names a model of this predictor (resolved here, for a
+  // symbol with a model). Lock-free, no allocation.
+  bool has_model(ModelHandle model) const noexcept;
+
+  // The symbol `model` was resolved for, or "" when it names no model of
+  // this predictor. The view lives as long as the predictor.
+  std::string_view symbol(ModelHandle model) const noexcept;
+
+  // try_predict(symbol, row) without the lookup: the same checks in the same
+  // order and the same recording (logs, state file and last_error name the
+  // handle's symbol). A handle naming no model of this predictor (invalid,
+  // or another predictor's) gives kNoModel where the symbol form gives it:
+  // after the state and FeatureRow{} checks.
+  PredictResult try_predict(ModelHandle model, const FeatureRow& row) noexcept;
+
+  // The throwing face of try_predict(handle, row): predict(symbol, row)'s
+  // exceptions, messages naming the handle's symbol; ModelError ("invalid
+  // model handle: ...") for a handle naming no model of this predictor.
+  float predict(ModelHandle model, const FeatureRow& row);
+
+  // One cycle by handles: out[i] = try_predict(models[i], rows[i]), but the
+  // state is read once per batch and the success counter bumped once per
+  // batch. Returns the number of kOk results. Unequal span lengths: nothing
+  // is evaluated, every out[i] is kModelError, 0 is returned. A failure in
+  // the batch that latches DISABLED_GOVERNANCE refuses the remaining rows
+  // (kGovernanceDisabled, counted as blocked calls), as the symbol batch
+  // does; a latch tripped by another thread during the batch takes effect
+  // from the next batch. metrics().predictions includes the batch once it
+  // returns. noexcept; allocates nothing on the success path.
+  std::size_t predict_batch(std::span<const ModelHandle> models, std::span<const FeatureRow> rows,
                             std::span<PredictResult> out) noexcept;
 
   // The current state. Lock-free (one atomic load).
