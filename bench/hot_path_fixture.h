@@ -5,6 +5,11 @@
 // synthetic universe streamed one date per cycle through UniverseStream, and
 // every symbol's row scored by a GovernedPredictor over real XGBoost models
 // (one trained model copied into each symbol's directory, with its meta).
+// The predictions go by ModelHandle (resolved once, in the constructor), as a
+// host should run them. With HotPathOptions::tiny_model, a second predictor
+// serves a one-tree, depth-1 model to the same symbols: the evaluation then
+// costs next to nothing, so governed minus bare on it is the governance cost
+// per call, independent of the model's size.
 // Used by bench/hot_path_bench.cpp, `mlgov bench` and the zero-allocation
 // test, so all three measure the same thing.
 #pragma once
@@ -41,6 +46,7 @@ struct HotPathOptions {
   PredictorBackend backend = PredictorBackend::kNative;
   std::filesystem::path contracts_dir;  // where feature_contract_ml_v1.json is
   std::uint64_t seed = 7;
+  bool tiny_model = false;  // also build tiny_predictor() (1 tree, depth 1)
 };
 
 // Trains one binary:logistic model on the universe's own features (label:
@@ -103,6 +109,7 @@ class HotPathFixture {
       if (bench.bars.size() > 600) bench.bars.resize(600);
       const FeatureFrame frame = computer_->compute_universe(sample, bench, market_.sectors);
       train_fixture_model(frame, options.trees, options.depth, root_ / "model.json");
+      if (options.tiny_model) train_fixture_model(frame, 1, 1, root_ / "tiny_model.json");
     }
     ModelMeta meta;
     set_contract(meta, *contract_);
@@ -110,14 +117,17 @@ class HotPathFixture {
     meta.git_commit = "hot-path-fixture";
     meta.training_data_period = {"2010-01-04", "2011-12-30"};
     meta.xgboost_version = "1.7.4";
-    for (const auto& series : market_.symbols) {
-      const auto dir = root_ / "models" / (series.symbol + "_v1_20260101_000000");
-      std::filesystem::create_directories(dir);
-      std::filesystem::copy_file(root_ / "model.json", dir / "model.json");
-      meta.symbol = series.symbol;
-      save_model_meta(meta, dir / "model_meta.json");
-      symbols_.push_back(series.symbol);
-    }
+    const auto deploy = [&](const std::filesystem::path& model, const std::filesystem::path& dir) {
+      for (const auto& series : market_.symbols) {
+        const auto sub = dir / (series.symbol + "_v1_20260101_000000");
+        std::filesystem::create_directories(sub);
+        std::filesystem::copy_file(model, sub / "model.json");
+        meta.symbol = series.symbol;
+        save_model_meta(meta, sub / "model_meta.json");
+      }
+    };
+    deploy(root_ / "model.json", root_ / "models");
+    for (const auto& series : market_.symbols) symbols_.push_back(series.symbol);
 
     config_.ml_enabled = true;
     config_.backend = options.backend;
@@ -125,6 +135,17 @@ class HotPathFixture {
     config_.paths.contracts_dir = options.contracts_dir;
     config_.governance.state_file = root_ / "governance_state.json";
     predictor_ = std::make_unique<GovernedPredictor>(config_, *contract_);
+    // Resolved once: the per-cycle calls never hash a symbol.
+    for (const auto& symbol : symbols_) handles_.push_back(predictor_->resolve(symbol));
+
+    if (options.tiny_model) {
+      deploy(root_ / "tiny_model.json", root_ / "tiny_models");
+      Config tiny = config_;
+      tiny.paths.models_dir = root_ / "tiny_models";
+      tiny.governance.state_file = root_ / "tiny_governance_state.json";
+      tiny_predictor_ = std::make_unique<GovernedPredictor>(tiny, *contract_);
+      for (const auto& symbol : symbols_) tiny_handles_.push_back(tiny_predictor_->resolve(symbol));
+    }
 
     universe_ = std::make_unique<UniverseStream>(*computer_, symbols_, market_.sectors,
                                                  market_.benchmark.symbol);
@@ -135,6 +156,7 @@ class HotPathFixture {
 
   ~HotPathFixture() {
     predictor_.reset();
+    tiny_predictor_.reset();
     std::error_code ec;
     std::filesystem::remove_all(root_, ec);
   }
@@ -163,9 +185,15 @@ class HotPathFixture {
     return true;
   }
 
-  // The prediction half: every symbol's row through the governed predictor.
-  // Returns the number of kOk results. No allocation on the success path.
+  // The prediction half: every symbol's row through the governed predictor,
+  // by handle (one batch). Returns the number of kOk results. No allocation
+  // on the success path.
   std::size_t predict_all() noexcept {
+    return predictor_->predict_batch(handles_, rows_, results_);
+  }
+
+  // The same through the symbol-keyed batch (a hash lookup per row).
+  std::size_t predict_all_by_symbol() noexcept {
     return predictor_->predict_batch(symbols_, rows_, results_);
   }
 
@@ -183,6 +211,11 @@ class HotPathFixture {
   }
 
   GovernedPredictor& predictor() noexcept { return *predictor_; }
+  const std::vector<ModelHandle>& handles() const noexcept { return handles_; }
+  // Only with HotPathOptions::tiny_model.
+  GovernedPredictor& tiny_predictor() noexcept { return *tiny_predictor_; }
+  const std::vector<ModelHandle>& tiny_handles() const noexcept { return tiny_handles_; }
+  std::filesystem::path tiny_model_file() const { return root_ / "tiny_model.json"; }
   const std::vector<FeatureRow>& rows() const noexcept { return rows_; }
   const std::vector<PredictResult>& results() const noexcept { return results_; }
   const std::vector<std::string>& symbols() const noexcept { return symbols_; }
@@ -197,8 +230,11 @@ class HotPathFixture {
   std::unique_ptr<FeatureComputer> computer_;
   Config config_;
   std::unique_ptr<GovernedPredictor> predictor_;
+  std::unique_ptr<GovernedPredictor> tiny_predictor_;
   std::unique_ptr<UniverseStream> universe_;
   std::vector<std::string> symbols_;
+  std::vector<ModelHandle> handles_;
+  std::vector<ModelHandle> tiny_handles_;
   std::vector<const Bar*> bar_ptrs_;
   std::vector<FeatureRow> rows_;
   std::vector<PredictResult> results_;

@@ -1,9 +1,11 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
 //
 // The hot path allocates nothing: after a warm-up, 10,000 cycles of
-// streaming feature updates and governed predictions (native backend) make
-// zero calls to operator new or malloc. Counted by replacing the global
-// allocation functions in this test executable.
+// streaming feature updates and governed predictions (native backend, by
+// ModelHandle batch) make zero calls to operator new or malloc; so do the
+// handle batch, the single handle call and the symbol batch on their own.
+// Counted by replacing the global allocation functions in this test
+// executable.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -117,6 +119,49 @@ TEST(ZeroAllocation, TenThousandCyclesOfStreamingAndPredictAllocateNothing) {
   EXPECT_EQ(g_allocations.load(), 0) << "allocations in " << kCycles << " cycles";
   // Every cycle really streamed and predicted every symbol.
   EXPECT_EQ(ok, static_cast<std::size_t>(kCycles) * fixture.symbols().size());
+}
+
+// Every prediction form of the hot path, each on its own, on fresh rows.
+TEST(ZeroAllocation, HandleBatchSingleHandleCallAndSymbolBatchAllocateNothing) {
+  if (!MLGOV_COUNTING_ALLOCATOR) GTEST_SKIP() << "sanitizer build: allocations are not counted";
+  internal::HotPathFixture fixture(options());
+  fixture.warm_up();
+  fixture.step_features();
+  GovernedPredictor& p = fixture.predictor();
+  const auto& handles = fixture.handles();
+  const auto& rows = fixture.rows();
+  ASSERT_EQ(fixture.predict_all(), fixture.symbols().size());  // settle
+  std::size_t ok_batch = 0;
+  std::size_t ok_single = 0;
+  std::size_t ok_symbols = 0;
+  long batch_allocations = 0;
+  long single_allocations = 0;
+  long symbol_allocations = 0;
+  for (int i = 0; i < 1000; ++i) {
+    fixture.step_features();  // not counted: only the prediction forms
+    g_allocations = 0;
+    g_counting = true;
+    ok_batch += fixture.predict_all();
+    g_counting = false;
+    batch_allocations += g_allocations.exchange(0);
+    g_counting = true;
+    for (std::size_t k = 0; k < handles.size(); ++k) {
+      ok_single += p.try_predict(handles[k], rows[k]).ok() ? 1 : 0;
+    }
+    g_counting = false;
+    single_allocations += g_allocations.exchange(0);
+    g_counting = true;
+    ok_symbols += fixture.predict_all_by_symbol();
+    g_counting = false;
+    symbol_allocations += g_allocations.exchange(0);
+  }
+  EXPECT_EQ(batch_allocations, 0) << "predict_batch(handles, ...)";
+  EXPECT_EQ(single_allocations, 0) << "try_predict(handle, row)";
+  EXPECT_EQ(symbol_allocations, 0) << "predict_batch(symbols, ...)";
+  const std::size_t expected = 1000 * fixture.symbols().size();
+  EXPECT_EQ(ok_batch, expected);
+  EXPECT_EQ(ok_single, expected);
+  EXPECT_EQ(ok_symbols, expected);
 }
 
 TEST(ZeroAllocation, StreamingFeatureUpdatesAloneAllocateNothing) {

@@ -7,9 +7,10 @@
 // GovernedPredictor), then replays daily bars as trading cycles: each cycle
 // feeds one bar per symbol through the streaming features (UniverseStream)
 // and asks the predictor for a signal for every symbol that has a model
-// (try_predict, the noexcept face). Every K cycles it prints the heartbeat
-// and rewrites the Prometheus metrics file; governance events go to
-// <logs_dir>/live.jsonl and errors.jsonl.
+// (try_predict by ModelHandle, the noexcept face; the handles are resolved
+// once at start-up, so a cycle never looks a symbol up). Every K cycles it
+// prints the heartbeat and rewrites the Prometheus metrics file; governance
+// events go to <logs_dir>/live.jsonl and errors.jsonl.
 //
 // --inject-mismatch-at C simulates the classic integration bug from cycle C
 // on: the engine hands the predictor rows whose columns come in another order
@@ -57,6 +58,7 @@
 #include <mlgov/governed_predictor.h>
 #include <mlgov/logging.h>
 #include <mlgov/ml_state.h>
+#include <mlgov/model_handle.h>
 #include <mlgov/model_registry.h>
 #include <CLI/CLI.hpp>
 
@@ -97,12 +99,12 @@ struct Feed {
   std::vector<mlgov::BarSeries> series;
   mlgov::SectorMap sectors;
   std::optional<mlgov::UniverseStream> stream;
-  std::size_t next = 0;                  // next benchmark bar to replay
-  std::size_t end = 0;                   // one past the last benchmark bar to replay
-  std::vector<std::size_t> cursor;       // next bar of each symbol
-  std::vector<const mlgov::Bar*> bars;   // this date's bar of each symbol, or nullptr
-  std::vector<unsigned char> has_model;  // per symbol, fixed at start
-  std::uint64_t rejected = 0;            // bars the stream refused (bad data)
+  std::size_t next = 0;                    // next benchmark bar to replay
+  std::size_t end = 0;                     // one past the last benchmark bar to replay
+  std::vector<std::size_t> cursor;         // next bar of each symbol
+  std::vector<const mlgov::Bar*> bars;     // this date's bar of each symbol, or nullptr
+  std::vector<mlgov::ModelHandle> models;  // per symbol, resolved at start
+  std::uint64_t rejected = 0;              // bars the stream refused (bad data)
 
   bool exhausted() const { return next >= end; }
 };
@@ -244,8 +246,8 @@ int run(const EngineOptions& opt) {
     for (const auto& s : feed.series) symbols.push_back(s.symbol);
     feed.stream.emplace(computer, symbols, feed.sectors, config.data.benchmark_symbol);
     for (const auto& s : symbols) {
-      feed.has_model.push_back(predictor.has_model(s) ? 1 : 0);
-      n_with_model += feed.has_model.back();
+      feed.models.push_back(predictor.resolve(s));  // invalid when the symbol has no model
+      n_with_model += feed.models.back().valid() ? 1 : 0;
     }
     n_symbols += symbols.size();
     std::printf("host_engine: feed %s: %zu symbols, %zu dates (%s .. %s), benchmark %s\n",
@@ -314,14 +316,14 @@ int run(const EngineOptions& opt) {
       step(feed);
       const mlgov::UniverseStream& stream = *feed.stream;
       for (std::size_t i = 0; i < feed.series.size(); ++i) {
-        if (!feed.has_model[i] || stream.status(i) != mlgov::FeatureStatus::kReady) continue;
+        if (!feed.models[i].valid() || stream.status(i) != mlgov::FeatureStatus::kReady) continue;
         mlgov::FeatureRow row = stream.row(i);
         if (inject && row.values.size() == n_features && n_features >= 2) {
           std::copy(row.values.begin(), row.values.end(), swapped_values.begin());
           std::swap(swapped_values[0], swapped_values[1]);
           row = mlgov::FeatureRow{swapped_schema.get(), swapped_values};
         }
-        const mlgov::PredictResult r = predictor.try_predict(stream.symbol(i), row);
+        const mlgov::PredictResult r = predictor.try_predict(feed.models[i], row);
         ++in_cycle[static_cast<std::size_t>(r.status)];
         // A real engine would size a position from r.value here.
       }
