@@ -2,16 +2,43 @@
 //
 // The hot path of one engine cycle over 225 symbols, as the host runs it:
 // one streaming feature update per symbol (UniverseStream), then the
-// governed prediction of every row (validation, inference, governance).
+// governed prediction of every row (validation, inference, governance), by
+// ModelHandle resolved at start-up.
 //
-//   BM_Cycle          features + governed predictions (the whole cycle)
-//   BM_Features       the 225 streaming updates alone
-//   BM_GovernedPredict the 225 governed predictions alone (same rows)
-//   BM_BareBackend    the same 225 rows through the bare native evaluator (one
-//                     shared instance, as the registry holds identical models):
-//                     BM_GovernedPredict - BM_BareBackend is the governance share
+//   BM_Cycle           features + governed predictions (the whole cycle)
+//   BM_Features        the 225 streaming updates alone
+//   BM_GovernedPredict the 225 governed predictions alone (same rows, handle batch)
+//   BM_BareBackend     the same 225 rows through the bare native evaluator (the
+//                      very instance the predictor calls: the registry shares
+//                      one between byte-identical model files)
+//   BM_GovernanceSharePaired
+//                      per iteration: one feature update, then the 225
+//                      governed predictions and the 225 bare evaluations of
+//                      the same rows back to back (the order alternating).
+//                      gov_minus_bare_p50_us is the median of the
+//                      per-iteration differences (slow drift cancels), taken
+//                      per order and averaged (OrderBalancedMedian: the first
+//                      of the two runs finds colder caches; both orders'
+//                      medians are reported too);
+//                      governance_share_pct = it / cycle_p50_us.
+//   BM_GovernanceCostTinyModel
+//                      the governance cost per call, free of the model's size:
+//                      a 1-tree depth-1 model served by a second predictor,
+//                      per iteration one whole cycle (cycle_p50_us), then 225
+//                      governed try_predict(handle), one 225-row governed
+//                      predict_batch by handles, one by symbols (the form
+//                      before handles, for comparison) and 225 bare
+//                      evaluations of the tiny model on the cycle's rows
+//                      (order alternating).
+//                      governance_ns_per_call is the median per-iteration
+//                      difference from bare, order-balanced as above
+//                      (governance_ns_per_row_batch for the batch);
+//                      governance_us_per_cycle = it x 225 and
+//                      governance_share_pct = that / cycle_p50_us (the _batch
+//                      counters: the same from the batch, the hot path's form).
 //
-// Each reports p50_us / p99_us of the per-iteration latency as counters.
+// BM_Cycle .. BM_BareBackend report p50_us / p99_us of the per-iteration
+// latency as counters.
 // Run: build/release/bench/hot_path_bench --benchmark_repetitions=5
 //        --benchmark_report_aggregates_only=true
 #include <benchmark/benchmark.h>
@@ -35,6 +62,7 @@ HotPathFixture& fixture() {
     options.trees = 300;
     options.depth = 6;
     options.contracts_dir = std::filesystem::path(MLGOV_SOURCE_DIR) / "contracts";
+    options.tiny_model = true;
     auto* made = new HotPathFixture(options);
     made->warm_up();
     return made;
@@ -50,6 +78,35 @@ void ensure_dates(benchmark::State& state, HotPathFixture& f) {
   f.warm_up();
   state.ResumeTiming();
 }
+
+double micros(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration<double, std::micro>(d).count();
+}
+
+// The p-quantile of `samples` (sorted in place); 0 when empty.
+double quantile(std::vector<double>& samples, double p) {
+  if (samples.empty()) return 0;
+  std::sort(samples.begin(), samples.end());
+  return samples[std::min(samples.size() - 1, static_cast<std::size_t>(p * samples.size()))];
+}
+
+// The bare native evaluation of the fixture's rows: each symbol's row through
+// the very evaluator `predictor` calls for it (no governance, same memory).
+class BareEvaluator {
+ public:
+  BareEvaluator(const HotPathFixture& f, const GovernedPredictor& predictor)
+      : backends_(f.bare_backends(predictor)), out_(backends_.size()) {}
+  void run(const std::vector<FeatureRow>& rows) noexcept {
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      backends_[i]->predict(rows[i].values.data(), 1, &out_[i]);
+    }
+    benchmark::DoNotOptimize(out_.data());
+  }
+
+ private:
+  std::vector<ModelBackend*> backends_;
+  std::vector<float> out_;
+};
 
 class LatencyRecorder {
  public:
@@ -130,24 +187,165 @@ void BM_BareBackend(benchmark::State& state) {
   auto& f = fixture();
   ensure_dates(state, f);
   f.step_features();
-  // One evaluator for every symbol, as the registry shares byte-identical
-  // model files (the fixture deploys one model to all 225 symbols).
-  const std::shared_ptr<ModelBackend> shared = load_native_backend(f.model_file());
-  std::vector<ModelBackend*> backends(f.symbols().size(), shared.get());
-  std::vector<float> out(f.symbols().size());
+  BareEvaluator bare(f, f.predictor());
   LatencyRecorder latency;
   for (auto _ : state) {
     const auto t0 = std::chrono::steady_clock::now();
-    for (std::size_t i = 0; i < backends.size(); ++i) {
-      backends[i]->predict(f.rows()[i].values.data(), 1, &out[i]);
-    }
+    bare.run(f.rows());
     latency.add(std::chrono::steady_clock::now() - t0);
-    benchmark::DoNotOptimize(out.data());
   }
   latency.report(state);
   state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(f.symbols().size()));
 }
 BENCHMARK(BM_BareBackend)->Unit(benchmark::kMicrosecond);
+
+void BM_GovernanceSharePaired(benchmark::State& state) {
+  using Clock = std::chrono::steady_clock;
+  auto& f = fixture();
+  BareEvaluator bare(f, f.predictor());
+  std::vector<double> cycle_us, governed_us, bare_us;
+  OrderBalancedMedian diff;
+  std::size_t ok = 0;
+  bool governed_first = true;
+  for (auto _ : state) {
+    ensure_dates(state, f);
+    const auto t0 = Clock::now();
+    f.step_features();
+    const auto t1 = Clock::now();
+    double governed = 0;
+    double bare_time = 0;
+    if (governed_first) {
+      ok += f.predict_all();
+      const auto t2 = Clock::now();
+      bare.run(f.rows());
+      const auto t3 = Clock::now();
+      governed = micros(t2 - t1);
+      bare_time = micros(t3 - t2);
+    } else {
+      bare.run(f.rows());
+      const auto t2 = Clock::now();
+      ok += f.predict_all();
+      const auto t3 = Clock::now();
+      bare_time = micros(t2 - t1);
+      governed = micros(t3 - t2);
+    }
+    diff.add(governed - bare_time, governed_first);
+    governed_first = !governed_first;
+    cycle_us.push_back(micros(t1 - t0) + governed);
+    governed_us.push_back(governed);
+    bare_us.push_back(bare_time);
+  }
+  benchmark::DoNotOptimize(ok);
+  const double cycle = quantile(cycle_us, 0.5);
+  state.counters["cycle_p50_us"] = cycle;
+  state.counters["governed_p50_us"] = quantile(governed_us, 0.5);
+  state.counters["bare_p50_us"] = quantile(bare_us, 0.5);
+  state.counters["gov_minus_bare_p50_us"] = diff.value();
+  state.counters["gov_minus_bare_p50_us_gov_first"] = diff.governed_first();
+  state.counters["gov_minus_bare_p50_us_bare_first"] = diff.bare_first();
+  state.counters["governance_share_pct"] = cycle > 0 ? 100.0 * diff.value() / cycle : 0;
+  if (ok != static_cast<std::size_t>(state.iterations()) * f.symbols().size()) {
+    static std::string message;
+    const MetricsSnapshot m = f.predictor().metrics();
+    message = "a governed prediction failed: ok=" + std::to_string(ok) +
+              " expected=" + std::to_string(state.iterations() * f.symbols().size()) +
+              " state=" + std::string(to_string(m.state)) + " last_error=" + m.last_error +
+              " status[0]=" + std::string(to_string(f.results()[0].status));
+    state.SkipWithError(message.c_str());
+  }
+}
+BENCHMARK(BM_GovernanceSharePaired)->Unit(benchmark::kMicrosecond);
+
+void BM_GovernanceCostTinyModel(benchmark::State& state) {
+  using Clock = std::chrono::steady_clock;
+  auto& f = fixture();
+  GovernedPredictor& tiny = f.tiny_predictor();
+  const std::vector<ModelHandle>& handles = f.tiny_handles();
+  const std::size_t n = handles.size();
+  BareEvaluator bare(f, tiny);
+  std::vector<PredictResult> results(n);
+  std::vector<double> cycle_us, single_ns, batch_ns, symbol_batch_ns, bare_ns;
+  OrderBalancedMedian single_diff_ns, batch_diff_ns, symbol_batch_diff_ns;
+  std::size_t ok = 0;
+  std::size_t expected = 0;
+  bool forward = true;
+  for (auto _ : state) {
+    ensure_dates(state, f);
+    const auto c0 = Clock::now();
+    ok += f.cycle();
+    cycle_us.push_back(micros(Clock::now() - c0));
+    expected += 4 * n;  // the cycle, the single calls, the two batches
+    const auto& rows = f.rows();
+    double single = 0;
+    double batch = 0;
+    double symbol_batch = 0;
+    double bare_time = 0;
+    const auto time_single = [&] {
+      const auto t0 = Clock::now();
+      for (std::size_t i = 0; i < n; ++i) {
+        const PredictResult r = tiny.try_predict(handles[i], rows[i]);
+        ok += r.ok() ? 1 : 0;
+        benchmark::DoNotOptimize(r.value);
+      }
+      single = 1000.0 * micros(Clock::now() - t0) / static_cast<double>(n);
+    };
+    const auto time_batch = [&] {
+      const auto t0 = Clock::now();
+      ok += tiny.predict_batch(handles, rows, results);
+      benchmark::DoNotOptimize(results.data());
+      batch = 1000.0 * micros(Clock::now() - t0) / static_cast<double>(n);
+    };
+    const auto time_symbol_batch = [&] {  // the form before handles, for comparison
+      const auto t0 = Clock::now();
+      ok += tiny.predict_batch(f.symbols(), rows, results);
+      benchmark::DoNotOptimize(results.data());
+      symbol_batch = 1000.0 * micros(Clock::now() - t0) / static_cast<double>(n);
+    };
+    const auto time_bare = [&] {
+      const auto t0 = Clock::now();
+      bare.run(rows);
+      bare_time = 1000.0 * micros(Clock::now() - t0) / static_cast<double>(n);
+    };
+    if (forward) {
+      time_single();
+      time_batch();
+      time_symbol_batch();
+      time_bare();
+    } else {
+      time_bare();
+      time_symbol_batch();
+      time_batch();
+      time_single();
+    }
+    single_diff_ns.add(single - bare_time, forward);
+    batch_diff_ns.add(batch - bare_time, forward);
+    symbol_batch_diff_ns.add(symbol_batch - bare_time, forward);
+    forward = !forward;
+    single_ns.push_back(single);
+    batch_ns.push_back(batch);
+    bare_ns.push_back(bare_time);
+    symbol_batch_ns.push_back(symbol_batch);
+  }
+  const double cycle = quantile(cycle_us, 0.5);
+  const double per_call = single_diff_ns.value();
+  const double per_row = batch_diff_ns.value();
+  const double per_cycle_us = per_call * static_cast<double>(n) / 1000.0;
+  const double per_cycle_batch_us = per_row * static_cast<double>(n) / 1000.0;
+  state.counters["cycle_p50_us"] = cycle;
+  state.counters["governed_ns_per_call"] = quantile(single_ns, 0.5);
+  state.counters["governed_batch_ns_per_row"] = quantile(batch_ns, 0.5);
+  state.counters["bare_ns_per_call"] = quantile(bare_ns, 0.5);
+  state.counters["governance_ns_per_call"] = per_call;
+  state.counters["governance_ns_per_row_batch"] = per_row;
+  state.counters["governed_symbol_batch_ns_per_row"] = quantile(symbol_batch_ns, 0.5);
+  state.counters["governance_ns_per_row_symbol_batch"] = symbol_batch_diff_ns.value();
+  state.counters["governance_us_per_cycle"] = per_cycle_us;
+  state.counters["governance_us_per_cycle_batch"] = per_cycle_batch_us;
+  state.counters["governance_share_pct"] = cycle > 0 ? 100.0 * per_cycle_us / cycle : 0;
+  state.counters["governance_share_pct_batch"] = cycle > 0 ? 100.0 * per_cycle_batch_us / cycle : 0;
+  if (ok != expected) state.SkipWithError("a prediction failed");
+}
+BENCHMARK(BM_GovernanceCostTinyModel)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace mlgov::internal

@@ -16,7 +16,9 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <memory>
@@ -34,6 +36,7 @@
 #include "mlgov/governed_predictor.h"
 #include "mlgov/model_meta.h"
 #include "mlgov/synthetic_market.h"
+#include "model_backend.h"
 #include "xgboost_trainer.h"
 
 namespace mlgov::internal {
@@ -77,6 +80,39 @@ inline void train_fixture_model(const FeatureFrame& frame, int trees, int depth,
                  {"nthread", "2"}};
   train_xgboost_model({x, y, cols}, nullptr, spec, model_file);
 }
+
+// The median of paired differences (governed - bare) measured back to back
+// with the order alternating. Whichever runs first after the feature update
+// finds colder caches, so the differences form two clusters by order, and the
+// median of the mix would land on the edge of one of them; the median of each
+// order, averaged, cancels the order effect (and slow drift cancels within
+// each pair).
+class OrderBalancedMedian {
+ public:
+  // `governed_first`: the order of this pair.
+  void add(double difference, bool governed_first) {
+    (governed_first ? governed_first_ : bare_first_).push_back(difference);
+  }
+  double governed_first() const { return median(governed_first_); }
+  double bare_first() const { return median(bare_first_); }
+  // The mean of the two orders' medians (one order's alone when the other
+  // has no sample; 0 when neither has).
+  double value() const {
+    if (governed_first_.empty()) return bare_first();
+    if (bare_first_.empty()) return governed_first();
+    return 0.5 * (governed_first() + bare_first());
+  }
+
+ private:
+  static double median(std::vector<double> v) {
+    if (v.empty()) return 0;
+    const auto mid = v.begin() + static_cast<std::ptrdiff_t>(v.size() / 2);
+    std::nth_element(v.begin(), mid, v.end());
+    return *mid;
+  }
+  std::vector<double> governed_first_;
+  std::vector<double> bare_first_;
+};
 
 class HotPathFixture {
  public:
@@ -211,6 +247,19 @@ class HotPathFixture {
   }
 
   GovernedPredictor& predictor() noexcept { return *predictor_; }
+  // The evaluators `predictor` itself calls, one per symbol in symbol order
+  // (the very instances: the registry shares one between byte-identical
+  // model files), for measuring the bare evaluation against the governed one
+  // with nothing else differing, not even the model's addresses.
+  std::vector<ModelBackend*> bare_backends(const GovernedPredictor& predictor) const {
+    std::vector<ModelBackend*> out;
+    for (const auto& symbol : symbols_) {
+      const LoadedModel* model = predictor.registry().find(symbol);
+      if (model == nullptr) throw std::logic_error("HotPathFixture: no model for " + symbol);
+      out.push_back(model->backend.get());
+    }
+    return out;
+  }
   const std::vector<ModelHandle>& handles() const noexcept { return handles_; }
   // Only with HotPathOptions::tiny_model.
   GovernedPredictor& tiny_predictor() noexcept { return *tiny_predictor_; }

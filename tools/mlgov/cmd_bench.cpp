@@ -5,8 +5,14 @@
 // they were measured on. Same process, same models, same rows:
 //   1. per-row and per-225-row-batch latency, native evaluator against
 //      XGBoosterPredictFromDense (nthread=1), for 100x4, 300x6, 500x8 models;
-//   2. a whole 225-symbol cycle (streaming features + governed predictions)
-//      and the governance share of it.
+//   2. a whole 225-symbol cycle (streaming features + governed predictions,
+//      by ModelHandle) and the governance share of it, measured two ways:
+//      paired (each cycle runs the 225 governed predictions and the 225 bare
+//      evaluations of the same rows back to back, the order alternating; the
+//      median of the per-cycle differences, per order and averaged) and per
+//      call on a tiny model (1 tree, depth 1, served by a second predictor:
+//      governed try_predict and predict_batch against the bare evaluator, in
+//      ns per call, x 225).
 // Latencies are p50/p99 of individually timed calls (steady_clock; its ~20 ns
 // overhead is included in every figure).
 #include <sys/utsname.h>
@@ -158,55 +164,144 @@ void run(bool quick, const std::string& contracts_dir) {
   options.symbols = 225;
   options.years = quick ? 3 : 10;
   options.contracts_dir = contracts_dir;
+  options.tiny_model = true;
   internal::HotPathFixture fixture(options);
   fixture.warm_up();
+  const std::size_t n = fixture.symbols().size();
+  // The bare evaluations go through the very evaluators the predictors call
+  // (the registry shares one between byte-identical model files): nothing
+  // differs but the governance, not even the model's addresses.
+  GovernedPredictor& tiny = fixture.tiny_predictor();
+  const std::vector<internal::ModelBackend*> bare = fixture.bare_backends(fixture.predictor());
+  const std::vector<internal::ModelBackend*> tiny_bare = fixture.bare_backends(tiny);
+  const std::vector<ModelHandle>& tiny_handles = fixture.tiny_handles();
+  std::vector<PredictResult> tiny_results(n);
+  std::vector<float> out(n);
+  const auto run_bare = [&](const std::vector<internal::ModelBackend*>& backends) {
+    for (std::size_t i = 0; i < n; ++i) {
+      backends[i]->predict(fixture.rows()[i].values.data(), 1, &out[i]);
+    }
+  };
+  // Per cycle: features, then governed and bare (paired), then the tiny
+  // model's governed single calls, governed batch and bare calls (ns per row).
   std::vector<double> cycle_us, feature_us, predict_us, bare_us;
-  // The bare evaluator, shared by every symbol as the registry shares
-  // byte-identical model files.
-  const std::shared_ptr<internal::ModelBackend> shared_bare =
-      internal::load_native_backend(fixture.model_file());
-  std::vector<internal::ModelBackend*> bare(fixture.symbols().size(), shared_bare.get());
-  std::vector<float> out(fixture.symbols().size());
+  std::vector<double> tiny_call_ns, tiny_batch_ns, tiny_bare_ns;
+  internal::OrderBalancedMedian diff, tiny_call_diff, tiny_batch_diff;
   std::size_t ok = 0;
+  std::size_t tiny_ok = 0;
   for (std::size_t c = 0; c < cycles; ++c) {
     if (fixture.dates_left() == 0) {
       fixture.rewind();
       fixture.warm_up();
     }
+    const bool governed_first = c % 2 == 0;
     const auto t0 = Clock::now();
     fixture.step_features();
     const auto t1 = Clock::now();
-    ok += fixture.predict_all();
-    const auto t2 = Clock::now();
-    for (std::size_t i = 0; i < bare.size(); ++i) {
-      bare[i]->predict(fixture.rows()[i].values.data(), 1, &out[i]);
+    double governed = 0;
+    double bare_time = 0;
+    if (governed_first) {
+      ok += fixture.predict_all();
+      const auto t2 = Clock::now();
+      run_bare(bare);
+      governed = micros(t2 - t1);
+      bare_time = micros(Clock::now() - t2);
+    } else {
+      run_bare(bare);
+      const auto t2 = Clock::now();
+      ok += fixture.predict_all();
+      bare_time = micros(t2 - t1);
+      governed = micros(Clock::now() - t2);
     }
-    const auto t3 = Clock::now();
     feature_us.push_back(micros(t1 - t0));
-    predict_us.push_back(micros(t2 - t1));
-    cycle_us.push_back(micros(t2 - t0));
-    bare_us.push_back(micros(t3 - t2));
+    predict_us.push_back(governed);
+    cycle_us.push_back(micros(t1 - t0) + governed);
+    bare_us.push_back(bare_time);
+    diff.add(governed - bare_time, governed_first);
+
+    const double per_row = 1000.0 / static_cast<double>(n);  // us per batch -> ns per row
+    double call = 0;
+    double batch = 0;
+    double plain = 0;
+    const auto time_calls = [&] {
+      const auto s0 = Clock::now();
+      for (std::size_t i = 0; i < n; ++i) {
+        tiny_ok += tiny.try_predict(tiny_handles[i], fixture.rows()[i]).ok() ? 1 : 0;
+      }
+      call = micros(Clock::now() - s0) * per_row;
+    };
+    const auto time_batch = [&] {
+      const auto s0 = Clock::now();
+      tiny_ok += tiny.predict_batch(tiny_handles, fixture.rows(), tiny_results);
+      batch = micros(Clock::now() - s0) * per_row;
+    };
+    const auto time_bare = [&] {
+      const auto s0 = Clock::now();
+      run_bare(tiny_bare);
+      plain = micros(Clock::now() - s0) * per_row;
+    };
+    if (governed_first) {
+      time_calls();
+      time_batch();
+      time_bare();
+    } else {
+      time_bare();
+      time_batch();
+      time_calls();
+    }
+    tiny_call_ns.push_back(call);
+    tiny_batch_ns.push_back(batch);
+    tiny_bare_ns.push_back(plain);
+    tiny_call_diff.add(call - plain, governed_first);
+    tiny_batch_diff.add(batch - plain, governed_first);
   }
-  if (ok != cycles * fixture.symbols().size()) {
+  if (ok != cycles * n || tiny_ok != 2 * cycles * n) {
     throw CommandExit(1, "bench: some predictions failed; figures not valid");
   }
   const Percentiles cycle = percentiles(cycle_us);
   const Percentiles feat = percentiles(feature_us);
   const Percentiles pred = percentiles(predict_us);
   const Percentiles bare_p = percentiles(bare_us);
-  std::printf("   %-40s %10s %10s\n", "", "p50 us", "p99 us");
-  std::printf("   %-40s %10.1f %10.1f\n", "whole cycle (features + governed predict)", cycle.p50,
+  std::printf("   %-44s %10s %10s\n", "", "p50 us", "p99 us");
+  std::printf("   %-44s %10.1f %10.1f\n", "whole cycle (features + governed predict)", cycle.p50,
               cycle.p99);
-  std::printf("   %-40s %10.1f %10.1f\n", "  225 streaming feature updates", feat.p50, feat.p99);
-  std::printf("   %-40s %10.1f %10.1f\n", "  225 governed predictions", pred.p50, pred.p99);
-  std::printf("   %-40s %10.1f %10.1f\n", "  the same 225 rows, bare native evaluator", bare_p.p50,
+  std::printf("   %-44s %10.1f %10.1f\n", "  225 streaming feature updates", feat.p50, feat.p99);
+  std::printf("   %-44s %10.1f %10.1f\n", "  225 governed predictions (handle batch)", pred.p50,
+              pred.p99);
+  std::printf("   %-44s %10.1f %10.1f\n", "  the same 225 rows, bare native evaluator", bare_p.p50,
               bare_p.p99);
-  const double governance = std::max(0.0, pred.p50 - bare_p.p50);
   std::printf("   per symbol-bar: features %.3f us, governed predict %.3f us\n", feat.p50 / 225.0,
               pred.p50 / 225.0);
-  std::printf("   governance share (governed - bare, p50): %.2f us = %.2f%% of the cycle\n",
-              governance, 100.0 * governance / cycle.p50);
-  std::printf("\n%zu cycles, %zu predictions, all OK\n", cycles, ok);
+
+  const Percentiles t_call = percentiles(tiny_call_ns);
+  const Percentiles t_batch = percentiles(tiny_batch_ns);
+  const Percentiles t_bare = percentiles(tiny_bare_ns);
+  std::printf("\n   tiny model (1 tree, depth 1), the cycle's rows  %10s %10s\n", "p50 ns",
+              "p99 ns");
+  std::printf("   %-44s %10.1f %10.1f\n", "  governed try_predict(handle), per call", t_call.p50,
+              t_call.p99);
+  std::printf("   %-44s %10.1f %10.1f\n", "  governed predict_batch(handles), per row", t_batch.p50,
+              t_batch.p99);
+  std::printf("   %-44s %10.1f %10.1f\n", "  bare native evaluator, per call", t_bare.p50,
+              t_bare.p99);
+
+  // Medians of the paired differences, per order and averaged (the first run
+  // after the feature update finds colder caches).
+  const double per_call_ns = tiny_call_diff.value();
+  const double per_row_ns = tiny_batch_diff.value();
+  const double per_call_us = per_call_ns * static_cast<double>(n) / 1000.0;
+  const double per_row_us = per_row_ns * static_cast<double>(n) / 1000.0;
+  std::printf("\n   governance share of the cycle (p50 %.1f us), medians of paired differences:\n",
+              cycle.p50);
+  std::printf(
+      "     paired, 300x6 model, governed - bare per cycle:  %6.2f us = %5.2f%%"
+      "  (governed first %.2f, bare first %.2f)\n",
+      diff.value(), 100.0 * diff.value() / cycle.p50, diff.governed_first(), diff.bare_first());
+  std::printf("     tiny model, try_predict: %6.1f ns/call x %zu = %6.2f us = %5.2f%%\n",
+              per_call_ns, n, per_call_us, 100.0 * per_call_us / cycle.p50);
+  std::printf("     tiny model, batch:       %6.1f ns/row  x %zu = %6.2f us = %5.2f%%\n",
+              per_row_ns, n, per_row_us, 100.0 * per_row_us / cycle.p50);
+  std::printf("\n%zu cycles, %zu predictions, all OK\n", cycles, ok + tiny_ok);
 }
 
 }  // namespace
