@@ -3,6 +3,7 @@
 // Feature computation speed on the issue-3 universe (225 symbols x 2520 bars,
 // generate_synthetic_market defaults):
 //   BM_BatchUniverse       the whole universe in batch, cross_rank_sector included
+//   BM_BatchUniverseOneThread  the same on one thread (its whole CPU cost)
 //   BM_StreamingOneSymbol  one FeatureStream update (plus its benchmark bar)
 //   BM_StreamingCycle225   one UniverseStream step: 225 symbol-bars and the ranks
 // Target: streaming <= 1 us per symbol-bar for all 28 features. Run with
@@ -46,6 +47,24 @@ void BM_BatchUniverse(benchmark::State& state) {
   state.counters["symbol_bars"] = static_cast<double>(m.symbols.size() * m.symbols[0].bars.size());
 }
 BENCHMARK(BM_BatchUniverse)->Unit(benchmark::kMillisecond);
+
+// The same batch on one thread (FeatureComputerOptions::threads = 1): its
+// wall time is the batch's whole CPU cost, the figure to compare when the
+// machine's other core is busy.
+void BM_BatchUniverseOneThread(benchmark::State& state) {
+  const SyntheticMarket& m = market();
+  FeatureComputerOptions options;
+  options.threads = 1;
+  const FeatureComputer one_thread(computer().contract(), options);
+  std::size_t rows = 0;
+  for (auto _ : state) {
+    const FeatureFrame frame = one_thread.compute_universe(m.symbols, m.benchmark, m.sectors);
+    rows = frame.rows();
+    benchmark::DoNotOptimize(frame.values.data());
+  }
+  state.counters["rows"] = static_cast<double>(rows);
+}
+BENCHMARK(BM_BatchUniverseOneThread)->Unit(benchmark::kMillisecond);
 
 // Bars replayed forever: values cycle through the series, times keep rising.
 Bar replay(const std::vector<Bar>& bars, std::size_t k) {

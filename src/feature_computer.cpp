@@ -272,27 +272,43 @@ void FeatureComputer::compute_universe_serial(const std::vector<BarSeries>& symb
 }
 
 // The phased batch. Same values, same row order as compute_universe_serial:
-//   A (parallel over symbols): each bar's benchmark date index; any bar whose
-//     date the benchmark lacks -> return false (the serial path throws).
-//   (serial) which (date, symbol) has a row, and where it goes in the frame.
-//   B (parallel over symbols): one FeatureStream + BenchmarkStream per symbol
-//     writes its rows to its own buffer and records its float32 ret_20d per
-//     date.
-//   C (parallel over dates): the rows into the frame in date, symbol order,
-//     and cross_rank_sector by rank_ret_20d, the rule UniverseStream applies.
-// Returns false, leaving `frame`'s rows to the caller, if the serial path must run.
+//   A (parallel over symbols): each bar's benchmark date index (any bar whose
+//     date the benchmark lacks -> return false: the serial path throws) and
+//     each bar's float32 ret_20d.
+//   (serial) the frame row of every (symbol, bar) that has one (by date,
+//     then symbol order).
+//   R (parallel over dates): each row's date and symbol, and each bar's
+//     cross_rank_sector by rank_ret_20d, the rule UniverseStream applies.
+//   B (parallel over symbols): the symbol's history as kernel inputs
+//     (SymbolHistory, the values a FeatureStream would hold), then the kernel
+//     on kBatchLanes consecutive rows at a time, each row written to the
+//     frame once, with its rank.
+// The inputs were validated (validate_bars), so every bar from min_history - 1
+// on has a row, as the stream would give it. Returns false, leaving `frame`'s
+// rows to the caller, if the serial path must run.
 bool FeatureComputer::compute_universe_parallel(
     const std::vector<BarSeries>& symbols, const BarSeries& benchmark,
     const std::vector<std::vector<std::size_t>>& sector_members, FeatureFrame& frame) const {
+  using detail::kBatchLanes;
+  const detail::BatchKernel batch_kernel = detail::best_batch_kernel();
   const std::size_t n = symbols.size();
   const std::vector<Bar>& bench = benchmark.bars;
   const std::size_t dates = bench.size();
   const std::size_t hardware = std::max(1U, std::thread::hardware_concurrency());
   const std::size_t workers =
       options_.threads > 0 ? static_cast<std::size_t>(options_.threads) : hardware;
+  const auto first_row_bar = static_cast<std::size_t>(min_history_ - 1);
+  const std::size_t ncols = columns_.size();
+  const bool ranked = cross_rank_column_ >= 0;
+  std::size_t rows = 0;
+  for (const BarSeries& s : symbols) {
+    if (s.bars.size() > first_row_bar) rows += s.bars.size() - first_row_bar;
+  }
 
-  // A: date index of every bar.
+  // A: per bar, its date index and (from bar 20 on) its ret_20d; the frame's
+  // dates and symbols allocated on the caller meanwhile (its values during R).
   std::vector<std::vector<std::uint32_t>> date_of(n);
+  std::vector<std::vector<float>> ret20_of(ranked ? n : 0);
   std::vector<char> bad(n, 0);
   for_chunks(
       n, workers, 8,
@@ -311,108 +327,142 @@ bool FeatureComputer::compute_universe_parallel(
             d[j] = static_cast<std::uint32_t>(k);
             ++k;
           }
-        }
-      },
-      [] {});
-  if (std::find(bad.begin(), bad.end(), 1) != bad.end()) return false;
-
-  // Row layout. Symbol i's rows are first built in its own buffer, in bar
-  // order (local row j - first_row_bar for bar j); local[i * dates + k] is
-  // the local row of (symbol i, date k), or kNoRow. The frame's rows are by
-  // date, then symbol order: date k's rows start at date_start[k].
-  constexpr std::uint32_t kNoRow = static_cast<std::uint32_t>(-1);
-  const auto first_row_bar = static_cast<std::size_t>(min_history_ - 1);
-  std::vector<std::uint32_t> local(dates * n, kNoRow);
-  std::vector<std::size_t> date_start(dates + 1, 0);
-  for (std::size_t i = 0; i < n; ++i) {
-    for (std::size_t j = first_row_bar; j < date_of[i].size(); ++j) {
-      local[i * dates + date_of[i][j]] = static_cast<std::uint32_t>(j - first_row_bar);
-      ++date_start[date_of[i][j] + 1];
-    }
-  }
-  for (std::size_t k = 0; k < dates; ++k) date_start[k + 1] += date_start[k];
-  const std::size_t rows = date_start[dates];
-  const std::size_t ncols = columns_.size();
-
-  // B: features per symbol into its own buffer; ret_20d per (symbol, date)
-  // for the ranks.
-  const bool ranked = cross_rank_column_ >= 0;
-  std::vector<std::vector<float>> own(n);
-  std::vector<float> ret20(ranked ? dates * n : 0);
-  std::vector<char> has_ret20(ranked ? dates * n : 0, 0);
-  std::vector<char> surprise(n, 0);
-  for_chunks(
-      n, workers, 2,
-      [&](std::size_t begin, std::size_t end) {
-        for (std::size_t i = begin; i < end; ++i) {
-          const std::vector<Bar>& bars = symbols[i].bars;
-          if (bars.empty()) continue;
-          if (bars.size() > first_row_bar) own[i].resize((bars.size() - first_row_bar) * ncols);
-          FeatureStream stream(*this, symbols[i].symbol);
-          BenchmarkStream bench_stream;
-          // The benchmark stream's return at date k depends only on bars k-1 and
-          // k, so it may start one date before the symbol's first bar.
-          std::size_t k = date_of[i][0] > 0 ? date_of[i][0] - 1 : 0;
-          for (std::size_t j = 0; j < bars.size(); ++j) {
-            const std::size_t kj = date_of[i][j];
-            for (; k <= kj; ++k) bench_stream.update(bench[k]);
-            const FeatureStatus st = stream.update(bars[j], bench_stream);
-            const std::size_t cell = i * dates + kj;
-            if (st == FeatureStatus::kReady && local[cell] != kNoRow) {
-              const FeatureRow row = stream.row();
-              std::copy(row.values.begin(), row.values.end(),
-                        own[i].begin() + static_cast<std::ptrdiff_t>(local[cell] * ncols));
-            } else if (st != FeatureStatus::kInsufficientHistory || local[cell] != kNoRow) {
-              surprise[i] = 1;
-              break;
-            }
-            if (ranked) {
-              if (const std::optional<float> r = stream.ret_20d()) {
-                ret20[cell] = *r;
-                has_ret20[cell] = 1;
-              }
+          if (ranked) {
+            std::vector<float>& r20 = ret20_of[i];
+            r20.assign(bars.size(), 0.0f);
+            for (std::size_t j = 20; j < bars.size(); ++j) {
+              r20[j] = detail::ret_20d_value(bars[j].close, bars[j - 20].close);
             }
           }
         }
       },
-      [&] {  // the frame, while the other threads start on the symbols
+      [&] {
         frame.times.resize(rows);
         frame.symbols.resize(rows);
-        frame.values.resize(rows * ncols);
       });
-  if (std::find(surprise.begin(), surprise.end(), 1) != surprise.end()) return false;
+  if (std::find(bad.begin(), bad.end(), 1) != bad.end()) return false;
 
-  // C: date by date, the rows in symbol order, then cross_rank_sector.
+  // Row layout: rows are by date, then symbol order; date k's rows start at
+  // date_start[k]. row_of_bar[i][j - first_row_bar] is the frame row of symbol
+  // i's bar j.
+  std::vector<std::size_t> date_start(dates + 1, 0);
+  std::vector<std::vector<std::uint32_t>> row_of_bar(n);
+  {
+    for (std::size_t i = 0; i < n; ++i) {
+      for (std::size_t j = first_row_bar; j < date_of[i].size(); ++j) {
+        ++date_start[date_of[i][j] + 1];
+      }
+    }
+    for (std::size_t k = 0; k < dates; ++k) date_start[k + 1] += date_start[k];
+    std::vector<std::size_t> next(date_start.begin(), date_start.end() - 1);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (date_of[i].size() <= first_row_bar) continue;
+      row_of_bar[i].resize(date_of[i].size() - first_row_bar);
+      for (std::size_t j = first_row_bar; j < date_of[i].size(); ++j) {
+        row_of_bar[i][j - first_row_bar] = static_cast<std::uint32_t>(next[date_of[i][j]]++);
+      }
+    }
+  }
+
+  // R: date by date, each row's date and symbol, and the rank of every bar
+  // with 21 bars by its date (a row of its own or not) among its sector's:
+  // rank_of[i][j] for symbol i's bar j.
+  std::vector<std::vector<float>> rank_of(ranked ? n : 0);
+  for (std::size_t i = 0; i < rank_of.size(); ++i) rank_of[i].assign(date_of[i].size(), 0.5f);
   for_chunks(
       dates, workers, 64,
       [&](std::size_t begin, std::size_t end) {
         std::vector<std::pair<float, std::size_t>> scratch;
         scratch.reserve(n);
-        std::vector<std::size_t> row_of(n);
+        std::vector<std::size_t> bar_today(n);
+        constexpr std::size_t kNoBar = static_cast<std::size_t>(-1);
+        // cursor[i]: symbol i's first bar on or after the current date.
+        std::vector<std::size_t> cursor(n);
+        for (std::size_t i = 0; i < n; ++i) {
+          cursor[i] = static_cast<std::size_t>(
+              std::lower_bound(date_of[i].begin(), date_of[i].end(), begin) - date_of[i].begin());
+        }
         for (std::size_t k = begin; k < end; ++k) {
           std::size_t r = date_start[k];
           for (std::size_t i = 0; i < n; ++i) {
-            const std::uint32_t lr = local[i * dates + k];
-            if (lr == kNoRow) continue;
-            const auto from = own[i].begin() + static_cast<std::ptrdiff_t>(lr * ncols);
-            std::copy(from, from + static_cast<std::ptrdiff_t>(ncols),
-                      frame.values.begin() + static_cast<std::ptrdiff_t>(r * ncols));
+            bar_today[i] = kNoBar;
+            const std::size_t j = cursor[i];
+            if (j == date_of[i].size() || date_of[i][j] != k) continue;
+            ++cursor[i];
+            bar_today[i] = j;
+            if (j < first_row_bar) continue;
             frame.times[r] = bench[k].time;
             frame.symbols[r] = symbols[i].symbol;
-            row_of[i] = r++;
+            ++r;
           }
           if (!ranked) continue;
           for (const std::vector<std::size_t>& members : sector_members) {
             scratch.clear();
             for (std::size_t i : members) {
-              if (has_ret20[i * dates + k]) scratch.emplace_back(ret20[i * dates + k], i);
-            }
-            rank_ret_20d(scratch, [&](std::size_t i, float value) {
-              if (local[i * dates + k] != kNoRow) {
-                frame.values[row_of[i] * ncols + static_cast<std::size_t>(cross_rank_column_)] =
-                    value;
+              if (bar_today[i] != kNoBar && bar_today[i] >= 20) {
+                scratch.emplace_back(ret20_of[i][bar_today[i]], i);
               }
-            });
+            }
+            rank_ret_20d(scratch,
+                         [&](std::size_t i, float value) { rank_of[i][bar_today[i]] = value; });
+          }
+        }
+      },
+      [&] { frame.values.resize(rows * ncols); });  // phase B's; R does not touch it
+
+  // B: features per symbol, each row written to the frame once.
+  // The contract's order is usually the spec's: then a row converts as one run.
+  bool spec_order = ncols == static_cast<std::size_t>(kNumFeatures);
+  for (std::size_t c = 0; spec_order && c < ncols; ++c) spec_order = columns_[c] == c;
+  for_chunks(
+      n, workers, 2,
+      [&](std::size_t begin, std::size_t end) {
+        detail::SymbolHistory history;
+        double f[kBatchLanes][kNumFeatures];
+        for (std::size_t i = begin; i < end; ++i) {
+          const std::vector<Bar>& bars = symbols[i].bars;
+          const std::vector<std::uint32_t>& d = date_of[i];
+          const std::size_t m = bars.size();
+          if (m <= first_row_bar) continue;
+          // b_j: the benchmark's return on bar j's date (its previous bar
+          // exists: date_of is strictly increasing from d[0] >= 0).
+          history.build(bars, [&](std::size_t j) {
+            return detail::simple_return(bench[d[j]].close, bench[d[j] - 1].close);
+          });
+          const std::uint32_t* rows_of = row_of_bar[i].data() - first_row_bar;  // by bar
+          // A symbol's rows are a date's rows apart in the frame: far apart,
+          // and cold. Their cache lines are requested before the kernel runs.
+          const auto prefetch = [&](std::size_t t, int lanes) {
+            for (std::size_t k = 0; k < static_cast<std::size_t>(lanes); ++k) {
+              const char* p =
+                  reinterpret_cast<const char*>(frame.values.data() + rows_of[t + k] * ncols);
+              for (std::size_t b = 0; b < ncols * sizeof(float); b += 64)
+                __builtin_prefetch(p + b, 1);
+              __builtin_prefetch(p + ncols * sizeof(float) - 1, 1);
+            }
+          };
+          const auto emit = [&](std::size_t t, int lanes) {
+            for (std::size_t k = 0; k < static_cast<std::size_t>(lanes); ++k) {
+              if (ranked) f[k][detail::kCrossRankSector] = rank_of[i][t + k];
+              float* out = frame.values.data() + rows_of[t + k] * ncols;
+              if (spec_order) {
+                for (int c = 0; c < kNumFeatures; ++c) out[c] = static_cast<float>(f[k][c]);
+              } else {
+                for (std::size_t c = 0; c < ncols; ++c) {
+                  out[c] = static_cast<float>(f[k][columns_[c]]);
+                }
+              }
+            }
+          };
+          std::size_t t = first_row_bar;
+          for (; t + kBatchLanes <= m; t += kBatchLanes) {
+            prefetch(t, kBatchLanes);
+            batch_kernel(history.rows_from(t), f);
+            emit(t, kBatchLanes);
+          }
+          for (; t < m; ++t) {
+            detail::compute_feature_rows<double>(history.rows_from(t), f);
+            emit(t, 1);
           }
         }
       },
@@ -502,8 +552,8 @@ FeatureStatus FeatureStream::update(const Bar& bar, const BenchmarkStream& bench
     s.has_row = false;
     return FeatureStatus::kInsufficientHistory;
   }
-  std::array<double, kNumFeatures> f;
-  detail::compute_features(s.w, f.data());
+  double f[kNumFeatures];
+  detail::compute_features(s.w, f);
   for (std::size_t j = 0; j < s.ncols; ++j) s.out[j] = static_cast<float>(f[s.columns[j]]);
   s.has_row = true;
   return FeatureStatus::kReady;

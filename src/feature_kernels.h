@@ -1,8 +1,10 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
 //
-// Internal: the fixed-size windows of one symbol and THE kernel that turns
-// them into the 28 ml_v1 features. Batch and streaming both go through
-// SymbolWindows::push + compute_features, so they agree to the bit.
+// Internal: THE kernel that turns a symbol's windows into the 28 ml_v1
+// features, and its two input layouts: the fixed-size windows of one
+// streaming symbol (SymbolWindows, one row per bar) and a symbol's whole
+// history (SymbolHistory, the batch: several consecutive rows at once). Both
+// hold the same values and feed the same kernel, so they agree to the bit.
 //
 // Every sum, mean and moment is computed from the window's own values, in
 // double, oldest to newest; max/min over 252 bars use monotonic deques (exact).
@@ -12,6 +14,8 @@
 #include <array>
 #include <cmath>
 #include <cstdint>
+#include <type_traits>
+#include <vector>
 
 #include "mlgov/bars.h"
 
@@ -128,25 +132,15 @@ struct MonotonicWindow {
   double best() const noexcept { return value[front]; }
 };
 
-// Sum of n values oldest to newest.
-inline double window_sum(const double* x, int n) noexcept {
-  double s = 0;
-  for (int i = 0; i < n; ++i) s += x[i];
-  return s;
+// r_t = c_t / c_{t-1} - 1 (also the benchmark's b_t).
+inline double simple_return(double close, double previous_close) noexcept {
+  return close / previous_close - 1.0;
 }
-inline double window_mean(const double* x, int n) noexcept { return window_sum(x, n) / n; }
-// Sum of squared deviations from `mean`, oldest to newest.
-inline double window_ss(const double* x, int n, double mean) noexcept {
-  double s = 0;
-  for (int i = 0; i < n; ++i) {
-    const double d = x[i] - mean;
-    s += d * d;
-  }
-  return s;
-}
-// Sample standard deviation (divisor n - 1).
-inline double window_std(const double* x, int n, double mean) noexcept {
-  return std::sqrt(window_ss(x, n, mean) / (n - 1));
+
+// TR_t = max(h - l, |h - c_{t-1}|, |l - c_{t-1}|).
+inline double true_range(const Bar& bar, double previous_close) noexcept {
+  return std::max({bar.high - bar.low, std::abs(bar.high - previous_close),
+                   std::abs(bar.low - previous_close)});
 }
 
 // ret_20d from the newest close and the one 20 bars earlier, as emitted.
@@ -173,10 +167,9 @@ struct SymbolWindows {
   // (`bench_return` is ignored for the first bar, which has no return).
   void push(const Bar& bar, double bench_return) noexcept {
     if (count > 0) {
-      const double prev = last.close;
-      ret.push(bar.close / prev - 1.0);
+      ret.push(simple_return(bar.close, last.close));
       bench.push(bench_return);
-      tr.push(std::max({bar.high - bar.low, std::abs(bar.high - prev), std::abs(bar.low - prev)}));
+      tr.push(true_range(bar, last.close));
     }
     close.push(bar.close);
     high.push(bar.high);
@@ -193,199 +186,457 @@ struct SymbolWindows {
   float ret_20d() const noexcept { return ret_20d_value(close.newest(0), close.newest(20)); }
 };
 
-// THE kernel: the 28 features of the newest bar, in spec order, in double.
-// Requires w.count >= kLookback. cross_rank_sector is the fallback 0.5 (the
+// What THE kernel reads for L consecutive rows of one symbol (rows t0 ..
+// t0 + L - 1). Every pointer is to values oldest first; row k (0 <= k < L)
+// reads the same window shifted by k. With L = 1 these are the streaming
+// windows; the batch points them into a symbol's whole history.
+struct KernelInputs {
+  const double* close;    // 253 + L - 1: row k reads close[k .. k + 252]
+  const double* ret;      // 60 + L - 1: r_j = c_j / c_{j-1} - 1
+  const double* bench;    // 60 + L - 1: b_j, the benchmark's return on r_j's date
+  const double* tr;       // 14 + L - 1: true range
+  const double* high;     // 14 + L - 1: row k's own high is high[k + 13]
+  const double* low;      // 14 + L - 1
+  const double* volume;   // 20 + L - 1
+  const double* dollar;   // 20 + L - 1: c * v
+  const double* open;     // L: row k's own open
+  const double* high252;  // L: the highest high of the 252 bars ending at row k
+  const double* low252;   // L: the lowest low of those bars
+};
+
+// Lanes: L doubles that the arithmetic operators treat lane by lane. Plain
+// double is one lane; LaneParts<L, Part> is L lanes held in native SIMD
+// registers of two (SSE2) or four (AVX2) doubles (GCC/Clang vector
+// extension). Each lane's +, -, *, / is the same IEEE operation as on a
+// double, so a lane computes exactly what the scalar code would: lanes only
+// let L rows' independent sums overlap. (Native-width parts, not one wide
+// vector: GCC keeps a vector wider than the machine's registers in memory.)
+using Double2 = double __attribute__((vector_size(16)));
+using Double4 = double __attribute__((vector_size(32)));
+
+template <class Part>
+struct UnalignedOf;
+template <>
+struct UnalignedOf<Double2> {
+  using type = double __attribute__((vector_size(16), aligned(alignof(double)), may_alias));
+};
+template <>
+struct UnalignedOf<Double4> {
+  using type = double __attribute__((vector_size(32), aligned(alignof(double)), may_alias));
+};
+
+template <int L, class Part>
+struct LaneParts {
+  static constexpr int kLanes = L;
+  static constexpr int kWidth = static_cast<int>(sizeof(Part) / sizeof(double));
+  static constexpr int kParts = L / kWidth;
+  static_assert(L % kWidth == 0);
+  Part part[kParts];
+
+  template <class Op>
+  [[gnu::always_inline]] static LaneParts apply(const LaneParts& a, const LaneParts& b,
+                                                Op op) noexcept {
+    LaneParts r;
+    for (int q = 0; q < kParts; ++q) r.part[q] = op(a.part[q], b.part[q]);
+    return r;
+  }
+  [[gnu::always_inline]] LaneParts& operator+=(const LaneParts& o) noexcept {
+    for (int q = 0; q < kParts; ++q) part[q] += o.part[q];
+    return *this;
+  }
+  [[gnu::always_inline]] friend LaneParts operator+(const LaneParts& a,
+                                                    const LaneParts& b) noexcept {
+    return apply(a, b, [](Part x, Part y) { return x + y; });
+  }
+  [[gnu::always_inline]] friend LaneParts operator-(const LaneParts& a,
+                                                    const LaneParts& b) noexcept {
+    return apply(a, b, [](Part x, Part y) { return x - y; });
+  }
+  [[gnu::always_inline]] friend LaneParts operator*(const LaneParts& a,
+                                                    const LaneParts& b) noexcept {
+    return apply(a, b, [](Part x, Part y) { return x * y; });
+  }
+  [[gnu::always_inline]] friend LaneParts operator/(const LaneParts& a,
+                                                    const LaneParts& b) noexcept {
+    return apply(a, b, [](Part x, Part y) { return x / y; });
+  }
+  [[gnu::always_inline]] friend LaneParts operator/(const LaneParts& a, double y) noexcept {
+    LaneParts r;
+    for (int q = 0; q < kParts; ++q) r.part[q] = a.part[q] / y;
+    return r;
+  }
+  [[gnu::always_inline]] friend LaneParts operator-(const LaneParts& a, double y) noexcept {
+    LaneParts r;
+    for (int q = 0; q < kParts; ++q) r.part[q] = a.part[q] - y;
+    return r;
+  }
+};
+
+template <class V>
+inline constexpr int kLanesOf = V::kLanes;
+template <>
+inline constexpr int kLanesOf<double> = 1;
+
+// p[0 .. lanes), one value per lane.
+template <class V>
+[[gnu::always_inline]] inline V load_lanes(const double* p) noexcept {
+  if constexpr (std::is_same_v<V, double>) {
+    return *p;
+  } else {
+    using Part = std::remove_reference_t<decltype(V{}.part[0])>;
+    using Unaligned = typename UnalignedOf<Part>::type;
+    V v;
+    for (int q = 0; q < V::kParts; ++q) {
+      v.part[q] = *reinterpret_cast<const Unaligned*>(p + q * V::kWidth);
+    }
+    return v;
+  }
+}
+template <class V>
+[[gnu::always_inline]] inline double lane(const V& v, int k) noexcept {
+  if constexpr (std::is_same_v<V, double>) {
+    return v;
+  } else {
+    return v.part[k / V::kWidth][k % V::kWidth];
+  }
+}
+// Lane by lane, select(x, y) on the native parts.
+template <class V, class Select>
+[[gnu::always_inline]] inline V per_part(const V& a, const V& b, Select select) noexcept {
+  if constexpr (std::is_same_v<V, double>) {
+    return select(a, b);
+  } else {
+    V r;
+    for (int q = 0; q < V::kParts; ++q) r.part[q] = select(a.part[q], b.part[q]);
+    return r;
+  }
+}
+// d where d > 0, else 0 (each lane: `d > 0 ? d : 0.0`).
+template <class V>
+[[gnu::always_inline]] inline V positive_part(const V& d) noexcept {
+  return per_part<V>(d, d, [](auto x, auto) {
+    const decltype(x) zero{};
+    return x > zero ? x : zero;
+  });
+}
+// -d where d < 0, else 0 (each lane: `d < 0 ? -d : 0.0`).
+template <class V>
+[[gnu::always_inline]] inline V negative_part(const V& d) noexcept {
+  return per_part<V>(d, d, [](auto x, auto) {
+    const decltype(x) zero{};
+    return x < zero ? -x : zero;
+  });
+}
+// std::max / std::min lane by lane, with their exact tie rules.
+template <class V>
+[[gnu::always_inline]] inline V lanes_max(const V& a, const V& b) noexcept {
+  return per_part<V>(a, b, [](auto x, auto y) { return x < y ? y : x; });
+}
+template <class V>
+[[gnu::always_inline]] inline V lanes_min(const V& a, const V& b) noexcept {
+  return per_part<V>(a, b, [](auto x, auto y) { return y < x ? y : x; });
+}
+
+// THE kernel: the 28 features of L consecutive rows, in spec order, in
+// double: f[k][feature] for row k. cross_rank_sector is the fallback 0.5 (the
 // universe step overwrites it).
 //
-// Each sum adds its window's values oldest to newest, exactly as a separate
-// loop per window would; windows ending at the same bar share a loop only so
-// that their independent additions overlap in the CPU (the result of every
-// sum is unchanged by that interleaving).
-inline void compute_features(const SymbolWindows& w, double* f) noexcept {
-  const double* c = w.close.window();  // c[252] = c_t, c[252 - k] = c_{t-k}
-  const double ct = c[252];
-  f[kRet1d] = ct / c[251] - 1.0;
-  f[kRet5d] = ct / c[247] - 1.0;
-  f[kRet10d] = ct / c[242] - 1.0;
-  f[kRet20d] = ct / c[232] - 1.0;
-  f[kRet60d] = ct / c[192] - 1.0;
-  f[kMom12_1] = c[231] / c[0] - 1.0;
+// Each sum adds its window's values oldest to newest, exactly as one loop per
+// window and row would. The loops only interleave independent sums (windows
+// ending at the same bar, and the L rows in the lanes) so that they overlap in
+// the CPU: the additions of each single sum, and so its bits, are the same for
+// every L (tests/feature_parity_test.cpp holds batch, L = 8, to streaming, L = 1).
+//
+// V is the lane type: double (one row, streaming) or LaneParts<L, Part>.
+// Always inlined, so that a caller compiled for AVX2 gets AVX2 code.
+template <class V>
+[[gnu::always_inline]] inline void compute_feature_rows(const KernelInputs& in,
+                                                        double (*f)[kNumFeatures]) noexcept {
+  constexpr int L = kLanesOf<V>;
+  const auto ld = [](const double* p) { return load_lanes<V>(p); };
+  const double* c = in.close;  // row k: c[k + 252] = c_t, c[k + 252 - j] = c_{t-j}
+  for (int k = 0; k < L; ++k) {
+    const double* ck = c + k;
+    const double ct = ck[252];
+    f[k][kRet1d] = ct / ck[251] - 1.0;
+    f[k][kRet5d] = ct / ck[247] - 1.0;
+    f[k][kRet10d] = ct / ck[242] - 1.0;
+    f[k][kRet20d] = ct / ck[232] - 1.0;
+    f[k][kRet60d] = ct / ck[192] - 1.0;
+    f[k][kMom12_1] = ck[231] / ck[0] - 1.0;
+    f[k][kHlRange] = (in.high[k + 13] - in.low[k + 13]) / ct;
+    f[k][kGap1d] = in.open[k] / ck[251] - 1.0;
+    f[k][kDistHigh252] = ct / in.high252[k] - 1.0;
+    f[k][kDistLow252] = ct / in.low252[k] - 1.0;
+    f[k][kCrossRankSector] = 0.5;
+  }
 
   // Close sums: SMA_200 from c[53], SMA_50 from c[203], SMA_26 from c[227],
   // SMA_20 from c[233], SMA_12 from c[241], all to c[252].
-  double s200 = 0;
-  double s50 = 0;
-  double s26 = 0;
-  double s20 = 0;
-  double s12 = 0;
+  V s200{};
+  V s50{};
+  V s26{};
+  V s20{};
+  V s12{};
   int i = 53;
-  for (; i < 203; ++i) s200 += c[i];
+  for (; i < 203; ++i) s200 += ld(c + i);
   for (; i < 227; ++i) {
-    s200 += c[i];
-    s50 += c[i];
+    const V x = ld(c + i);
+    s200 += x;
+    s50 += x;
   }
   for (; i < 233; ++i) {
-    s200 += c[i];
-    s50 += c[i];
-    s26 += c[i];
+    const V x = ld(c + i);
+    s200 += x;
+    s50 += x;
+    s26 += x;
   }
   for (; i < 241; ++i) {
-    s200 += c[i];
-    s50 += c[i];
-    s26 += c[i];
-    s20 += c[i];
+    const V x = ld(c + i);
+    s200 += x;
+    s50 += x;
+    s26 += x;
+    s20 += x;
   }
   for (; i < 253; ++i) {
-    s200 += c[i];
-    s50 += c[i];
-    s26 += c[i];
-    s20 += c[i];
-    s12 += c[i];
+    const V x = ld(c + i);
+    s200 += x;
+    s50 += x;
+    s26 += x;
+    s20 += x;
+    s12 += x;
   }
-  const double sma200 = s200 / 200;
-  const double sma50 = s50 / 50;
-  const double sma26 = s26 / 26;
-  const double sma20 = s20 / 20;
-  const double sma12 = s12 / 12;
-  f[kSmaRatio20] = ct / sma20 - 1.0;
-  f[kSmaRatio50] = ct / sma50 - 1.0;
-  f[kSmaRatio200] = ct / sma200 - 1.0;
-  f[kSmaCross12_26] = sma12 / sma26 - 1.0;
+  const V sma20 = s20 / 20;
+  {
+    const V ct = ld(c + 252);
+    const V ratio20 = ct / sma20 - 1.0;
+    const V ratio50 = ct / (s50 / 50) - 1.0;
+    const V ratio200 = ct / (s200 / 200) - 1.0;
+    const V cross = (s12 / 12) / (s26 / 26) - 1.0;
+    for (int k = 0; k < L; ++k) {
+      f[k][kSmaRatio20] = lane<V>(ratio20, k);
+      f[k][kSmaRatio50] = lane<V>(ratio50, k);
+      f[k][kSmaRatio200] = lane<V>(ratio200, k);
+      f[k][kSmaCross12_26] = lane<V>(cross, k);
+    }
+  }
 
   {  // rsi_14: d = c_j - c_{j-1} for the 14 newest j, oldest first
-    double gain = 0;
-    double loss = 0;
+    V gain{};
+    V loss{};
     for (int j = 239; j <= 252; ++j) {
-      const double d = c[j] - c[j - 1];
-      gain += d > 0 ? d : 0.0;
-      loss += d < 0 ? -d : 0.0;
+      const V d = ld(c + j) - ld(c + j - 1);
+      gain += positive_part<V>(d);
+      loss += negative_part<V>(d);
     }
-    const double g = gain / 14;
-    const double l = loss / 14;
-    if (l == 0) {
-      f[kRsi14] = g > 0 ? 100.0 : 50.0;
-    } else {
-      f[kRsi14] = 100.0 - 100.0 / (1.0 + g / l);
+    for (int k = 0; k < L; ++k) {
+      const double g = lane<V>(gain, k) / 14;
+      const double l = lane<V>(loss, k) / 14;
+      if (l == 0) {
+        f[k][kRsi14] = g > 0 ? 100.0 : 50.0;
+      } else {
+        f[k][kRsi14] = 100.0 - 100.0 / (1.0 + g / l);
+      }
     }
   }
 
   {  // stoch_k_14
-    const double* h = w.high.window();
-    const double* l = w.low.window();
-    double hi = h[0];
-    double lo = l[0];
+    V hi = ld(in.high);
+    V lo = ld(in.low);
     for (int j = 1; j < 14; ++j) {
-      hi = std::max(hi, h[j]);
-      lo = std::min(lo, l[j]);
+      hi = lanes_max<V>(hi, ld(in.high + j));
+      lo = lanes_min<V>(lo, ld(in.low + j));
     }
-    const double range = hi - lo;
-    f[kStochK14] = range == 0 ? 0.5 : (ct - lo) / range;
+    for (int k = 0; k < L; ++k) {
+      const double range = lane<V>(hi, k) - lane<V>(lo, k);
+      f[k][kStochK14] = range == 0 ? 0.5 : (c[k + 252] - lane<V>(lo, k)) / range;
+    }
   }
 
   // Returns: means of r over 60, 20 (from r[40]) and 5 (from r[55]) and of b over 60.
-  const double* r = w.ret.window();  // r[59] = r_t
-  const double* b = w.bench.window();
-  double sr60 = 0;
-  double sb60 = 0;
-  double sr20 = 0;
-  double sr5 = 0;
+  const double* r = in.ret;  // row k: r[k + 59] = r_t
+  const double* b = in.bench;
+  V sr60{};
+  V sb60{};
+  V sr20{};
+  V sr5{};
   for (int j = 0; j < 40; ++j) {
-    sr60 += r[j];
-    sb60 += b[j];
+    sr60 += ld(r + j);
+    sb60 += ld(b + j);
   }
   for (int j = 40; j < 55; ++j) {
-    sr60 += r[j];
-    sb60 += b[j];
-    sr20 += r[j];
+    const V x = ld(r + j);
+    sr60 += x;
+    sb60 += ld(b + j);
+    sr20 += x;
   }
   for (int j = 55; j < 60; ++j) {
-    sr60 += r[j];
-    sb60 += b[j];
-    sr20 += r[j];
-    sr5 += r[j];
+    const V x = ld(r + j);
+    sr60 += x;
+    sb60 += ld(b + j);
+    sr20 += x;
+    sr5 += x;
   }
-  const double mr = sr60 / 60;
-  const double mb = sb60 / 60;
-  const double m20 = sr20 / 20;
-  const double m5 = sr5 / 5;
-  double m2sum = 0;
-  double m3sum = 0;
-  double m4sum = 0;
-  double cov = 0;
-  double varb = 0;
-  double ss20 = 0;
-  double ss5 = 0;
+  const V mr = sr60 / 60;
+  const V mb = sb60 / 60;
+  const V m20 = sr20 / 20;
+  const V m5 = sr5 / 5;
+  // Central moments, covariance and the 20- and 5-bar sums of squares, each
+  // over j oldest to newest.
+  V m2sum{};
+  V m3sum{};
+  V m4sum{};
+  V cov{};
+  V varb{};
   for (int j = 0; j < 60; ++j) {
-    const double d = r[j] - mr;
-    const double e = b[j] - mb;
-    const double d2 = d * d;
+    const V d = ld(r + j) - mr;
+    const V e = ld(b + j) - mb;
+    const V d2 = d * d;
     m2sum += d2;
     m3sum += d2 * d;
     m4sum += d2 * d2;
     cov += d * e;
     varb += e * e;
-    if (j >= 40) {
-      const double d20 = r[j] - m20;
-      ss20 += d20 * d20;
-    }
-    if (j >= 55) {
-      const double d5 = r[j] - m5;
-      ss5 += d5 * d5;
-    }
   }
-  f[kVol5] = std::sqrt(ss5 / 4);
-  f[kVol20] = std::sqrt(ss20 / 19);
-  f[kVol60] = std::sqrt(m2sum / 59);
-
-  {  // skew_60, kurt_60 (n = 60)
-    const double m2 = m2sum / 60;
-    const double m3 = m3sum / 60;
-    const double m4 = m4sum / 60;
+  V ss20{};
+  for (int j = 40; j < 60; ++j) {
+    const V d20 = ld(r + j) - m20;
+    ss20 += d20 * d20;
+  }
+  V ss5{};
+  for (int j = 55; j < 60; ++j) {
+    const V d5 = ld(r + j) - m5;
+    ss5 += d5 * d5;
+  }
+  for (int k = 0; k < L; ++k) {
+    f[k][kVol5] = std::sqrt(lane<V>(ss5, k) / 4);
+    f[k][kVol20] = std::sqrt(lane<V>(ss20, k) / 19);
+    f[k][kVol60] = std::sqrt(lane<V>(m2sum, k) / 59);
+    const double vb = lane<V>(varb, k);
+    f[k][kBeta60] = vb == 0 ? 0.0 : lane<V>(cov, k) / vb;
+    // skew_60, kurt_60 (n = 60)
+    const double m2 = lane<V>(m2sum, k) / 60;
+    const double m3 = lane<V>(m3sum, k) / 60;
+    const double m4 = lane<V>(m4sum, k) / 60;
     if (m2 == 0) {
-      f[kSkew60] = 0.0;
-      f[kKurt60] = 0.0;
+      f[k][kSkew60] = 0.0;
+      f[k][kKurt60] = 0.0;
     } else {
       constexpr double n = 60;
-      f[kSkew60] = std::sqrt(n * (n - 1)) / (n - 2) * m3 / (m2 * std::sqrt(m2));
-      f[kKurt60] = ((n * n - 1) * m4 / (m2 * m2) - 3 * (n - 1) * (n - 1)) / ((n - 2) * (n - 3));
+      f[k][kSkew60] = std::sqrt(n * (n - 1)) / (n - 2) * m3 / (m2 * std::sqrt(m2));
+      f[k][kKurt60] = ((n * n - 1) * m4 / (m2 * m2) - 3 * (n - 1) * (n - 1)) / ((n - 2) * (n - 3));
     }
   }
 
   {  // 20-bar windows: volume, dollar volume, and the closes' std for bb_pos_20
-    const double* v = w.volume.window();
-    const double* dv = w.dollar.window();
+    const double* v = in.volume;
+    const double* dv = in.dollar;
     const double* c20 = c + 233;
-    double sv = 0;
-    double sdv = 0;
+    V sv{};
+    V sdv{};
     for (int j = 0; j < 20; ++j) {
-      sv += v[j];
-      sdv += dv[j];
+      sv += ld(v + j);
+      sdv += ld(dv + j);
     }
-    const double mv = sv / 20;
-    double ssv = 0;
-    double ssc = 0;
+    const V mv = sv / 20;
+    V ssv{};
+    V ssc{};
     for (int j = 0; j < 20; ++j) {
-      const double dvj = v[j] - mv;
+      const V dvj = ld(v + j) - mv;
       ssv += dvj * dvj;
-      const double dcj = c20[j] - sma20;
+      const V dcj = ld(c20 + j) - sma20;
       ssc += dcj * dcj;
     }
-    const double vt = v[19];
-    f[kVolumeRatio20] = mv == 0 ? 1.0 : vt / mv;
-    const double sd_v = std::sqrt(ssv / 19);
-    f[kVolumeZ20] = sd_v == 0 ? 0.0 : (vt - mv) / sd_v;
-    f[kDollarVolumeLog20] = std::log1p(sdv / 20);
-    const double sd_c = std::sqrt(ssc / 19);
-    f[kBbPos20] = sd_c == 0 ? 0.0 : (ct - sma20) / (2.0 * sd_c);
+    for (int k = 0; k < L; ++k) {
+      const double ct = c[k + 252];
+      const double vt = v[k + 19];
+      const double mvk = lane<V>(mv, k);
+      f[k][kVolumeRatio20] = mvk == 0 ? 1.0 : vt / mvk;
+      const double sd_v = std::sqrt(lane<V>(ssv, k) / 19);
+      f[k][kVolumeZ20] = sd_v == 0 ? 0.0 : (vt - mvk) / sd_v;
+      f[k][kDollarVolumeLog20] = std::log1p(lane<V>(sdv, k) / 20);
+      const double sd_c = std::sqrt(lane<V>(ssc, k) / 19);
+      const double sma = lane<V>(sma20, k);
+      f[k][kBbPos20] = sd_c == 0 ? 0.0 : (ct - sma) / (2.0 * sd_c);
+    }
   }
 
-  f[kAtr14Norm] = window_mean(w.tr.window(), 14) / ct;
-  f[kHlRange] = (w.last.high - w.last.low) / ct;
-  f[kGap1d] = w.last.open / c[251] - 1.0;
-  f[kDistHigh252] = ct / w.high252.best() - 1.0;
-  f[kDistLow252] = ct / w.low252.best() - 1.0;
-  f[kBeta60] = varb == 0 ? 0.0 : cov / varb;
-  f[kCrossRankSector] = 0.5;
+  {  // atr_14_norm: the mean true range over 14, oldest first
+    V str{};
+    for (int j = 0; j < 14; ++j) str += ld(in.tr + j);
+    for (int k = 0; k < L; ++k) f[k][kAtr14Norm] = lane<V>(str, k) / 14 / c[k + 252];
+  }
 }
+
+// The features of the newest bar of `w` (streaming). Requires w.count >= kLookback.
+inline void compute_features(const SymbolWindows& w, double (&f)[kNumFeatures]) noexcept {
+  const double open = w.last.open;
+  const double high252 = w.high252.best();
+  const double low252 = w.low252.best();
+  const KernelInputs in{
+      w.close.window(), w.ret.window(),    w.bench.window(),  w.tr.window(), w.high.window(),
+      w.low.window(),   w.volume.window(), w.dollar.window(), &open,         &high252,
+      &low252};
+  compute_feature_rows<double>(in, &f);
+}
+
+// The batch kernel: kBatchLanes consecutive rows per call, in SSE2 registers
+// (every x86-64) or AVX2 ones. Both give the bits of compute_feature_rows<double>
+// row by row (tests/feature_kernels_test.cpp).
+inline constexpr int kBatchLanes = 8;
+using BatchKernel = void (*)(const KernelInputs&, double (*)[kNumFeatures]) noexcept;
+void compute_batch_rows_sse2(const KernelInputs& in, double (*f)[kNumFeatures]) noexcept;
+__attribute__((target("avx2"))) void compute_batch_rows_avx2(const KernelInputs& in,
+                                                             double (*f)[kNumFeatures]) noexcept;
+// AVX2 when this CPU has it, else SSE2.
+BatchKernel best_batch_kernel() noexcept;
+
+// One symbol's whole history laid out as the kernel's inputs (batch), the
+// same values SymbolWindows holds for each bar: index j is bar j (ret, bench
+// and tr from bar 1 on; high252/low252 once 252 bars are in).
+struct SymbolHistory {
+  std::vector<double> close, open, high, low, volume, dollar, ret, bench, tr, high252, low252;
+
+  // `bench_return(j)` is the benchmark's return on bar j's date (j >= 1).
+  template <class BenchReturn>
+  void build(const std::vector<Bar>& bars, const BenchReturn& bench_return) {
+    const std::size_t m = bars.size();
+    for (auto* v :
+         {&close, &open, &high, &low, &volume, &dollar, &ret, &bench, &tr, &high252, &low252}) {
+      v->resize(m);
+    }
+    MonotonicWindow<252, true> hi;
+    MonotonicWindow<252, false> lo;
+    for (std::size_t j = 0; j < m; ++j) {
+      const Bar& bar = bars[j];
+      close[j] = bar.close;
+      open[j] = bar.open;
+      high[j] = bar.high;
+      low[j] = bar.low;
+      volume[j] = bar.volume;
+      dollar[j] = bar.close * bar.volume;
+      if (j > 0) {
+        ret[j] = simple_return(bar.close, bars[j - 1].close);
+        bench[j] = bench_return(j);
+        tr[j] = true_range(bar, bars[j - 1].close);
+      } else {
+        ret[0] = bench[0] = tr[0] = 0.0;  // never read: rows start at bar 252
+      }
+      hi.push(static_cast<std::int64_t>(j), bar.high);
+      lo.push(static_cast<std::int64_t>(j), bar.low);
+      high252[j] = hi.best();
+      low252[j] = lo.best();
+    }
+  }
+
+  // The inputs of rows t .. t + L - 1. Requires kLookback - 1 <= t and
+  // t + L <= bars.
+  KernelInputs rows_from(std::size_t t) const noexcept {
+    return {close.data() + t - 252, ret.data() + t - 59,    bench.data() + t - 59,
+            tr.data() + t - 13,     high.data() + t - 13,   low.data() + t - 13,
+            volume.data() + t - 19, dollar.data() + t - 19, open.data() + t,
+            high252.data() + t,     low252.data() + t};
+  }
+};
 
 }  // namespace mlgov::detail

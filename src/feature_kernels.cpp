@@ -1,0 +1,24 @@
+// Copyright 2026 The mlgov Authors. Apache-2.0.
+//
+// The batch kernel's two instruction sets. compute_feature_rows is always
+// inlined, so each function below is the whole kernel compiled for its own
+// target; -ffp-contract=off (CMakeLists.txt) keeps AVX2 from fusing a
+// multiply and an add, so both round every operation as the scalar code does.
+#include "feature_kernels.h"
+
+namespace mlgov::detail {
+
+void compute_batch_rows_sse2(const KernelInputs& in, double (*f)[kNumFeatures]) noexcept {
+  compute_feature_rows<LaneParts<kBatchLanes, Double2>>(in, f);
+}
+
+__attribute__((target("avx2"))) void compute_batch_rows_avx2(const KernelInputs& in,
+                                                             double (*f)[kNumFeatures]) noexcept {
+  compute_feature_rows<LaneParts<kBatchLanes, Double4>>(in, f);
+}
+
+BatchKernel best_batch_kernel() noexcept {
+  return __builtin_cpu_supports("avx2") ? compute_batch_rows_avx2 : compute_batch_rows_sse2;
+}
+
+}  // namespace mlgov::detail
