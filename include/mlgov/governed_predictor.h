@@ -94,12 +94,13 @@ struct PredictorOptions {
 };
 
 // Threading: resolve(), predict(), try_predict(), predict_batch(), state(),
-// has_model(), symbol(), model_info(), metrics() and heartbeat() may be called from any number of
-// threads at once without external synchronisation. The state is a
-// std::atomic read without a lock; the success path takes no lock, allocates
-// nothing, logs nothing and throws nothing. Recording a failure takes an
-// internal mutex (and allocates, logs, and may write the state file).
-// reenable() may also be called concurrently with predictions.
+// has_model(), symbol(), model_info(), metrics() and heartbeat() may be
+// called from any number of threads at once without external
+// synchronisation. The state is a std::atomic read without a lock; the
+// success path takes no lock, allocates nothing, logs nothing and throws
+// nothing. Recording a failure takes an internal mutex (and allocates, logs,
+// and may write the state file). reenable() may also be called concurrently
+// with predictions.
 class GovernedPredictor {
  public:
   // Builds the predictor. With config.ml_enabled false the state is
