@@ -87,7 +87,8 @@ double micros(std::chrono::steady_clock::duration d) {
 double quantile(std::vector<double>& samples, double p) {
   if (samples.empty()) return 0;
   std::sort(samples.begin(), samples.end());
-  return samples[std::min(samples.size() - 1, static_cast<std::size_t>(p * samples.size()))];
+  const auto at = static_cast<std::size_t>(p * static_cast<double>(samples.size()));
+  return samples[std::min(samples.size() - 1, at)];
 }
 
 // The bare native evaluation of the fixture's rows: each symbol's row through
