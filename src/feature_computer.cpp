@@ -281,7 +281,7 @@ void FeatureComputer::compute_universe_serial(const std::vector<BarSeries>& symb
 //     cross_rank_sector by rank_ret_20d, the rule UniverseStream applies.
 //   B (parallel over symbols): the symbol's history as kernel inputs
 //     (SymbolHistory, the values a FeatureStream would hold), then the kernel
-//     on kBatchLanes consecutive rows at a time, each row written to the
+//     on 8 or 16 consecutive rows at a time, each row written to the
 //     frame once, with its rank.
 // The inputs were validated (validate_bars), so every bar from min_history - 1
 // on has a row, as the stream would give it. Returns false, leaving `frame`'s
@@ -289,8 +289,9 @@ void FeatureComputer::compute_universe_serial(const std::vector<BarSeries>& symb
 bool FeatureComputer::compute_universe_parallel(
     const std::vector<BarSeries>& symbols, const BarSeries& benchmark,
     const std::vector<std::vector<std::size_t>>& sector_members, FeatureFrame& frame) const {
-  using detail::kBatchLanes;
+  // Rows evaluated per kernel call (8 or 16 by the instruction set).
   const detail::BatchKernel batch_kernel = detail::best_batch_kernel();
+  const auto lanes = static_cast<std::size_t>(batch_kernel.lanes);
   const std::size_t n = symbols.size();
   const std::vector<Bar>& bench = benchmark.bars;
   const std::size_t dates = bench.size();
@@ -418,7 +419,7 @@ bool FeatureComputer::compute_universe_parallel(
       n, workers, 2,
       [&](std::size_t begin, std::size_t end) {
         detail::SymbolHistory history;
-        double f[kBatchLanes][kNumFeatures];
+        double f[detail::kMaxBatchLanes][kNumFeatures];
         for (std::size_t i = begin; i < end; ++i) {
           const std::vector<Bar>& bars = symbols[i].bars;
           const std::vector<std::uint32_t>& d = date_of[i];
@@ -455,10 +456,10 @@ bool FeatureComputer::compute_universe_parallel(
             }
           };
           std::size_t t = first_row_bar;
-          for (; t + kBatchLanes <= m; t += kBatchLanes) {
-            prefetch(t, kBatchLanes);
-            batch_kernel(history.rows_from(t), f);
-            emit(t, kBatchLanes);
+          for (; t + lanes <= m; t += lanes) {
+            prefetch(t, batch_kernel.lanes);
+            batch_kernel.rows(history.rows_from(t), f);
+            emit(t, batch_kernel.lanes);
           }
           for (; t < m; ++t) {
             detail::compute_feature_rows<double>(history.rows_from(t), f);

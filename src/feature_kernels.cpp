@@ -9,16 +9,16 @@
 namespace mlgov::detail {
 
 void compute_batch_rows_sse2(const KernelInputs& in, double (*f)[kNumFeatures]) noexcept {
-  compute_feature_rows<LaneParts<kBatchLanes, Double2>>(in, f);
+  compute_feature_rows<LaneParts<kSse2BatchKernel.lanes, Double2>>(in, f);
 }
 
 __attribute__((target("avx2"))) void compute_batch_rows_avx2(const KernelInputs& in,
                                                              double (*f)[kNumFeatures]) noexcept {
-  compute_feature_rows<LaneParts<kBatchLanes, Double4>>(in, f);
+  compute_feature_rows<LaneParts<kAvx2BatchKernel.lanes, Double4>>(in, f);
 }
 
 BatchKernel best_batch_kernel() noexcept {
-  return __builtin_cpu_supports("avx2") ? compute_batch_rows_avx2 : compute_batch_rows_sse2;
+  return __builtin_cpu_supports("avx2") ? kAvx2BatchKernel : kSse2BatchKernel;
 }
 
 }  // namespace mlgov::detail

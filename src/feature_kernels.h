@@ -488,13 +488,17 @@ template <class V>
   V m4sum{};
   V cov{};
   V varb{};
+  // Two passes, so that one pass's accumulators fit the registers.
   for (int j = 0; j < 60; ++j) {
     const V d = ld(r + j) - mr;
-    const V e = ld(b + j) - mb;
     const V d2 = d * d;
     m2sum += d2;
     m3sum += d2 * d;
     m4sum += d2 * d2;
+  }
+  for (int j = 0; j < 60; ++j) {
+    const V d = ld(r + j) - mr;
+    const V e = ld(b + j) - mb;
     cov += d * e;
     varb += e * e;
   }
@@ -580,14 +584,19 @@ inline void compute_features(const SymbolWindows& w, double (&f)[kNumFeatures]) 
   compute_feature_rows<double>(in, &f);
 }
 
-// The batch kernel: kBatchLanes consecutive rows per call, in SSE2 registers
-// (every x86-64) or AVX2 ones. Both give the bits of compute_feature_rows<double>
-// row by row (tests/feature_kernels_test.cpp).
-inline constexpr int kBatchLanes = 8;
-using BatchKernel = void (*)(const KernelInputs&, double (*)[kNumFeatures]) noexcept;
+// The batch kernel: `lanes` consecutive rows per call, in SSE2 registers (8
+// rows: every x86-64) or AVX2 ones (16 rows). Both give the bits of
+// compute_feature_rows<double> row by row (tests/feature_kernels_test.cpp).
+inline constexpr int kMaxBatchLanes = 16;
+struct BatchKernel {
+  void (*rows)(const KernelInputs& in, double (*f)[kNumFeatures]) noexcept;
+  int lanes;  // rows per call, <= kMaxBatchLanes
+};
 void compute_batch_rows_sse2(const KernelInputs& in, double (*f)[kNumFeatures]) noexcept;
 __attribute__((target("avx2"))) void compute_batch_rows_avx2(const KernelInputs& in,
                                                              double (*f)[kNumFeatures]) noexcept;
+inline constexpr BatchKernel kSse2BatchKernel{compute_batch_rows_sse2, 8};
+inline constexpr BatchKernel kAvx2BatchKernel{compute_batch_rows_avx2, 16};
 // AVX2 when this CPU has it, else SSE2.
 BatchKernel best_batch_kernel() noexcept;
 

@@ -1,6 +1,6 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
 //
-// The batch kernel (8 rows per call, SSE2 or AVX2 registers) gives, lane by
+// The batch kernel (8 rows per call in SSE2 registers, 16 in AVX2) gives, lane by
 // lane, the bits of the one-row kernel the streaming path uses. The batch
 // picks the AVX2 version on a CPU that has it, so feature_parity_test alone
 // would leave the SSE2 version untested here: this test runs both directly.
@@ -31,13 +31,14 @@ SymbolHistory history_of(const BarSeries& symbol, const BarSeries& benchmark) {
 // Every 8-row call of `kernel` against 8 one-row calls, all 28 values, by bits.
 void expect_lanes_equal_rows(const SymbolHistory& h, BatchKernel kernel, const char* name) {
   const std::size_t bars = h.close.size();
-  ASSERT_GE(bars, static_cast<std::size_t>(kLookback + kBatchLanes));
-  double batch[kBatchLanes][kNumFeatures];
+  const auto lanes = static_cast<std::size_t>(kernel.lanes);
+  ASSERT_GE(bars, kLookback + lanes);
+  double batch[kMaxBatchLanes][kNumFeatures];
   double one[1][kNumFeatures];
   std::size_t compared = 0;
-  for (std::size_t t = kLookback - 1; t + kBatchLanes <= bars; ++t) {
-    kernel(h.rows_from(t), batch);
-    for (int k = 0; k < kBatchLanes; ++k) {
+  for (std::size_t t = kLookback - 1; t + lanes <= bars; ++t) {
+    kernel.rows(h.rows_from(t), batch);
+    for (int k = 0; k < kernel.lanes; ++k) {
       compute_feature_rows<double>(h.rows_from(t + static_cast<std::size_t>(k)), one);
       for (int c = 0; c < kNumFeatures; ++c) {
         ASSERT_EQ(std::bit_cast<std::uint64_t>(batch[k][c]),
@@ -83,26 +84,24 @@ const Inputs& inputs() {
 TEST(FeatureKernels, Sse2LanesEqualTheOneRowKernelBitForBit) {
   const Inputs& in = inputs();
   for (const BarSeries& s : in.market.symbols) {
-    expect_lanes_equal_rows(history_of(s, in.market.benchmark), compute_batch_rows_sse2, "sse2");
+    expect_lanes_equal_rows(history_of(s, in.market.benchmark), kSse2BatchKernel, "sse2");
   }
-  expect_lanes_equal_rows(history_of(in.flat, in.market.benchmark), compute_batch_rows_sse2,
-                          "sse2 flat");
+  expect_lanes_equal_rows(history_of(in.flat, in.market.benchmark), kSse2BatchKernel, "sse2 flat");
 }
 
 TEST(FeatureKernels, Avx2LanesEqualTheOneRowKernelBitForBit) {
   if (!__builtin_cpu_supports("avx2")) GTEST_SKIP() << "this CPU has no AVX2";
   const Inputs& in = inputs();
   for (const BarSeries& s : in.market.symbols) {
-    expect_lanes_equal_rows(history_of(s, in.market.benchmark), compute_batch_rows_avx2, "avx2");
+    expect_lanes_equal_rows(history_of(s, in.market.benchmark), kAvx2BatchKernel, "avx2");
   }
-  expect_lanes_equal_rows(history_of(in.flat, in.market.benchmark), compute_batch_rows_avx2,
-                          "avx2 flat");
+  expect_lanes_equal_rows(history_of(in.flat, in.market.benchmark), kAvx2BatchKernel, "avx2 flat");
 }
 
 TEST(FeatureKernels, TheBatchUsesAvx2ExactlyWhenTheCpuHasIt) {
-  const BatchKernel expected =
-      __builtin_cpu_supports("avx2") ? compute_batch_rows_avx2 : compute_batch_rows_sse2;
-  EXPECT_EQ(best_batch_kernel(), expected);
+  const BatchKernel expected = __builtin_cpu_supports("avx2") ? kAvx2BatchKernel : kSse2BatchKernel;
+  EXPECT_EQ(best_batch_kernel().rows, expected.rows);
+  EXPECT_EQ(best_batch_kernel().lanes, expected.lanes);
 }
 
 TEST(FeatureKernels, HistoryHoldsWhatTheStreamingWindowsHold) {

@@ -115,10 +115,10 @@ class FeatureComputer {
   // A universe: every symbol against the benchmark, with cross_rank_sector
   // ranked per date within each sector. Throws DataError as compute_symbol,
   // plus for a symbol without a sector and for a duplicate symbol.
-  // Threading: runs the symbols (then the dates' ranks) on up to
+  // Threading: runs the dates' ranks, then the symbols, on up to
   // options.threads worker threads, joined before it returns; the frame is
   // bit-identical to a UniverseStream stepped date by date, whatever the
-  // thread count.
+  // thread count and the CPU's instruction set.
   FeatureFrame compute_universe(const std::vector<BarSeries>& symbols, const BarSeries& benchmark,
                                 const SectorMap& sectors) const;
 
