@@ -411,6 +411,12 @@ bool FeatureComputer::compute_universe_parallel(
       },
       [&] { frame.values.resize(rows * ncols); });  // phase B's; R does not touch it
 
+  // b_k, the benchmark's return on date k (k >= 1), as BenchmarkStream has it.
+  std::vector<double> bench_return(dates, 0.0);
+  for (std::size_t k = 1; k < dates; ++k) {
+    bench_return[k] = detail::simple_return(bench[k].close, bench[k - 1].close);
+  }
+
   // B: features per symbol, each row written to the frame once.
   // The contract's order is usually the spec's: then a row converts as one run.
   bool spec_order = ncols == static_cast<std::size_t>(kNumFeatures);
@@ -425,11 +431,9 @@ bool FeatureComputer::compute_universe_parallel(
           const std::vector<std::uint32_t>& d = date_of[i];
           const std::size_t m = bars.size();
           if (m <= first_row_bar) continue;
-          // b_j: the benchmark's return on bar j's date (its previous bar
-          // exists: date_of is strictly increasing from d[0] >= 0).
-          history.build(bars, [&](std::size_t j) {
-            return detail::simple_return(bench[d[j]].close, bench[d[j] - 1].close);
-          });
+          // b_j: the benchmark's return on bar j's date (j >= 1, so d[j] >= 1:
+          // date_of is strictly increasing).
+          history.build(bars, [&](std::size_t j) { return bench_return[d[j]]; });
           const std::uint32_t* rows_of = row_of_bar[i].data() - first_row_bar;  // by bar
           // A symbol's rows are a date's rows apart in the frame: far apart,
           // and cold. Their cache lines are requested before the kernel runs.
@@ -483,7 +487,7 @@ FeatureFrame compute_features_for_symbol(const BarSeries& bars, const BarSeries&
 FeatureStatus BenchmarkStream::update(const Bar& bar) noexcept {
   if (count_ > 0 && bar.time <= last_.time) return FeatureStatus::kOutOfOrder;
   if (detail::bar_value_violation(bar) != nullptr) return FeatureStatus::kInvalidBar;
-  if (count_ > 0) ret_ = bar.close / last_.close - 1.0;
+  if (count_ > 0) ret_ = detail::simple_return(bar.close, last_.close);
   last_ = bar;
   ++count_;
   return FeatureStatus::kReady;

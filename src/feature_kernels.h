@@ -605,6 +605,7 @@ BatchKernel best_batch_kernel() noexcept;
 // and tr from bar 1 on; high252/low252 once 252 bars are in).
 struct SymbolHistory {
   std::vector<double> close, open, high, low, volume, dollar, ret, bench, tr, high252, low252;
+  std::vector<double> scratch;  // sliding_extreme's
 
   // `bench_return(j)` is the benchmark's return on bar j's date (j >= 1).
   template <class BenchReturn>
@@ -614,8 +615,6 @@ struct SymbolHistory {
          {&close, &open, &high, &low, &volume, &dollar, &ret, &bench, &tr, &high252, &low252}) {
       v->resize(m);
     }
-    MonotonicWindow<252, true> hi;
-    MonotonicWindow<252, false> lo;
     for (std::size_t j = 0; j < m; ++j) {
       const Bar& bar = bars[j];
       close[j] = bar.close;
@@ -631,11 +630,33 @@ struct SymbolHistory {
       } else {
         ret[0] = bench[0] = tr[0] = 0.0;  // never read: rows start at bar 252
       }
-      hi.push(static_cast<std::int64_t>(j), bar.high);
-      lo.push(static_cast<std::int64_t>(j), bar.low);
-      high252[j] = hi.best();
-      low252[j] = lo.best();
     }
+    sliding_extreme<true>(high, high252);
+    sliding_extreme<false>(low, low252);
+  }
+
+  // out[j] = the max (kMax) or min of x over the 252 values ending at j (over
+  // x[0 .. j] before that), as MonotonicWindow gives it: exact, since a max
+  // or min is one of the values whatever the order of comparison. Blocks of
+  // 252 (van Herk / Gil-Werman): the window ending at j is the suffix of one
+  // block and the prefix of the next, so two running extremes per value, no
+  // branches.
+  template <bool kMax>
+  void sliding_extreme(const std::vector<double>& x, std::vector<double>& out) {
+    constexpr std::size_t kW = 252;
+    const auto better = [](double a, double b) { return kMax ? std::max(a, b) : std::min(a, b); };
+    const std::size_t m = x.size();
+    std::vector<double>& prefix = out;      // within each block, from its start
+    std::vector<double>& suffix = scratch;  // within each block, to its end
+    suffix.resize(m);
+    for (std::size_t j = 0; j < m; ++j)
+      prefix[j] = j % kW == 0 ? x[j] : better(prefix[j - 1], x[j]);
+    for (std::size_t j = m; j-- > 0;) {
+      suffix[j] = (j + 1) % kW == 0 || j + 1 == m ? x[j] : better(suffix[j + 1], x[j]);
+    }
+    // From j = kW - 1 on, a full window: suffix of [j-251]'s block, prefix of
+    // j's. (Before that, prefix[j] is already the extreme of x[0 .. j].)
+    for (std::size_t j = m; j-- > kW - 1;) out[j] = better(suffix[j - (kW - 1)], prefix[j]);
   }
 
   // The inputs of rows t .. t + L - 1. Requires kLookback - 1 <= t and
