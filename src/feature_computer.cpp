@@ -275,10 +275,10 @@ void FeatureComputer::compute_universe_serial(const std::vector<BarSeries>& symb
 //   A (parallel over symbols): each bar's benchmark date index (any bar whose
 //     date the benchmark lacks -> return false: the serial path throws) and
 //     each bar's float32 ret_20d.
-//   (serial) the frame row of every (symbol, bar) that has one (by date,
-//     then symbol order).
-//   R (parallel over dates): each row's date and symbol, and each bar's
-//     cross_rank_sector by rank_ret_20d, the rule UniverseStream applies.
+//   (serial) where each date's rows start (rows are by date, then symbol).
+//   R (parallel over dates): the frame row of every (symbol, bar) that has
+//     one, each row's date and symbol, and each bar's cross_rank_sector by
+//     rank_ret_20d, the rule UniverseStream applies.
 //   B (parallel over symbols): the symbol's history as kernel inputs
 //     (SymbolHistory, the values a FeatureStream would hold), then the kernel
 //     on 8 or 16 consecutive rows at a time, each row written to the
@@ -344,30 +344,20 @@ bool FeatureComputer::compute_universe_parallel(
   if (std::find(bad.begin(), bad.end(), 1) != bad.end()) return false;
 
   // Row layout: rows are by date, then symbol order; date k's rows start at
-  // date_start[k]. row_of_bar[i][j - first_row_bar] is the frame row of symbol
-  // i's bar j.
+  // date_start[k]. Phase R fills row_of_bar[i][j - first_row_bar], the frame
+  // row of symbol i's bar j.
   std::vector<std::size_t> date_start(dates + 1, 0);
   std::vector<std::vector<std::uint32_t>> row_of_bar(n);
-  {
-    for (std::size_t i = 0; i < n; ++i) {
-      for (std::size_t j = first_row_bar; j < date_of[i].size(); ++j) {
-        ++date_start[date_of[i][j] + 1];
-      }
-    }
-    for (std::size_t k = 0; k < dates; ++k) date_start[k + 1] += date_start[k];
-    std::vector<std::size_t> next(date_start.begin(), date_start.end() - 1);
-    for (std::size_t i = 0; i < n; ++i) {
-      if (date_of[i].size() <= first_row_bar) continue;
-      row_of_bar[i].resize(date_of[i].size() - first_row_bar);
-      for (std::size_t j = first_row_bar; j < date_of[i].size(); ++j) {
-        row_of_bar[i][j - first_row_bar] = static_cast<std::uint32_t>(next[date_of[i][j]]++);
-      }
-    }
+  for (std::size_t i = 0; i < n; ++i) {
+    if (date_of[i].size() <= first_row_bar) continue;
+    row_of_bar[i].resize(date_of[i].size() - first_row_bar);
+    for (std::size_t j = first_row_bar; j < date_of[i].size(); ++j) ++date_start[date_of[i][j] + 1];
   }
+  for (std::size_t k = 0; k < dates; ++k) date_start[k + 1] += date_start[k];
 
-  // R: date by date, each row's date and symbol, and the rank of every bar
-  // with 21 bars by its date (a row of its own or not) among its sector's:
-  // rank_of[i][j] for symbol i's bar j.
+  // R: date by date, each row's frame row, date and symbol, and the rank of
+  // every bar with 21 bars by its date (a row of its own or not) among its
+  // sector's: rank_of[i][j] for symbol i's bar j.
   std::vector<std::vector<float>> rank_of(ranked ? n : 0);
   for (std::size_t i = 0; i < rank_of.size(); ++i) rank_of[i].assign(date_of[i].size(), 0.5f);
   for_chunks(
@@ -392,6 +382,7 @@ bool FeatureComputer::compute_universe_parallel(
             ++cursor[i];
             bar_today[i] = j;
             if (j < first_row_bar) continue;
+            row_of_bar[i][j - first_row_bar] = static_cast<std::uint32_t>(r);
             frame.times[r] = bench[k].time;
             frame.symbols[r] = symbols[i].symbol;
             ++r;
