@@ -1,9 +1,12 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
 #include "mlgov/feature_computer.h"
 
+#include <sys/mman.h>
+
 #include <algorithm>
 #include <array>
 #include <atomic>
+#include <cstdint>
 #include <exception>
 #include <map>
 #include <system_error>
@@ -136,6 +139,28 @@ std::vector<std::vector<std::size_t>> sector_members_of(const std::vector<std::s
     members[sit->second].push_back(i);
   }
   return members;
+}
+
+// v.resize(n) for the frame's values (57 MB for 225 symbols x 2520 bars):
+// asks the kernel first for transparent huge pages on the new storage (Linux,
+// advisory), so that the resize's first touch faults a few 2 MB pages instead
+// of thousands of 4 KB ones. On this project's VM the 4 KB faults cost about
+// a third of the whole batch.
+template <class T>
+void resize_large(std::vector<T>& v, std::size_t n) {
+#if defined(__linux__) && defined(MADV_HUGEPAGE)
+  if (v.capacity() < n) {
+    v.reserve(n);
+    constexpr std::uintptr_t kPage = 4096;
+    const auto begin = reinterpret_cast<std::uintptr_t>(v.data());
+    const std::uintptr_t first = (begin + kPage - 1) & ~(kPage - 1);
+    const std::uintptr_t last = (begin + v.capacity() * sizeof(T)) & ~(kPage - 1);
+    if (last > first) {
+      ::madvise(reinterpret_cast<void*>(first), last - first, MADV_HUGEPAGE);  // advisory
+    }
+  }
+#endif
+  v.resize(n);
 }
 
 // Runs `first` on the caller, then fn(begin, end) over [0, n) in contiguous
@@ -400,7 +425,7 @@ bool FeatureComputer::compute_universe_parallel(
           }
         }
       },
-      [&] { frame.values.resize(rows * ncols); });  // phase B's; R does not touch it
+      [&] { resize_large(frame.values, rows * ncols); });  // phase B's; R does not touch it
 
   // b_k, the benchmark's return on date k (k >= 1), as BenchmarkStream has it.
   std::vector<double> bench_return(dates, 0.0);
