@@ -1,6 +1,7 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
 //
-// Convenience header: the whole public API of mlgov.
+// Convenience header: the whole public API of mlgov (every header of
+// include/mlgov/; tests/find_package compiles against it).
 #pragma once
 
 #include "mlgov/atomic_file.h"
@@ -12,5 +13,14 @@
 #include "mlgov/feature_contract.h"
 #include "mlgov/feature_mismatch.h"
 #include "mlgov/feature_schema.h"
+#include "mlgov/governance.h"
+#include "mlgov/governed_predictor.h"
+#include "mlgov/heartbeat.h"
+#include "mlgov/logging.h"
+#include "mlgov/metrics.h"
+#include "mlgov/ml_state.h"
+#include "mlgov/model_handle.h"
 #include "mlgov/model_meta.h"
+#include "mlgov/model_registry.h"
+#include "mlgov/synthetic_market.h"
 #include "mlgov/version.h"
