@@ -450,13 +450,16 @@ bool FeatureComputer::compute_universe_parallel(
           // b_j: the benchmark's return on bar j's date (j >= 1, so d[j] >= 1:
           // date_of is strictly increasing).
           history.build(bars, [&](std::size_t j) { return bench_return[d[j]]; });
-          const std::uint32_t* rows_of = row_of_bar[i].data() - first_row_bar;  // by bar
+          // The frame row of bar t.
+          const auto row_of = [&](std::size_t t) -> std::size_t {
+            return row_of_bar[i][t - first_row_bar];
+          };
           // A symbol's rows are a date's rows apart in the frame: far apart,
           // and cold. Their cache lines are requested before the kernel runs.
           const auto prefetch = [&](std::size_t t, int lanes) {
             for (std::size_t k = 0; k < static_cast<std::size_t>(lanes); ++k) {
               const char* p =
-                  reinterpret_cast<const char*>(frame.values.data() + rows_of[t + k] * ncols);
+                  reinterpret_cast<const char*>(frame.values.data() + row_of(t + k) * ncols);
               for (std::size_t b = 0; b < ncols * sizeof(float); b += 64)
                 __builtin_prefetch(p + b, 1);
               __builtin_prefetch(p + ncols * sizeof(float) - 1, 1);
@@ -465,7 +468,7 @@ bool FeatureComputer::compute_universe_parallel(
           const auto emit = [&](std::size_t t, int lanes) {
             for (std::size_t k = 0; k < static_cast<std::size_t>(lanes); ++k) {
               if (ranked) f[k][detail::kCrossRankSector] = rank_of[i][t + k];
-              float* out = frame.values.data() + rows_of[t + k] * ncols;
+              float* out = frame.values.data() + row_of(t + k) * ncols;
               if (spec_order) {
                 for (int c = 0; c < kNumFeatures; ++c) out[c] = static_cast<float>(f[k][c]);
               } else {
