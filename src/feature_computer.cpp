@@ -149,7 +149,10 @@ std::vector<std::vector<std::size_t>> sector_members_of(const std::vector<std::s
 template <class T>
 void resize_large(std::vector<T>& v, std::size_t n) {
 #if defined(__linux__) && defined(MADV_HUGEPAGE)
-  if (v.capacity() < n) {
+  // Only storage big enough to be its own mapping (glibc mmaps large blocks),
+  // never a stretch of the shared heap.
+  constexpr std::size_t kLargeBytes = std::size_t{32} << 20;
+  if (v.capacity() < n && n * sizeof(T) >= kLargeBytes) {
     v.reserve(n);
     constexpr std::uintptr_t kPage = 4096;
     const auto begin = reinterpret_cast<std::uintptr_t>(v.data());

@@ -12,6 +12,7 @@ void compute_batch_rows_sse2(const KernelInputs& in, double (*f)[kNumFeatures]) 
   compute_feature_rows<LaneParts<kSse2BatchKernel.lanes, Double2>>(in, f);
 }
 
+#ifdef MLGOV_HAS_AVX2_KERNEL
 __attribute__((target("avx2"))) void compute_batch_rows_avx2(const KernelInputs& in,
                                                              double (*f)[kNumFeatures]) noexcept {
   compute_feature_rows<LaneParts<kAvx2BatchKernel.lanes, Double4>>(in, f);
@@ -20,5 +21,8 @@ __attribute__((target("avx2"))) void compute_batch_rows_avx2(const KernelInputs&
 BatchKernel best_batch_kernel() noexcept {
   return __builtin_cpu_supports("avx2") ? kAvx2BatchKernel : kSse2BatchKernel;
 }
+#else
+BatchKernel best_batch_kernel() noexcept { return kSse2BatchKernel; }
+#endif
 
 }  // namespace mlgov::detail

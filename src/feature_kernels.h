@@ -7,7 +7,8 @@
 // hold the same values and feed the same kernel, so they agree to the bit.
 //
 // Every sum, mean and moment is computed from the window's own values, in
-// double, oldest to newest; max/min over 252 bars use monotonic deques (exact).
+// double, oldest to newest; max/min over 252 bars are exact (monotonic deques
+// when streaming, van Herk/Gil-Werman blocks in the batch).
 #pragma once
 
 #include <algorithm>
@@ -211,19 +212,15 @@ struct KernelInputs {
 // double, so a lane computes exactly what the scalar code would: lanes only
 // let L rows' independent sums overlap. (Native-width parts, not one wide
 // vector: GCC keeps a vector wider than the machine's registers in memory.)
+//
+// Every function taking or returning parts is always inlined, with no
+// lambdas: a vector passed by value between a function compiled for AVX2 and
+// one compiled without would be passed differently (GCC's -Wpsabi), which at
+// -O0 (no inlining otherwise) gives wrong values.
 using Double2 = double __attribute__((vector_size(16)));
 using Double4 = double __attribute__((vector_size(32)));
 
-template <class Part>
-struct UnalignedOf;
-template <>
-struct UnalignedOf<Double2> {
-  using type = double __attribute__((vector_size(16), aligned(alignof(double)), may_alias));
-};
-template <>
-struct UnalignedOf<Double4> {
-  using type = double __attribute__((vector_size(32), aligned(alignof(double)), may_alias));
-};
+#define MLGOV_LANES_INLINE [[gnu::always_inline]] inline
 
 template <int L, class Part>
 struct LaneParts {
@@ -233,39 +230,36 @@ struct LaneParts {
   static_assert(L % kWidth == 0);
   Part part[kParts];
 
-  template <class Op>
-  [[gnu::always_inline]] static LaneParts apply(const LaneParts& a, const LaneParts& b,
-                                                Op op) noexcept {
-    LaneParts r;
-    for (int q = 0; q < kParts; ++q) r.part[q] = op(a.part[q], b.part[q]);
-    return r;
-  }
-  [[gnu::always_inline]] LaneParts& operator+=(const LaneParts& o) noexcept {
+  MLGOV_LANES_INLINE LaneParts& operator+=(const LaneParts& o) noexcept {
     for (int q = 0; q < kParts; ++q) part[q] += o.part[q];
     return *this;
   }
-  [[gnu::always_inline]] friend LaneParts operator+(const LaneParts& a,
-                                                    const LaneParts& b) noexcept {
-    return apply(a, b, [](Part x, Part y) { return x + y; });
+  MLGOV_LANES_INLINE friend LaneParts operator+(const LaneParts& a, const LaneParts& b) noexcept {
+    LaneParts r;
+    for (int q = 0; q < kParts; ++q) r.part[q] = a.part[q] + b.part[q];
+    return r;
   }
-  [[gnu::always_inline]] friend LaneParts operator-(const LaneParts& a,
-                                                    const LaneParts& b) noexcept {
-    return apply(a, b, [](Part x, Part y) { return x - y; });
+  MLGOV_LANES_INLINE friend LaneParts operator-(const LaneParts& a, const LaneParts& b) noexcept {
+    LaneParts r;
+    for (int q = 0; q < kParts; ++q) r.part[q] = a.part[q] - b.part[q];
+    return r;
   }
-  [[gnu::always_inline]] friend LaneParts operator*(const LaneParts& a,
-                                                    const LaneParts& b) noexcept {
-    return apply(a, b, [](Part x, Part y) { return x * y; });
+  MLGOV_LANES_INLINE friend LaneParts operator*(const LaneParts& a, const LaneParts& b) noexcept {
+    LaneParts r;
+    for (int q = 0; q < kParts; ++q) r.part[q] = a.part[q] * b.part[q];
+    return r;
   }
-  [[gnu::always_inline]] friend LaneParts operator/(const LaneParts& a,
-                                                    const LaneParts& b) noexcept {
-    return apply(a, b, [](Part x, Part y) { return x / y; });
+  MLGOV_LANES_INLINE friend LaneParts operator/(const LaneParts& a, const LaneParts& b) noexcept {
+    LaneParts r;
+    for (int q = 0; q < kParts; ++q) r.part[q] = a.part[q] / b.part[q];
+    return r;
   }
-  [[gnu::always_inline]] friend LaneParts operator/(const LaneParts& a, double y) noexcept {
+  MLGOV_LANES_INLINE friend LaneParts operator/(const LaneParts& a, double y) noexcept {
     LaneParts r;
     for (int q = 0; q < kParts; ++q) r.part[q] = a.part[q] / y;
     return r;
   }
-  [[gnu::always_inline]] friend LaneParts operator-(const LaneParts& a, double y) noexcept {
+  MLGOV_LANES_INLINE friend LaneParts operator-(const LaneParts& a, double y) noexcept {
     LaneParts r;
     for (int q = 0; q < kParts; ++q) r.part[q] = a.part[q] - y;
     return r;
@@ -277,65 +271,81 @@ inline constexpr int kLanesOf = V::kLanes;
 template <>
 inline constexpr int kLanesOf<double> = 1;
 
-// p[0 .. lanes), one value per lane.
+// p[0 .. lanes), one value per lane. memcpy: an unaligned load on every
+// compiler (an alignment attribute on a vector alias is not honoured by all).
 template <class V>
-[[gnu::always_inline]] inline V load_lanes(const double* p) noexcept {
+MLGOV_LANES_INLINE V load_lanes(const double* p) noexcept {
   if constexpr (std::is_same_v<V, double>) {
     return *p;
   } else {
-    using Part = std::remove_reference_t<decltype(V{}.part[0])>;
-    using Unaligned = typename UnalignedOf<Part>::type;
     V v;
     for (int q = 0; q < V::kParts; ++q) {
-      v.part[q] = *reinterpret_cast<const Unaligned*>(p + q * V::kWidth);
+      std::remove_cvref_t<decltype(v.part[q])> x;  // a register, not v's memory
+      __builtin_memcpy(&x, p + q * V::kWidth, sizeof(x));
+      v.part[q] = x;
     }
     return v;
   }
 }
 template <class V>
-[[gnu::always_inline]] inline double lane(const V& v, int k) noexcept {
+MLGOV_LANES_INLINE double lane(const V& v, int k) noexcept {
   if constexpr (std::is_same_v<V, double>) {
     return v;
   } else {
     return v.part[k / V::kWidth][k % V::kWidth];
   }
 }
-// Lane by lane, select(x, y) on the native parts.
-template <class V, class Select>
-[[gnu::always_inline]] inline V per_part(const V& a, const V& b, Select select) noexcept {
+// d where d > 0, else 0 (each lane: `d > 0 ? d : 0.0`).
+template <class V>
+MLGOV_LANES_INLINE V positive_part(const V& d) noexcept {
   if constexpr (std::is_same_v<V, double>) {
-    return select(a, b);
+    return d > 0 ? d : 0.0;
   } else {
     V r;
-    for (int q = 0; q < V::kParts; ++q) r.part[q] = select(a.part[q], b.part[q]);
+    for (int q = 0; q < V::kParts; ++q) {
+      const std::remove_cvref_t<decltype(d.part[q])> zero{};
+      r.part[q] = d.part[q] > zero ? d.part[q] : zero;
+    }
     return r;
   }
 }
-// d where d > 0, else 0 (each lane: `d > 0 ? d : 0.0`).
-template <class V>
-[[gnu::always_inline]] inline V positive_part(const V& d) noexcept {
-  return per_part<V>(d, d, [](auto x, auto) {
-    const decltype(x) zero{};
-    return x > zero ? x : zero;
-  });
-}
 // -d where d < 0, else 0 (each lane: `d < 0 ? -d : 0.0`).
 template <class V>
-[[gnu::always_inline]] inline V negative_part(const V& d) noexcept {
-  return per_part<V>(d, d, [](auto x, auto) {
-    const decltype(x) zero{};
-    return x < zero ? -x : zero;
-  });
+MLGOV_LANES_INLINE V negative_part(const V& d) noexcept {
+  if constexpr (std::is_same_v<V, double>) {
+    return d < 0 ? -d : 0.0;
+  } else {
+    V r;
+    for (int q = 0; q < V::kParts; ++q) {
+      const std::remove_cvref_t<decltype(d.part[q])> zero{};
+      r.part[q] = d.part[q] < zero ? -d.part[q] : zero;
+    }
+    return r;
+  }
 }
 // std::max / std::min lane by lane, with their exact tie rules.
 template <class V>
-[[gnu::always_inline]] inline V lanes_max(const V& a, const V& b) noexcept {
-  return per_part<V>(a, b, [](auto x, auto y) { return x < y ? y : x; });
+MLGOV_LANES_INLINE V lanes_max(const V& a, const V& b) noexcept {
+  if constexpr (std::is_same_v<V, double>) {
+    return a < b ? b : a;
+  } else {
+    V r;
+    for (int q = 0; q < V::kParts; ++q) r.part[q] = a.part[q] < b.part[q] ? b.part[q] : a.part[q];
+    return r;
+  }
 }
 template <class V>
-[[gnu::always_inline]] inline V lanes_min(const V& a, const V& b) noexcept {
-  return per_part<V>(a, b, [](auto x, auto y) { return y < x ? y : x; });
+MLGOV_LANES_INLINE V lanes_min(const V& a, const V& b) noexcept {
+  if constexpr (std::is_same_v<V, double>) {
+    return b < a ? b : a;
+  } else {
+    V r;
+    for (int q = 0; q < V::kParts; ++q) r.part[q] = b.part[q] < a.part[q] ? b.part[q] : a.part[q];
+    return r;
+  }
 }
+
+#undef MLGOV_LANES_INLINE
 
 // THE kernel: the 28 features of L consecutive rows, in spec order, in
 // double: f[k][feature] for row k. cross_rank_sector is the fallback 0.5 (the
@@ -345,7 +355,8 @@ template <class V>
 // window and row would. The loops only interleave independent sums (windows
 // ending at the same bar, and the L rows in the lanes) so that they overlap in
 // the CPU: the additions of each single sum, and so its bits, are the same for
-// every L (tests/feature_parity_test.cpp holds batch, L = 8, to streaming, L = 1).
+// every L (tests/feature_parity_test.cpp holds the batch, L = 8 or 16, to
+// streaming, L = 1; tests/feature_kernels_test.cpp both batch kernels, lane by lane).
 //
 // V is the lane type: double (one row, streaming) or LaneParts<L, Part>.
 // Always inlined, so that a caller compiled for AVX2 gets AVX2 code.
@@ -353,7 +364,6 @@ template <class V>
 [[gnu::always_inline]] inline void compute_feature_rows(const KernelInputs& in,
                                                         double (*f)[kNumFeatures]) noexcept {
   constexpr int L = kLanesOf<V>;
-  const auto ld = [](const double* p) { return load_lanes<V>(p); };
   const double* c = in.close;  // row k: c[k + 252] = c_t, c[k + 252 - j] = c_{t-j}
   for (int k = 0; k < L; ++k) {
     const double* ck = c + k;
@@ -379,27 +389,27 @@ template <class V>
   V s20{};
   V s12{};
   int i = 53;
-  for (; i < 203; ++i) s200 += ld(c + i);
+  for (; i < 203; ++i) s200 += load_lanes<V>(c + i);
   for (; i < 227; ++i) {
-    const V x = ld(c + i);
+    const V x = load_lanes<V>(c + i);
     s200 += x;
     s50 += x;
   }
   for (; i < 233; ++i) {
-    const V x = ld(c + i);
+    const V x = load_lanes<V>(c + i);
     s200 += x;
     s50 += x;
     s26 += x;
   }
   for (; i < 241; ++i) {
-    const V x = ld(c + i);
+    const V x = load_lanes<V>(c + i);
     s200 += x;
     s50 += x;
     s26 += x;
     s20 += x;
   }
   for (; i < 253; ++i) {
-    const V x = ld(c + i);
+    const V x = load_lanes<V>(c + i);
     s200 += x;
     s50 += x;
     s26 += x;
@@ -408,7 +418,7 @@ template <class V>
   }
   const V sma20 = s20 / 20;
   {
-    const V ct = ld(c + 252);
+    const V ct = load_lanes<V>(c + 252);
     const V ratio20 = ct / sma20 - 1.0;
     const V ratio50 = ct / (s50 / 50) - 1.0;
     const V ratio200 = ct / (s200 / 200) - 1.0;
@@ -425,7 +435,7 @@ template <class V>
     V gain{};
     V loss{};
     for (int j = 239; j <= 252; ++j) {
-      const V d = ld(c + j) - ld(c + j - 1);
+      const V d = load_lanes<V>(c + j) - load_lanes<V>(c + j - 1);
       gain += positive_part<V>(d);
       loss += negative_part<V>(d);
     }
@@ -441,11 +451,11 @@ template <class V>
   }
 
   {  // stoch_k_14
-    V hi = ld(in.high);
-    V lo = ld(in.low);
+    V hi = load_lanes<V>(in.high);
+    V lo = load_lanes<V>(in.low);
     for (int j = 1; j < 14; ++j) {
-      hi = lanes_max<V>(hi, ld(in.high + j));
-      lo = lanes_min<V>(lo, ld(in.low + j));
+      hi = lanes_max<V>(hi, load_lanes<V>(in.high + j));
+      lo = lanes_min<V>(lo, load_lanes<V>(in.low + j));
     }
     for (int k = 0; k < L; ++k) {
       const double range = lane<V>(hi, k) - lane<V>(lo, k);
@@ -461,19 +471,19 @@ template <class V>
   V sr20{};
   V sr5{};
   for (int j = 0; j < 40; ++j) {
-    sr60 += ld(r + j);
-    sb60 += ld(b + j);
+    sr60 += load_lanes<V>(r + j);
+    sb60 += load_lanes<V>(b + j);
   }
   for (int j = 40; j < 55; ++j) {
-    const V x = ld(r + j);
+    const V x = load_lanes<V>(r + j);
     sr60 += x;
-    sb60 += ld(b + j);
+    sb60 += load_lanes<V>(b + j);
     sr20 += x;
   }
   for (int j = 55; j < 60; ++j) {
-    const V x = ld(r + j);
+    const V x = load_lanes<V>(r + j);
     sr60 += x;
-    sb60 += ld(b + j);
+    sb60 += load_lanes<V>(b + j);
     sr20 += x;
     sr5 += x;
   }
@@ -490,26 +500,26 @@ template <class V>
   V varb{};
   // Two passes, so that one pass's accumulators fit the registers.
   for (int j = 0; j < 60; ++j) {
-    const V d = ld(r + j) - mr;
+    const V d = load_lanes<V>(r + j) - mr;
     const V d2 = d * d;
     m2sum += d2;
     m3sum += d2 * d;
     m4sum += d2 * d2;
   }
   for (int j = 0; j < 60; ++j) {
-    const V d = ld(r + j) - mr;
-    const V e = ld(b + j) - mb;
+    const V d = load_lanes<V>(r + j) - mr;
+    const V e = load_lanes<V>(b + j) - mb;
     cov += d * e;
     varb += e * e;
   }
   V ss20{};
   for (int j = 40; j < 60; ++j) {
-    const V d20 = ld(r + j) - m20;
+    const V d20 = load_lanes<V>(r + j) - m20;
     ss20 += d20 * d20;
   }
   V ss5{};
   for (int j = 55; j < 60; ++j) {
-    const V d5 = ld(r + j) - m5;
+    const V d5 = load_lanes<V>(r + j) - m5;
     ss5 += d5 * d5;
   }
   for (int k = 0; k < L; ++k) {
@@ -539,16 +549,16 @@ template <class V>
     V sv{};
     V sdv{};
     for (int j = 0; j < 20; ++j) {
-      sv += ld(v + j);
-      sdv += ld(dv + j);
+      sv += load_lanes<V>(v + j);
+      sdv += load_lanes<V>(dv + j);
     }
     const V mv = sv / 20;
     V ssv{};
     V ssc{};
     for (int j = 0; j < 20; ++j) {
-      const V dvj = ld(v + j) - mv;
+      const V dvj = load_lanes<V>(v + j) - mv;
       ssv += dvj * dvj;
-      const V dcj = ld(c20 + j) - sma20;
+      const V dcj = load_lanes<V>(c20 + j) - sma20;
       ssc += dcj * dcj;
     }
     for (int k = 0; k < L; ++k) {
@@ -567,7 +577,7 @@ template <class V>
 
   {  // atr_14_norm: the mean true range over 14, oldest first
     V str{};
-    for (int j = 0; j < 14; ++j) str += ld(in.tr + j);
+    for (int j = 0; j < 14; ++j) str += load_lanes<V>(in.tr + j);
     for (int k = 0; k < L; ++k) f[k][kAtr14Norm] = lane<V>(str, k) / 14 / c[k + 252];
   }
 }
@@ -592,11 +602,16 @@ struct BatchKernel {
   void (*rows)(const KernelInputs& in, double (*f)[kNumFeatures]) noexcept;
   int lanes;  // rows per call, <= kMaxBatchLanes
 };
+// (On other architectures "SSE2" is the same code in the machine's own
+// 16-byte vectors, and there is no AVX2 kernel.)
 void compute_batch_rows_sse2(const KernelInputs& in, double (*f)[kNumFeatures]) noexcept;
+inline constexpr BatchKernel kSse2BatchKernel{compute_batch_rows_sse2, 8};
+#if defined(__x86_64__) || defined(__i386__)
+#define MLGOV_HAS_AVX2_KERNEL 1
 __attribute__((target("avx2"))) void compute_batch_rows_avx2(const KernelInputs& in,
                                                              double (*f)[kNumFeatures]) noexcept;
-inline constexpr BatchKernel kSse2BatchKernel{compute_batch_rows_sse2, 8};
 inline constexpr BatchKernel kAvx2BatchKernel{compute_batch_rows_avx2, 16};
+#endif
 // AVX2 when this CPU has it, else SSE2.
 BatchKernel best_batch_kernel() noexcept;
 

@@ -4,6 +4,7 @@
 #include <array>
 #include <atomic>
 #include <bit>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <limits>
@@ -196,16 +197,19 @@ bool is_blocked(MlState s) noexcept {
 
 // A predictor's identity for its model handles: random, never 0, so a handle
 // resolved by another predictor (even one built later at the same address)
-// names no model here.
+// names no model here. The steady clock's nanoseconds are mixed in, so that
+// two predictors differ even without an entropy source.
 std::uint64_t draw_identity(const void* self) noexcept {
   std::uint64_t id = 0;
   try {
     std::random_device rd;
     id = (static_cast<std::uint64_t>(rd()) << 32) ^ rd();
   } catch (...) {
-    // No entropy source: the address alone still separates live predictors.
+    // No entropy source: the address and the clock below still differ.
   }
   id ^= static_cast<std::uint64_t>(reinterpret_cast<std::uintptr_t>(self)) * 0x9E3779B97F4A7C15ull;
+  id ^= static_cast<std::uint64_t>(std::chrono::steady_clock::now().time_since_epoch().count()) *
+        0xC2B2AE3D27D4EB4Full;
   return id == 0 ? 1 : id;
 }
 

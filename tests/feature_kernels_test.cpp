@@ -89,6 +89,7 @@ TEST(FeatureKernels, Sse2LanesEqualTheOneRowKernelBitForBit) {
   expect_lanes_equal_rows(history_of(in.flat, in.market.benchmark), kSse2BatchKernel, "sse2 flat");
 }
 
+#ifdef MLGOV_HAS_AVX2_KERNEL
 TEST(FeatureKernels, Avx2LanesEqualTheOneRowKernelBitForBit) {
   if (!__builtin_cpu_supports("avx2")) GTEST_SKIP() << "this CPU has no AVX2";
   const Inputs& in = inputs();
@@ -103,6 +104,8 @@ TEST(FeatureKernels, TheBatchUsesAvx2ExactlyWhenTheCpuHasIt) {
   EXPECT_EQ(best_batch_kernel().rows, expected.rows);
   EXPECT_EQ(best_batch_kernel().lanes, expected.lanes);
 }
+
+#endif  // MLGOV_HAS_AVX2_KERNEL
 
 TEST(FeatureKernels, HistoryHoldsWhatTheStreamingWindowsHold) {
   // The batch's inputs for a row are the streaming windows after that bar.

@@ -175,8 +175,10 @@ class GovernedPredictor {
   PredictResult try_predict(ModelHandle model, const FeatureRow& row) noexcept;
 
   // The throwing face of try_predict(handle, row): predict(symbol, row)'s
-  // exceptions, messages naming the handle's symbol; ModelError ("invalid
-  // model handle: ...") for a handle naming no model of this predictor.
+  // exceptions, messages naming the handle's symbol. A handle naming no model
+  // of this predictor gives ModelError ("invalid model handle: ...") once the
+  // earlier checks pass: MlDisabledError, GovernanceDisabledError and
+  // DataError for FeatureRow{} come first, as for a symbol.
   float predict(ModelHandle model, const FeatureRow& row);
 
   // One cycle by handles: out[i] = try_predict(models[i], rows[i]), but the
@@ -186,8 +188,9 @@ class GovernedPredictor {
   // the batch that latches DISABLED_GOVERNANCE refuses the remaining rows
   // (kGovernanceDisabled, counted as blocked calls), as the symbol batch
   // does; a latch tripped by another thread during the batch takes effect
-  // from the next batch. metrics().predictions includes the batch once it
-  // returns. noexcept; allocates nothing on the success path.
+  // at the batch's next own failure (the state is read again then) or else
+  // from the next batch, and rows evaluated meanwhile are recorded as usual. metrics().predictions
+  // includes the batch once it returns. noexcept; allocates nothing on the success path.
   std::size_t predict_batch(std::span<const ModelHandle> models, std::span<const FeatureRow> rows,
                             std::span<PredictResult> out) noexcept;
 
