@@ -31,6 +31,7 @@ using testing::CaptureSink;
 using testing::edited_schema;
 using testing::install_model;
 using testing::MetaMode;
+using testing::missing_row;
 using testing::ml_v1;
 using testing::OwnedRow;
 using testing::TempDir;
@@ -71,10 +72,6 @@ struct PredictorTest : ::testing::Test {
   }
   std::unique_ptr<GovernedPredictor> make() {
     return std::make_unique<GovernedPredictor>(config, ml_v1(), options());
-  }
-  // A row missing the last feature (27 names, 27 values): a mismatch.
-  static OwnedRow missing_row() {
-    return OwnedRow(edited_schema([](auto& names) { names.pop_back(); }));
   }
   // One governance failure (a feature mismatch) on GOOG.
   static void fail_once(GovernedPredictor& p) {

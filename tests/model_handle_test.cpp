@@ -33,6 +33,7 @@ using testing::CaptureSink;
 using testing::edited_schema;
 using testing::install_model;
 using testing::MetaMode;
+using testing::missing_row;
 using testing::ml_v1;
 using testing::OwnedRow;
 using testing::TempDir;
@@ -61,10 +62,6 @@ struct HandleTest : ::testing::Test {
     o.logger = testing::capture_logger(sink);
     if (!state_file.empty()) o.state_file = dir / state_file;
     return std::make_unique<GovernedPredictor>(config, ml_v1(), o);
-  }
-  // A row missing the last feature (27 names, 27 values): a mismatch.
-  static OwnedRow missing_row() {
-    return OwnedRow(edited_schema([](auto& names) { names.pop_back(); }));
   }
 };
 

@@ -172,4 +172,9 @@ std::shared_ptr<const FeatureSchema> edited_schema(Edit edit, std::string contra
                                std::move(names));
 }
 
+// A row missing ml_v1's last feature (27 names, 27 values): a feature mismatch.
+inline OwnedRow missing_row() {
+  return OwnedRow(edited_schema([](auto& names) { names.pop_back(); }));
+}
+
 }  // namespace mlgov::testing
