@@ -79,10 +79,6 @@ void ensure_dates(benchmark::State& state, HotPathFixture& f) {
   state.ResumeTiming();
 }
 
-double micros(std::chrono::steady_clock::duration d) {
-  return std::chrono::duration<double, std::micro>(d).count();
-}
-
 // The p-quantile of `samples` (sorted in place); 0 when empty.
 double quantile(std::vector<double>& samples, double p) {
   if (samples.empty()) return 0;
@@ -90,24 +86,6 @@ double quantile(std::vector<double>& samples, double p) {
   const auto at = static_cast<std::size_t>(p * static_cast<double>(samples.size()));
   return samples[std::min(samples.size() - 1, at)];
 }
-
-// The bare native evaluation of the fixture's rows: each symbol's row through
-// the very evaluator `predictor` calls for it (no governance, same memory).
-class BareEvaluator {
- public:
-  BareEvaluator(const HotPathFixture& f, const GovernedPredictor& predictor)
-      : backends_(f.bare_backends(predictor)), out_(backends_.size()) {}
-  void run(const std::vector<FeatureRow>& rows) noexcept {
-    for (std::size_t i = 0; i < rows.size(); ++i) {
-      backends_[i]->predict(rows[i].values.data(), 1, &out_[i]);
-    }
-    benchmark::DoNotOptimize(out_.data());
-  }
-
- private:
-  std::vector<ModelBackend*> backends_;
-  std::vector<float> out_;
-};
 
 class LatencyRecorder {
  public:
@@ -188,11 +166,12 @@ void BM_BareBackend(benchmark::State& state) {
   auto& f = fixture();
   ensure_dates(state, f);
   f.step_features();
-  BareEvaluator bare(f, f.predictor());
+  // The evaluators the predictor calls (nothing differs but the governance).
+  const std::vector<ModelBackend*> bare = f.bare_backends(f.predictor());
   LatencyRecorder latency;
   for (auto _ : state) {
     const auto t0 = std::chrono::steady_clock::now();
-    bare.run(f.rows());
+    f.run_bare(bare);
     latency.add(std::chrono::steady_clock::now() - t0);
   }
   latency.report(state);
@@ -201,40 +180,21 @@ void BM_BareBackend(benchmark::State& state) {
 BENCHMARK(BM_BareBackend)->Unit(benchmark::kMicrosecond);
 
 void BM_GovernanceSharePaired(benchmark::State& state) {
-  using Clock = std::chrono::steady_clock;
   auto& f = fixture();
-  BareEvaluator bare(f, f.predictor());
+  const std::vector<ModelBackend*> bare = f.bare_backends(f.predictor());
   std::vector<double> cycle_us, governed_us, bare_us;
   OrderBalancedMedian diff;
   std::size_t ok = 0;
   bool governed_first = true;
   for (auto _ : state) {
     ensure_dates(state, f);
-    const auto t0 = Clock::now();
-    f.step_features();
-    const auto t1 = Clock::now();
-    double governed = 0;
-    double bare_time = 0;
-    if (governed_first) {
-      ok += f.predict_all();
-      const auto t2 = Clock::now();
-      bare.run(f.rows());
-      const auto t3 = Clock::now();
-      governed = micros(t2 - t1);
-      bare_time = micros(t3 - t2);
-    } else {
-      bare.run(f.rows());
-      const auto t2 = Clock::now();
-      ok += f.predict_all();
-      const auto t3 = Clock::now();
-      bare_time = micros(t2 - t1);
-      governed = micros(t3 - t2);
-    }
-    diff.add(governed - bare_time, governed_first);
+    const HotPathFixture::PairedCycle c = f.paired_cycle(bare, governed_first);
+    ok += c.ok;
+    diff.add(c.governed_us - c.bare_us, governed_first);
     governed_first = !governed_first;
-    cycle_us.push_back(micros(t1 - t0) + governed);
-    governed_us.push_back(governed);
-    bare_us.push_back(bare_time);
+    cycle_us.push_back(c.features_us + c.governed_us);
+    governed_us.push_back(c.governed_us);
+    bare_us.push_back(c.bare_us);
   }
   benchmark::DoNotOptimize(ok);
   const double cycle = quantile(cycle_us, 0.5);
@@ -263,7 +223,7 @@ void BM_GovernanceCostTinyModel(benchmark::State& state) {
   GovernedPredictor& tiny = f.tiny_predictor();
   const std::vector<ModelHandle>& handles = f.tiny_handles();
   const std::size_t n = handles.size();
-  BareEvaluator bare(f, tiny);
+  const std::vector<ModelBackend*> bare = f.bare_backends(tiny);
   std::vector<PredictResult> results(n);
   std::vector<double> cycle_us, single_ns, batch_ns, symbol_batch_ns, bare_ns;
   OrderBalancedMedian single_diff_ns, batch_diff_ns, symbol_batch_diff_ns;
@@ -304,7 +264,7 @@ void BM_GovernanceCostTinyModel(benchmark::State& state) {
     };
     const auto time_bare = [&] {
       const auto t0 = Clock::now();
-      bare.run(rows);
+      f.run_bare(bare);
       bare_time = 1000.0 * micros(Clock::now() - t0) / static_cast<double>(n);
     };
     if (forward) {

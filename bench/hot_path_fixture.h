@@ -41,6 +41,11 @@
 
 namespace mlgov::internal {
 
+// A steady-clock duration in microseconds, as every hot-path figure is given.
+inline double micros(std::chrono::steady_clock::duration d) {
+  return std::chrono::duration<double, std::micro>(d).count();
+}
+
 struct HotPathOptions {
   int symbols = 225;
   int years = 3;  // dates available: 252 * years (253 are warm-up)
@@ -188,6 +193,7 @@ class HotPathFixture {
     bar_ptrs_.resize(symbols_.size());
     rows_.resize(symbols_.size());
     results_.resize(symbols_.size());
+    bare_out_.resize(symbols_.size());
   }
 
   ~HotPathFixture() {
@@ -260,6 +266,45 @@ class HotPathFixture {
     }
     return out;
   }
+  // The current rows through `backends` (from bare_backends), no governance.
+  void run_bare(const std::vector<ModelBackend*>& backends) noexcept {
+    for (std::size_t i = 0; i < rows_.size(); ++i) {
+      backends[i]->predict(rows_[i].values.data(), 1, &bare_out_[i]);
+    }
+  }
+
+  // One cycle of the paired governance measurement: the features, then the
+  // governed predictions and the same rows through `bare` (bare_backends of
+  // predictor()), back to back in the order given. Times in microseconds.
+  struct PairedCycle {
+    double features_us = 0;
+    double governed_us = 0;
+    double bare_us = 0;
+    std::size_t ok = 0;  // kOk governed predictions
+  };
+  PairedCycle paired_cycle(const std::vector<ModelBackend*>& bare, bool governed_first) noexcept {
+    using Clock = std::chrono::steady_clock;
+    PairedCycle c;
+    const auto t0 = Clock::now();
+    step_features();
+    const auto t1 = Clock::now();
+    if (governed_first) {
+      c.ok = predict_all();
+      const auto t2 = Clock::now();
+      run_bare(bare);
+      c.governed_us = micros(t2 - t1);
+      c.bare_us = micros(Clock::now() - t2);
+    } else {
+      run_bare(bare);
+      const auto t2 = Clock::now();
+      c.ok = predict_all();
+      c.bare_us = micros(t2 - t1);
+      c.governed_us = micros(Clock::now() - t2);
+    }
+    c.features_us = micros(t1 - t0);
+    return c;
+  }
+
   const std::vector<ModelHandle>& handles() const noexcept { return handles_; }
   // Only with HotPathOptions::tiny_model.
   GovernedPredictor& tiny_predictor() noexcept { return *tiny_predictor_; }
@@ -287,6 +332,7 @@ class HotPathFixture {
   std::vector<const Bar*> bar_ptrs_;
   std::vector<FeatureRow> rows_;
   std::vector<PredictResult> results_;
+  std::vector<float> bare_out_;  // run_bare's outputs
   std::size_t next_date_ = 0;
 };
 

@@ -50,7 +50,7 @@ Percentiles percentiles(std::vector<double> us) {
   return {at(0.50), at(0.99)};
 }
 
-double micros(Clock::duration d) { return std::chrono::duration<double, std::micro>(d).count(); }
+using internal::micros;
 
 std::string cpu_model() {
   std::ifstream in("/proc/cpuinfo");
@@ -176,12 +176,6 @@ void run(bool quick, const std::string& contracts_dir) {
   const std::vector<internal::ModelBackend*> tiny_bare = fixture.bare_backends(tiny);
   const std::vector<ModelHandle>& tiny_handles = fixture.tiny_handles();
   std::vector<PredictResult> tiny_results(n);
-  std::vector<float> out(n);
-  const auto run_bare = [&](const std::vector<internal::ModelBackend*>& backends) {
-    for (std::size_t i = 0; i < n; ++i) {
-      backends[i]->predict(fixture.rows()[i].values.data(), 1, &out[i]);
-    }
-  };
   // Per cycle: features, then governed and bare (paired), then the tiny
   // model's governed single calls, governed batch and bare calls (ns per row).
   std::vector<double> cycle_us, feature_us, predict_us, bare_us;
@@ -195,29 +189,13 @@ void run(bool quick, const std::string& contracts_dir) {
       fixture.warm_up();
     }
     const bool governed_first = c % 2 == 0;
-    const auto t0 = Clock::now();
-    fixture.step_features();
-    const auto t1 = Clock::now();
-    double governed = 0;
-    double bare_time = 0;
-    if (governed_first) {
-      ok += fixture.predict_all();
-      const auto t2 = Clock::now();
-      run_bare(bare);
-      governed = micros(t2 - t1);
-      bare_time = micros(Clock::now() - t2);
-    } else {
-      run_bare(bare);
-      const auto t2 = Clock::now();
-      ok += fixture.predict_all();
-      bare_time = micros(t2 - t1);
-      governed = micros(Clock::now() - t2);
-    }
-    feature_us.push_back(micros(t1 - t0));
-    predict_us.push_back(governed);
-    cycle_us.push_back(micros(t1 - t0) + governed);
-    bare_us.push_back(bare_time);
-    diff.add(governed - bare_time, governed_first);
+    const internal::HotPathFixture::PairedCycle paired = fixture.paired_cycle(bare, governed_first);
+    ok += paired.ok;
+    feature_us.push_back(paired.features_us);
+    predict_us.push_back(paired.governed_us);
+    cycle_us.push_back(paired.features_us + paired.governed_us);
+    bare_us.push_back(paired.bare_us);
+    diff.add(paired.governed_us - paired.bare_us, governed_first);
 
     const double per_row = 1000.0 / static_cast<double>(n);  // us per batch -> ns per row
     double call = 0;
@@ -237,7 +215,7 @@ void run(bool quick, const std::string& contracts_dir) {
     };
     const auto time_bare = [&] {
       const auto s0 = Clock::now();
-      run_bare(tiny_bare);
+      fixture.run_bare(tiny_bare);
       plain = micros(Clock::now() - s0) * per_row;
     };
     if (governed_first) {
