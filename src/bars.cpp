@@ -5,7 +5,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstdio>
-#include <fstream>
+#include <memory>
 #include <string>
 #include <system_error>
 #include <utility>
@@ -15,6 +15,7 @@
 #include "bar_rules.h"
 #include "civil_date.h"
 #include "mlgov/errors.h"
+#include "text_excerpt.h"
 
 namespace mlgov {
 namespace {
@@ -71,11 +72,6 @@ void split_csv(std::string_view line, std::vector<std::string_view>& fields) {
 [[noreturn]] void fail_at(const std::string& file, std::size_t line, std::string_view rule,
                           const std::string& detail) {
   throw DataError(fmt::format("{}:{}: {}: {}", file, line, rule, detail));
-}
-
-std::string_view chomp(std::string& line) {
-  if (!line.empty() && line.back() == '\r') line.pop_back();
-  return line;
 }
 
 std::string value_text(double x) { return fmt::format("{}", x); }
@@ -142,28 +138,119 @@ bool parse_bar_time(std::string_view text, BarTime& out) noexcept {
   return true;
 }
 
-BarSeries load_bars_csv(const std::filesystem::path& file, std::string symbol) {
-  const std::string name = file.string();
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
+namespace {
+
+// A byte source for the line reader: a file read through stdio's buffer.
+class FileBytes {
+ public:
+  explicit FileBytes(std::FILE* f) noexcept : f_(f) {}
+  int get() noexcept { return getc_unlocked(f_); }  // one thread reads the file
+  bool failed() const noexcept { return std::ferror(f_) != 0; }
+
+ private:
+  std::FILE* f_;
+};
+
+// A byte source over text already in memory.
+class TextBytes {
+ public:
+  explicit TextBytes(std::string_view text) noexcept : text_(text) {}
+  int get() noexcept {
+    return pos_ < text_.size() ? static_cast<unsigned char>(text_[pos_++]) : EOF;
+  }
+  bool failed() const noexcept { return false; }
+
+ private:
+  std::string_view text_;
+  std::size_t pos_ = 0;
+};
+
+// Reads one line at a time, never holding more than `max_line_bytes` of it:
+// a hostile file with a gigabyte on one line costs the cap, not a gigabyte.
+template <typename Bytes>
+class LineReader {
+ public:
+  LineReader(Bytes& bytes, const std::string& name, std::size_t max_line_bytes)
+      : bytes_(bytes), name_(name), max_line_bytes_(max_line_bytes) {}
+
+  // The next line without its '\n' (and without a '\r' before it); false at
+  // the end of the input. Throws DataError for a line longer than the cap or
+  // a read error.
+  bool next(std::string& line) {
+    line.clear();
+    int c = bytes_.get();
+    if (c == EOF) {
+      check_read();
+      return false;
+    }
+    ++line_no_;
+    for (; c != EOF && c != '\n'; c = bytes_.get()) {
+      if (line.size() == max_line_bytes_) {
+        fail_at(name_, line_no_, "line too long",
+                fmt::format("more than {} bytes (limits.max_csv_line_bytes); it starts \"{}\"",
+                            max_line_bytes_, internal::excerpt(line)));
+      }
+      line.push_back(static_cast<char>(c));
+    }
+    if (c == EOF) check_read();
+    if (!line.empty() && line.back() == '\r') line.pop_back();
+    return true;
+  }
+
+  std::size_t line_no() const noexcept { return line_no_; }
+
+ private:
+  void check_read() const {
+    if (bytes_.failed()) {
+      throw DataError(fmt::format("{}:{}: unreadable file: read error", name_, line_no_ + 1));
+    }
+  }
+
+  Bytes& bytes_;
+  const std::string& name_;
+  std::size_t max_line_bytes_;
+  std::size_t line_no_ = 0;
+};
+
+// Closes a FILE* on every path out of a loader.
+struct FileCloser {
+  void operator()(std::FILE* f) const noexcept { std::fclose(f); }
+};
+using FileHandle = std::unique_ptr<std::FILE, FileCloser>;
+
+FileHandle open_for_reading(const std::string& name) {
+  FileHandle f(std::fopen(name.c_str(), "rb"));
+  if (!f) {
     throw DataError(fmt::format("{}:0: unreadable file: cannot open ({})", name,
                                 std::generic_category().message(errno)));
   }
+  return f;
+}
+
+void check_line_cap(const std::string& name, std::size_t max_line_bytes) {
+  if (max_line_bytes == 0) {
+    throw DataError(fmt::format("{}: max_line_bytes must be positive", name));
+  }
+}
+
+template <typename Bytes>
+BarSeries read_bars(Bytes& bytes, const std::string& name, std::string symbol,
+                    std::size_t max_line_bytes) {
+  check_line_cap(name, max_line_bytes);
+  LineReader<Bytes> reader(bytes, name, max_line_bytes);
   BarSeries series;
   series.symbol = std::move(symbol);
   series.source = name;
   std::string line;
-  std::size_t line_no = 0;
-  if (!std::getline(in, line)) fail_at(name, 1, "wrong header", "the file is empty");
-  ++line_no;
-  if (chomp(line) != kBarsHeader) {
+  if (!reader.next(line)) fail_at(name, 1, "wrong header", "the file is empty");
+  if (line != kBarsHeader) {
     fail_at(name, 1, "wrong header",
-            fmt::format("expected \"{}\", found \"{}\"", kBarsHeader, line));
+            fmt::format("expected \"{}\", found \"{}\"", kBarsHeader, internal::excerpt(line)));
   }
   std::vector<std::string_view> fields;
-  while (std::getline(in, line)) {
-    ++line_no;
-    const std::string_view text = chomp(line);
+  while (reader.next(line)) {
+    const std::size_t line_no = reader.line_no();
+    const std::string_view text = line;
     split_csv(text, fields);
     if (fields.size() < 6) {
       fail_at(name, line_no, "short row",
@@ -176,14 +263,15 @@ BarSeries load_bars_csv(const std::filesystem::path& file, std::string symbol) {
     Bar bar;
     if (!parse_bar_time(fields[0], bar.time)) {
       fail_at(name, line_no, "unparseable date",
-              fmt::format("\"{}\" is not YYYY-MM-DD[THH:MM:SS]", fields[0]));
+              fmt::format("\"{}\" is not YYYY-MM-DD[THH:MM:SS]", internal::excerpt(fields[0])));
     }
     static constexpr const char* kColumns[] = {"open", "high", "low", "close", "volume"};
     double* const targets[] = {&bar.open, &bar.high, &bar.low, &bar.close, &bar.volume};
     for (int i = 0; i < 5; ++i) {
       if (!parse_double(fields[i + 1], *targets[i])) {
         fail_at(name, line_no, "unparseable number",
-                fmt::format("{} \"{}\" is not a number", kColumns[i], fields[i + 1]));
+                fmt::format("{} \"{}\" is not a number", kColumns[i],
+                            internal::excerpt(fields[i + 1])));
       }
     }
     if (!series.bars.empty() && bar.time <= series.bars.back().time) {
@@ -196,10 +284,59 @@ BarSeries load_bars_csv(const std::filesystem::path& file, std::string symbol) {
     }
     series.bars.push_back(bar);
   }
-  if (in.bad()) {
-    throw DataError(fmt::format("{}:{}: unreadable file: read error", name, line_no + 1));
-  }
   return series;
+}
+
+template <typename Bytes>
+SectorMap read_sector_map(Bytes& bytes, const std::string& name, std::size_t max_line_bytes) {
+  check_line_cap(name, max_line_bytes);
+  LineReader<Bytes> reader(bytes, name, max_line_bytes);
+  SectorMap map;
+  map.source = name;
+  std::string line;
+  if (!reader.next(line)) fail_at(name, 1, "wrong header", "the file is empty");
+  if (line != kSectorsHeader) {
+    fail_at(name, 1, "wrong header",
+            fmt::format("expected \"{}\", found \"{}\"", kSectorsHeader, internal::excerpt(line)));
+  }
+  std::vector<std::string_view> fields;
+  while (reader.next(line)) {
+    const std::size_t line_no = reader.line_no();
+    split_csv(line, fields);
+    if (fields.size() < 2) {
+      fail_at(name, line_no, "short row", "expected 2 fields (symbol,sector)");
+    }
+    if (fields.size() > 2) {
+      fail_at(name, line_no, "long row", fmt::format("{} fields, expected 2", fields.size()));
+    }
+    if (fields[0].empty() || fields[1].empty()) {
+      fail_at(name, line_no, "empty field", "symbol and sector must both be non-empty");
+    }
+    const auto [it, inserted] =
+        map.sector_of.emplace(std::string(fields[0]), std::string(fields[1]));
+    if (!inserted) {
+      fail_at(name, line_no, "duplicate symbol",
+              fmt::format("\"{}\" already has sector \"{}\"", internal::excerpt(fields[0]),
+                          internal::excerpt(it->second)));
+    }
+  }
+  return map;
+}
+
+}  // namespace
+
+BarSeries load_bars_csv(const std::filesystem::path& file, std::string symbol,
+                        std::size_t max_line_bytes) {
+  const std::string name = file.string();
+  const FileHandle f = open_for_reading(name);
+  FileBytes bytes(f.get());
+  return read_bars(bytes, name, std::move(symbol), max_line_bytes);
+}
+
+BarSeries parse_bars_csv(std::string_view csv_text, const std::string& source, std::string symbol,
+                         std::size_t max_line_bytes) {
+  TextBytes bytes(csv_text);
+  return read_bars(bytes, source, std::move(symbol), max_line_bytes);
 }
 
 void validate_bars(const BarSeries& series) {
@@ -242,44 +379,17 @@ void write_bars_csv(const BarSeries& series, const std::filesystem::path& file) 
   }
 }
 
-SectorMap load_sector_map(const std::filesystem::path& file) {
+SectorMap load_sector_map(const std::filesystem::path& file, std::size_t max_line_bytes) {
   const std::string name = file.string();
-  std::ifstream in(file, std::ios::binary);
-  if (!in) {
-    throw DataError(fmt::format("{}:0: unreadable file: cannot open ({})", name,
-                                std::generic_category().message(errno)));
-  }
-  SectorMap map;
-  map.source = name;
-  std::string line;
-  if (!std::getline(in, line)) fail_at(name, 1, "wrong header", "the file is empty");
-  if (chomp(line) != kSectorsHeader) {
-    fail_at(name, 1, "wrong header",
-            fmt::format("expected \"{}\", found \"{}\"", kSectorsHeader, line));
-  }
-  std::size_t line_no = 1;
-  std::vector<std::string_view> fields;
-  while (std::getline(in, line)) {
-    ++line_no;
-    const std::string_view text = chomp(line);
-    split_csv(text, fields);
-    if (fields.size() < 2) {
-      fail_at(name, line_no, "short row", "expected 2 fields (symbol,sector)");
-    }
-    if (fields.size() > 2) {
-      fail_at(name, line_no, "long row", fmt::format("{} fields, expected 2", fields.size()));
-    }
-    if (fields[0].empty() || fields[1].empty()) {
-      fail_at(name, line_no, "empty field", "symbol and sector must both be non-empty");
-    }
-    const auto [it, inserted] =
-        map.sector_of.emplace(std::string(fields[0]), std::string(fields[1]));
-    if (!inserted) {
-      fail_at(name, line_no, "duplicate symbol",
-              fmt::format("\"{}\" already has sector \"{}\"", fields[0], it->second));
-    }
-  }
-  return map;
+  const FileHandle f = open_for_reading(name);
+  FileBytes bytes(f.get());
+  return read_sector_map(bytes, name, max_line_bytes);
+}
+
+SectorMap parse_sector_map(std::string_view csv_text, const std::string& source,
+                           std::size_t max_line_bytes) {
+  TextBytes bytes(csv_text);
+  return read_sector_map(bytes, source, max_line_bytes);
 }
 
 }  // namespace mlgov

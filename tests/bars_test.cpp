@@ -4,6 +4,7 @@
 // docs/features_ml_v1.md is a DataError naming the file, the 1-based line and
 // the rule broken.
 #include <cmath>
+#include <filesystem>
 #include <limits>
 #include <string>
 
@@ -163,6 +164,93 @@ TEST(LoadBarsCsv, RejectsLowAboveOpenOrClose) {
   expect_rejected(std::string(kHeader) + "2024-01-02,9,11,9.5,10,5\n", 2, "low > min(open, close)");
 }
 
+// ------------------------------------------------------------ line cap
+
+// The DataError `fn` throws (a failure if it throws nothing).
+template <typename Fn>
+std::string data_error_of(Fn fn) {
+  try {
+    fn();
+  } catch (const DataError& e) {
+    return e.what();
+  }
+  ADD_FAILURE() << "expected DataError";
+  return "";
+}
+
+TEST(LoadBarsCsv, RejectsALineLongerThanTheCapNamingItsLineAndTheCap) {
+  TempDir dir;
+  // Line 3 holds 65 bytes: one more than the cap of 64.
+  write_text(dir / "X.csv",
+             std::string(kHeader) + kGood1 + "2024-01-03," + std::string(54, '1') + "\n" + kGood2);
+  const std::string what = data_error_of([&] { load_bars_csv(dir / "X.csv", "X", 64); });
+  EXPECT_NE(what.find("X.csv:3:"), std::string::npos) << what;
+  EXPECT_NE(what.find("line too long"), std::string::npos) << what;
+  EXPECT_NE(what.find("64 bytes"), std::string::npos) << what;
+  EXPECT_NE(what.find("limits.max_csv_line_bytes"), std::string::npos) << what;
+}
+
+TEST(LoadBarsCsv, AcceptsALineOfExactlyTheCap) {
+  TempDir dir;
+  const std::string row = "2024-01-02,10,11,9,10.5,1000";  // 28 bytes
+  write_text(dir / "X.csv", std::string(kHeader) + row + "\n");
+  EXPECT_EQ(load_bars_csv(dir / "X.csv", "X", 32).bars.size(), 1U);  // the header is 31
+  EXPECT_EQ(load_bars_csv(dir / "X.csv", "X", 31).bars.size(), 1U);
+  EXPECT_NE(data_error_of([&] { load_bars_csv(dir / "X.csv", "X", 30); }).find("X.csv:1:"),
+            std::string::npos);
+}
+
+TEST(LoadBarsCsv, DefaultCapIs64KiB) {
+  EXPECT_EQ(kDefaultMaxCsvLineBytes, 65536U);
+  TempDir dir;
+  // A volume field padded with leading zeros: 65536 bytes is read, 65537 is not.
+  const std::string prefix = "2024-01-02,10,11,9,10.5,";
+  write_text(dir / "ok.csv",
+             std::string(kHeader) + prefix + std::string(65536 - prefix.size() - 1, '0') + "7\n");
+  EXPECT_EQ(load_bars_csv(dir / "ok.csv", "X").bars.at(0).volume, 7);
+  write_text(dir / "long.csv",
+             std::string(kHeader) + prefix + std::string(65537 - prefix.size() - 1, '0') + "7\n");
+  const std::string what = data_error_of([&] { load_bars_csv(dir / "long.csv", "X"); });
+  EXPECT_NE(what.find("long.csv:2: line too long"), std::string::npos) << what;
+  EXPECT_NE(what.find("65536"), std::string::npos) << what;
+}
+
+TEST(LoadBarsCsv, StopsReadingAnEndlessLineAtTheCap) {
+  // /dev/zero is one line that never ends: a loader that read the whole line
+  // before checking it would never return.
+  if (!std::filesystem::exists("/dev/zero")) GTEST_SKIP() << "no /dev/zero";
+  const std::string what = data_error_of([] { load_bars_csv("/dev/zero", "Z", 4096); });
+  EXPECT_NE(what.find("/dev/zero:1: line too long"), std::string::npos) << what;
+}
+
+TEST(LoadBarsCsv, ErrorQuotesAtMost80BytesOfTheOffendingField) {
+  TempDir dir;
+  const std::string field(5000, 'x');
+  write_text(dir / "X.csv", std::string(kHeader) + "2024-01-02," + field + ",11,9,10.5,1000\n");
+  const std::string what = data_error_of([&] { load_bars_csv(dir / "X.csv", "X"); });
+  EXPECT_NE(what.find("open \"" + std::string(80, 'x') + "...\" is not a number"),
+            std::string::npos)
+      << what;
+  EXPECT_EQ(what.find(std::string(81, 'x')), std::string::npos) << what;
+}
+
+TEST(LoadBarsCsv, ErrorWritesControlBytesAsEscapes) {
+  TempDir dir;
+  write_text(dir / "X.csv", std::string(kHeader) + std::string("2024-01-0\x01,1,1,1,1,1\n"));
+  const std::string what = data_error_of([&] { load_bars_csv(dir / "X.csv", "X"); });
+  EXPECT_NE(what.find("\"2024-01-0\\x01\" is not"), std::string::npos) << what;
+}
+
+TEST(ParseBarsCsv, ReadsTextWithTheFileRules) {
+  const BarSeries s = parse_bars_csv(std::string(kHeader) + kGood1 + kGood2, "mem", "M");
+  EXPECT_EQ(s.source, "mem");
+  ASSERT_EQ(s.bars.size(), 2U);
+  EXPECT_EQ(s.bars[1].close, 11);
+  const std::string what =
+      data_error_of([] { parse_bars_csv(std::string(kHeader) + kGood2 + kGood1, "mem", "M"); });
+  EXPECT_NE(what.find("mem:3: non-increasing or duplicate date"), std::string::npos) << what;
+}
+
 TEST(ValidateBars, NamesTheSourceAndTheBarIndex) {
   BarSeries s;
   s.symbol = "MEM";
@@ -260,6 +348,33 @@ TEST(LoadSectorMap, RejectsAnEmptySector) {
 
 TEST(LoadSectorMap, RejectsADuplicateSymbol) {
   expect_sectors_rejected("symbol,sector\nGOOG,Tech\nGOOG,Energy\n", 3, "duplicate symbol");
+}
+
+TEST(LoadSectorMap, RejectsALongRow) {
+  expect_sectors_rejected("symbol,sector\nGOOG,Tech,Extra\n", 2, "long row");
+}
+
+TEST(LoadSectorMap, RejectsALineLongerThanTheCap) {
+  TempDir dir;
+  write_text(dir / "s.csv", "symbol,sector\nGOOG,Tech\nXOM," + std::string(100, 'E') + "\n");
+  const std::string what = data_error_of([&] { load_sector_map(dir / "s.csv", 64); });
+  EXPECT_NE(what.find("s.csv:3: line too long"), std::string::npos) << what;
+  EXPECT_EQ(load_sector_map(dir / "s.csv", 104).sector_of.at("XOM"), std::string(100, 'E'));
+}
+
+TEST(LoadSectorMap, DuplicateSymbolErrorQuotesAtMost80Bytes) {
+  const std::string symbol(200, 'S');
+  const std::string what = data_error_of(
+      [&] { parse_sector_map("symbol,sector\n" + symbol + ",A\n" + symbol + ",B\n", "mem"); });
+  EXPECT_NE(what.find("mem:3: duplicate symbol"), std::string::npos) << what;
+  EXPECT_NE(what.find(std::string(80, 'S') + "...\""), std::string::npos) << what;
+  EXPECT_EQ(what.find(std::string(81, 'S')), std::string::npos) << what;
+}
+
+TEST(ParseSectorMap, ReadsTextWithTheFileRules) {
+  const SectorMap m = parse_sector_map("symbol,sector\r\nGOOG,Tech\r\n", "mem");
+  EXPECT_EQ(m.source, "mem");
+  EXPECT_EQ(m.sector_of.at("GOOG"), "Tech");
 }
 
 }  // namespace

@@ -5,6 +5,7 @@
 // input gets"; every violation is a DataError naming file, line and rule.
 #pragma once
 
+#include <cstddef>
 #include <cstdint>
 #include <filesystem>
 #include <map>
@@ -35,13 +36,24 @@ struct BarSeries {
   std::string source;  // file it was loaded from ("" when built in memory)
 };
 
+// The default cap on one CSV line (config: limits.max_csv_line_bytes).
+inline constexpr std::size_t kDefaultMaxCsvLineBytes = 65536;
+
 // Loads `date,open,high,low,close,volume` CSV (header required; dates
 // YYYY-MM-DD, optionally followed by THH:MM:SS). Throws DataError naming the
 // file, the 1-based line and the rule for: unreadable file, wrong header,
 // short or long row, unparseable number or date, non-increasing or duplicate
 // date, non-finite or non-positive price, negative or non-finite volume,
-// high < low, high < max(open, close), low > min(open, close).
-BarSeries load_bars_csv(const std::filesystem::path& file, std::string symbol);
+// high < low, high < max(open, close), low > min(open, close), and a line
+// longer than `max_line_bytes` (counted without its '\n'; reading stops at
+// the cap, so a huge line costs no more memory than the cap). Messages quote
+// at most 80 bytes of the offending text.
+BarSeries load_bars_csv(const std::filesystem::path& file, std::string symbol,
+                        std::size_t max_line_bytes = kDefaultMaxCsvLineBytes);
+
+// The same rules on CSV text in memory; `source` names it in errors.
+BarSeries parse_bars_csv(std::string_view csv_text, const std::string& source, std::string symbol,
+                         std::size_t max_line_bytes = kDefaultMaxCsvLineBytes);
 
 // Checks the same rules on bars built in memory (source names it in errors;
 // "line" becomes the 0-based bar index). Throws DataError.
@@ -63,8 +75,14 @@ struct SectorMap {
 };
 
 // Loads a `symbol,sector` CSV (header required). Throws DataError naming file
-// and line for a wrong header, a short row, an empty field or a duplicate
-// symbol.
-SectorMap load_sector_map(const std::filesystem::path& file);
+// and line for an unreadable file, a wrong header, a short or long row, an
+// empty field, a duplicate symbol or a line longer than `max_line_bytes`
+// (read no further than the cap).
+SectorMap load_sector_map(const std::filesystem::path& file,
+                          std::size_t max_line_bytes = kDefaultMaxCsvLineBytes);
+
+// The same rules on CSV text in memory; `source` names it in errors.
+SectorMap parse_sector_map(std::string_view csv_text, const std::string& source,
+                           std::size_t max_line_bytes = kDefaultMaxCsvLineBytes);
 
 }  // namespace mlgov
