@@ -1,33 +1,51 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
 #include "mlgov/config.h"
 
+#include <cerrno>
+#include <charconv>
 #include <cmath>
+#include <fstream>
 #include <functional>
 #include <map>
+#include <new>
+#include <set>
 #include <system_error>
+#include <vector>
 
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
-#include "mlgov/atomic_file.h"
 #include "mlgov/errors.h"
+#include "text_excerpt.h"
 
 namespace mlgov {
 namespace {
 
+using internal::excerpt;
+
+constexpr double kSecondsPerWeek = 7 * 24 * 3600.0;
+
 // Everything the parser needs to name a culprit: "file:line: key: rule".
 struct Context {
   const std::string& source;
+  // The line of the key being read: a null value ("key:" and nothing) has
+  // no position of its own (yaml-cpp marks the next token instead).
+  mutable int key_line = -1;
   [[noreturn]] void fail(const YAML::Node& node, const std::string& key,
                          const std::string& rule) const {
-    const int line = node.Mark().line >= 0 ? node.Mark().line + 1 : 0;
-    throw ConfigError(fmt::format("{}:{}: {}: {}", source, line, key, rule));
+    const int mark = node.IsNull() && key_line >= 0 ? key_line : node.Mark().line;
+    const int line = mark >= 0 ? mark + 1 : 0;
+    throw ConfigError(fmt::format("{}:{}: {}: {}", source, line, excerpt(key), rule));
   }
 };
 
-std::string scalar_text(const YAML::Node& node) {
-  return node.IsScalar() ? node.Scalar()
-                         : std::string("<") + (node.IsMap() ? "a mapping" : "a sequence") + ">";
+// What a node holds, for "expected ..., found <this>".
+std::string describe(const YAML::Node& node) {
+  if (node.IsNull()) return "null (no value)";
+  if (node.IsSequence()) return "a sequence";
+  if (node.IsMap()) return "a mapping";
+  if (node.IsScalar()) return fmt::format("\"{}\"", excerpt(node.Scalar()));
+  return "nothing";
 }
 
 // Only true/false: YAML 1.1's yes/no/on/off are a classic source of
@@ -38,51 +56,84 @@ bool read_bool(const Context& ctx, const YAML::Node& node, const std::string& ke
     if (s == "true" || s == "True" || s == "TRUE") return true;
     if (s == "false" || s == "False" || s == "FALSE") return false;
   }
-  ctx.fail(node, key,
-           fmt::format("expected a boolean (true or false), found \"{}\"", scalar_text(node)));
+  ctx.fail(node, key, "expected a boolean (true or false), found " + describe(node));
 }
 
+// A finite decimal number (from_chars: no hex, no locale, no "inf"/"nan").
 double read_number(const Context& ctx, const YAML::Node& node, const std::string& key) {
-  if (node.IsScalar()) {
-    const std::string& s = node.Scalar();
-    std::size_t used = 0;
-    try {
-      const double v = std::stod(s, &used);
-      if (used == s.size() && std::isfinite(v)) return v;
-    } catch (const std::exception&) {
-    }
+  if (!node.IsScalar()) ctx.fail(node, key, "expected a number, found " + describe(node));
+  const std::string& s = node.Scalar();
+  const char* first = s.data();
+  const char* last = s.data() + s.size();
+  if (first != last && *first == '+') ++first;  // from_chars refuses a leading '+'
+  double v = 0;
+  const auto [ptr, ec] = std::from_chars(first, last, v);
+  if (ec == std::errc::result_out_of_range && ptr == last) {
+    ctx.fail(node, key, fmt::format("the number {} is out of range", describe(node)));
   }
-  ctx.fail(node, key, fmt::format("expected a number, found \"{}\"", scalar_text(node)));
+  if (first == last || ec != std::errc() || ptr != last || !std::isfinite(v)) {
+    ctx.fail(node, key, "expected a number, found " + describe(node));
+  }
+  return v;
 }
 
-int read_int(const Context& ctx, const YAML::Node& node, const std::string& key) {
+// A number within [min, max]; `unit` follows the bounds in the message.
+double read_bounded(const Context& ctx, const YAML::Node& node, const std::string& key, double min,
+                    double max, std::string_view unit = "") {
   const double v = read_number(ctx, node, key);
-  if (v != std::floor(v) || std::fabs(v) > 1e9) {
-    ctx.fail(node, key, fmt::format("expected an integer, found \"{}\"", node.Scalar()));
+  if (!(v >= min && v <= max)) {
+    ctx.fail(node, key,
+             fmt::format("must be between {} and {}{}, found {}", min, max, unit, describe(node)));
   }
-  return static_cast<int>(v);
+  return v;
+}
+
+// A whole number within [min, max], checked before any conversion (a double
+// outside the target type's range must never be converted to it).
+std::int64_t read_integer(const Context& ctx, const YAML::Node& node, const std::string& key,
+                          std::int64_t min, std::int64_t max, std::string_view unit = "") {
+  const double v = read_number(ctx, node, key);
+  if (v != std::floor(v)) ctx.fail(node, key, "expected an integer, found " + describe(node));
+  if (!(v >= static_cast<double>(min) && v <= static_cast<double>(max))) {
+    ctx.fail(node, key,
+             fmt::format("must be between {} and {}{}, found {}", min, max, unit, describe(node)));
+  }
+  return static_cast<std::int64_t>(v);
+}
+
+int read_int(const Context& ctx, const YAML::Node& node, const std::string& key, int min, int max,
+             std::string_view unit = "") {
+  return static_cast<int>(read_integer(ctx, node, key, min, max, unit));
 }
 
 std::string read_string(const Context& ctx, const YAML::Node& node, const std::string& key) {
   if (!node.IsScalar() || node.Scalar().empty()) {
-    ctx.fail(node, key,
-             fmt::format("expected a non-empty string, found \"{}\"",
-                         node.IsNull() ? "null" : scalar_text(node)));
+    ctx.fail(node, key, "expected a non-empty string, found " + describe(node));
   }
   return node.Scalar();
+}
+
+// The text of a mapping key; a key that is itself a sequence or mapping
+// (YAML allows "? [a, b]: c") is an error.
+std::string key_text(const Context& ctx, const YAML::Node& key, const std::string& where) {
+  if (!key.IsScalar()) ctx.fail(key, where, "expected a key name, found " + describe(key));
+  return key.Scalar();
 }
 
 using Setter = std::function<void(const YAML::Node&, const std::string&)>;
 
 // Walks one mapping section, dispatching each key to its setter; an unknown
-// key is an error (a typo must not silently leave a default in force).
-void read_section(const Context& ctx, const YAML::Node& root, const std::string& section,
+// or repeated key is an error (a typo must not silently leave a default in
+// force, and of two values neither may silently win).
+void read_section(const Context& ctx, const YAML::Node& section_node, const std::string& section,
                   const std::map<std::string, Setter>& setters) {
-  const YAML::Node node = root[section];
-  if (!node || node.IsNull()) return;
-  if (!node.IsMap()) ctx.fail(node, section, "expected a mapping of keys");
-  for (const auto& kv : node) {
-    const std::string key = kv.first.as<std::string>();
+  if (!section_node || section_node.IsNull()) return;
+  if (!section_node.IsMap()) {
+    ctx.fail(section_node, section, "expected a mapping of keys, found " + describe(section_node));
+  }
+  std::set<std::string> seen;
+  for (const auto& kv : section_node) {
+    const std::string key = key_text(ctx, kv.first, section + ".<key>");
     const std::string full = section + "." + key;
     const auto it = setters.find(key);
     if (it == setters.end()) {
@@ -90,9 +141,76 @@ void read_section(const Context& ctx, const YAML::Node& root, const std::string&
       for (const auto& [name, _] : setters) known += (known.empty() ? "" : ", ") + name;
       ctx.fail(kv.first, full, fmt::format("unknown key (known keys: {})", known));
     }
+    if (!seen.insert(key).second) ctx.fail(kv.first, full, "duplicate key");
+    ctx.key_line = kv.first.Mark().line;
     it->second(kv.second, full);
+    ctx.key_line = -1;
   }
 }
+
+[[noreturn]] void fail_at_line(const std::string& source, std::size_t line,
+                               const std::string& rule) {
+  throw ConfigError(fmt::format("{}:{}: {}", source, line, rule));
+}
+
+// yaml-cpp's parser recurses once per nesting level, so a document nested
+// 10^5 deep would overflow the stack. This linear scan bounds the nesting
+// before the parser sees the text. It over-estimates, never under-estimates:
+//   - block nesting: the number of open, strictly increasing indentations
+//     (a stack) plus the compact "- ", "? ", ": " indicators starting the
+//     line; full-line comments and blank lines do not count;
+//   - flow nesting: every '[' or '{' outside a comment counts, whether or not
+//     it closes again or sits in a quoted string (a quote can be faked, a
+//     count cannot). A " #" starts a comment only on a line without quotes.
+void check_nesting(std::string_view text, const std::string& source) {
+  std::vector<std::size_t> indents;
+  int flow_openers = 0;
+  std::size_t line_no = 0;
+  std::size_t pos = 0;
+  while (pos < text.size()) {
+    ++line_no;
+    std::size_t end = text.find('\n', pos);
+    if (end == std::string_view::npos) end = text.size();
+    const std::string_view line = text.substr(pos, end - pos);
+    pos = end + 1;
+
+    std::size_t i = line.find_first_not_of(' ');
+    if (i == std::string_view::npos) continue;
+    const bool blank = line.find_first_not_of(" \t\r", i) == std::string_view::npos;
+    if (blank || line[i] == '#') continue;
+
+    while (!indents.empty() && indents.back() >= i) indents.pop_back();
+    indents.push_back(i);
+    int compact = 0;
+    while (i < line.size() && (line[i] == '-' || line[i] == '?' || line[i] == ':') &&
+           (i + 1 == line.size() || line[i + 1] == ' ' || line[i + 1] == '\t')) {
+      ++compact;
+      i = line.find_first_not_of(" \t", i + 1);
+      if (i == std::string_view::npos) i = line.size();
+    }
+    if (static_cast<int>(indents.size()) + compact > kMaxConfigNesting) {
+      fail_at_line(source, line_no,
+                   fmt::format("nested deeper than {} levels (a configuration is sections of "
+                               "keys: 2 levels)",
+                               kMaxConfigNesting));
+    }
+
+    bool quoted = false;
+    for (std::size_t j = i; j < line.size(); ++j) {
+      const char c = line[j];
+      if (c == '\'' || c == '"') quoted = true;
+      if (c == '#' && !quoted && j > 0 && (line[j - 1] == ' ' || line[j - 1] == '\t')) break;
+      if ((c == '[' || c == '{') && ++flow_openers > kMaxConfigFlowCollections) {
+        fail_at_line(source, line_no,
+                     fmt::format("more than {} flow collections ('[' or '{{'): a configuration "
+                                 "holds no lists or inline mappings",
+                                 kMaxConfigFlowCollections));
+      }
+    }
+  }
+}
+
+Config parse_config_impl(std::string_view yaml_text, const std::string& source);
 
 }  // namespace
 
@@ -108,13 +226,21 @@ std::string_view to_string(PredictorBackend backend) noexcept {
   return "auto";
 }
 
-Config parse_config(std::string_view yaml_text, const std::string& source) {
+namespace {
+
+Config parse_config_impl(std::string_view yaml_text, const std::string& source) {
   const Context ctx{source};
+  if (yaml_text.size() > kMaxConfigBytes) {
+    throw ConfigError(
+        fmt::format("{}: the configuration is larger than {} bytes", source, kMaxConfigBytes));
+  }
+  check_nesting(yaml_text, source);
   YAML::Node root;
   try {
     root = YAML::Load(std::string(yaml_text));
   } catch (const YAML::Exception& e) {
-    throw ConfigError(fmt::format("{}:{}: YAML syntax error: {}", source, e.mark.line + 1, e.msg));
+    throw ConfigError(
+        fmt::format("{}:{}: YAML syntax error: {}", source, e.mark.line + 1, excerpt(e.msg)));
   }
   Config cfg;
   cfg.source = source;
@@ -125,20 +251,25 @@ Config parse_config(std::string_view yaml_text, const std::string& source) {
   }
   if (!root.IsMap()) ctx.fail(root, "<top level>", "expected a mapping of sections");
 
-  static const std::map<std::string, int> kSections = {
-      {"features", 0}, {"predictor", 0}, {"governance", 0}, {"paths", 0},
-      {"logging", 0},  {"data", 0},      {"training", 0}};
+  // Each section's node, found in one pass over the top level.
+  std::map<std::string, YAML::Node> sections = {
+      {"features", {}}, {"predictor", {}}, {"governance", {}}, {"paths", {}},
+      {"logging", {}},  {"data", {}},      {"training", {}},   {"limits", {}}};
+  std::set<std::string> seen_sections;
   for (const auto& kv : root) {
-    const std::string key = kv.first.as<std::string>();
-    if (!kSections.contains(key)) {
+    const std::string key = key_text(ctx, kv.first, "<section>");
+    const auto it = sections.find(key);
+    if (it == sections.end()) {
       ctx.fail(kv.first, key,
-               "unknown section (known: data, features, governance, logging, paths, predictor, "
-               "training)");
+               "unknown section (known: data, features, governance, limits, logging, paths, "
+               "predictor, training)");
     }
+    if (!seen_sections.insert(key).second) ctx.fail(kv.first, key, "duplicate section");
+    it->second = kv.second;
   }
 
   bool ml_enabled_seen = false;
-  read_section(ctx, root, "features",
+  read_section(ctx, sections["features"], "features",
                {{"ml_enabled",
                  [&](const YAML::Node& n, const std::string& k) {
                    cfg.ml_enabled = read_bool(ctx, n, k);
@@ -151,7 +282,7 @@ Config parse_config(std::string_view yaml_text, const std::string& source) {
     cfg.warnings.push_back(source + ": features.ml_enabled is absent: ML stays disabled");
   }
 
-  read_section(ctx, root, "predictor",
+  read_section(ctx, sections["predictor"], "predictor",
                {{"backend", [&](const YAML::Node& n, const std::string& k) {
                    const std::string v = read_string(ctx, n, k);
                    if (v == "auto") {
@@ -161,24 +292,23 @@ Config parse_config(std::string_view yaml_text, const std::string& source) {
                    } else if (v == "xgboost") {
                      cfg.backend = PredictorBackend::kXgboost;
                    } else {
-                     ctx.fail(n, k,
-                              fmt::format("expected auto, native or xgboost, found \"{}\"", v));
+                     ctx.fail(
+                         n, k,
+                         fmt::format("expected auto, native or xgboost, found \"{}\"", excerpt(v)));
                    }
                  }}});
 
   auto& gov = cfg.governance;
-  read_section(ctx, root, "governance",
+  read_section(ctx, sections["governance"], "governance",
                {{"max_failures",
                  [&](const YAML::Node& n, const std::string& k) {
-                   gov.max_failures = read_int(ctx, n, k);
-                   if (gov.max_failures < 1 || gov.max_failures > 1000) {
-                     ctx.fail(n, k, "must be between 1 and 1000");
-                   }
+                   gov.max_failures = read_int(ctx, n, k, 1, 1000);
                  }},
                 {"window_seconds",
                  [&](const YAML::Node& n, const std::string& k) {
-                   gov.window_seconds = read_number(ctx, n, k);
-                   if (gov.window_seconds <= 0) ctx.fail(n, k, "must be greater than zero");
+                   // Converted to nanoseconds later: 7 days keeps that far inside int64.
+                   gov.window_seconds =
+                       read_bounded(ctx, n, k, 1, kSecondsPerWeek, " seconds (1 s to 7 days)");
                  }},
                 {"allow_legacy_models",
                  [&](const YAML::Node& n, const std::string& k) {
@@ -186,16 +316,14 @@ Config parse_config(std::string_view yaml_text, const std::string& source) {
                  }},
                 {"max_model_age_days",
                  [&](const YAML::Node& n, const std::string& k) {
-                   gov.max_model_age_days = read_int(ctx, n, k);
-                   if (gov.max_model_age_days < 0)
-                     ctx.fail(n, k, "must be zero (never stale) or positive");
+                   gov.max_model_age_days = read_int(ctx, n, k, 0, 36500, " days (0: never stale)");
                  }},
                 {"state_file", [&](const YAML::Node& n, const std::string& k) {
                    gov.state_file = read_string(ctx, n, k);
                  }}});
 
   read_section(
-      ctx, root, "paths",
+      ctx, sections["paths"], "paths",
       {{"contracts_dir",
         [&](const YAML::Node& n, const std::string& k) {
           cfg.paths.contracts_dir = read_string(ctx, n, k);
@@ -206,15 +334,13 @@ Config parse_config(std::string_view yaml_text, const std::string& source) {
           cfg.paths.logs_dir = read_string(ctx, n, k);
         }}});
 
-  read_section(ctx, root, "logging",
+  read_section(ctx, sections["logging"], "logging",
                {{"console_info_interval_seconds", [&](const YAML::Node& n, const std::string& k) {
-                   cfg.logging.console_info_interval_seconds = read_number(ctx, n, k);
-                   if (cfg.logging.console_info_interval_seconds < 0) {
-                     ctx.fail(n, k, "must be zero (no throttling) or positive");
-                   }
+                   cfg.logging.console_info_interval_seconds =
+                       read_bounded(ctx, n, k, 0, 86400, " seconds (0: no throttling)");
                  }}});
 
-  read_section(ctx, root, "data",
+  read_section(ctx, sections["data"], "data",
                {{"benchmark_symbol", [&](const YAML::Node& n, const std::string& k) {
                    cfg.data.benchmark_symbol = read_string(ctx, n, k);
                  }}});
@@ -222,8 +348,7 @@ Config parse_config(std::string_view yaml_text, const std::string& source) {
   auto& tr = cfg.training;
   auto positive_int = [&](int& target, int max) {
     return [&target, max, &ctx](const YAML::Node& n, const std::string& k) {
-      target = read_int(ctx, n, k);
-      if (target < 1 || target > max) ctx.fail(n, k, fmt::format("must be between 1 and {}", max));
+      target = read_int(ctx, n, k, 1, max);
     };
   };
   auto unit_fraction = [&](double& target) {
@@ -233,7 +358,7 @@ Config parse_config(std::string_view yaml_text, const std::string& source) {
     };
   };
   read_section(
-      ctx, root, "training",
+      ctx, sections["training"], "training",
       {{"n_estimators", positive_int(tr.n_estimators, 100000)},
        {"max_depth", positive_int(tr.max_depth, 64)},
        {"eta", unit_fraction(tr.eta)},
@@ -246,20 +371,68 @@ Config parse_config(std::string_view yaml_text, const std::string& source) {
             ctx.fail(n, k, "expected hist, exact or approx");
           }
         }},
-       {"seed",
-        [&](const YAML::Node& n, const std::string& k) { tr.seed = read_int(ctx, n, k); }}});
+       {"seed", [&](const YAML::Node& n, const std::string& k) {
+          tr.seed = read_int(ctx, n, k, -1000000000, 1000000000);
+        }}});
+
+  auto& lim = cfg.limits;
+  read_section(ctx, sections["limits"], "limits",
+               {{"max_csv_line_bytes",
+                 [&](const YAML::Node& n, const std::string& k) {
+                   lim.max_csv_line_bytes =
+                       static_cast<std::size_t>(read_integer(ctx, n, k, 64, 16 << 20, " bytes"));
+                 }},
+                {"max_model_file_bytes",
+                 [&](const YAML::Node& n, const std::string& k) {
+                   lim.max_model_file_bytes = static_cast<std::uint64_t>(
+                       read_integer(ctx, n, k, 1024, 4LL << 30, " bytes"));
+                 }},
+                {"max_trees", positive_int(lim.max_trees, 10000000)},
+                {"max_tree_depth", positive_int(lim.max_tree_depth, 255)},
+                {"max_json_depth", [&](const YAML::Node& n, const std::string& k) {
+                   lim.max_json_depth = read_int(ctx, n, k, 8, 1024, " levels");
+                 }}});
   return cfg;
 }
 
-Config load_config(const std::filesystem::path& file) {
-  std::string text;
+}  // namespace
+
+Config parse_config(std::string_view yaml_text, const std::string& source) {
   try {
-    text = read_file(file);
-  } catch (const std::system_error& e) {
+    return parse_config_impl(yaml_text, source);
+  } catch (const ConfigError&) {
+    throw;
+  } catch (const YAML::Exception& e) {
+    // A safety net: every yaml-cpp call above is checked, but none of its
+    // exceptions may ever leave the library as anything but a ConfigError.
     throw ConfigError(
-        fmt::format("{}: cannot read the configuration: {}", file.string(), e.code().message()));
+        fmt::format("{}:{}: invalid configuration: {}", source, e.mark.line + 1, excerpt(e.msg)));
+  } catch (const std::bad_alloc&) {
+    throw;
+  } catch (const std::exception& e) {
+    throw ConfigError(fmt::format("{}: invalid configuration: {}", source, excerpt(e.what())));
   }
-  return parse_config(text, file.string());
+}
+
+Config load_config(const std::filesystem::path& file) {
+  // Read at most one byte past the cap: a huge file (or an endless pipe) is
+  // refused without reading it all.
+  const std::string name = file.string();
+  std::ifstream in(file, std::ios::binary);
+  if (!in) {
+    throw ConfigError(fmt::format("{}: cannot read the configuration: {}", name,
+                                  std::generic_category().message(errno ? errno : ENOENT)));
+  }
+  std::string text(kMaxConfigBytes + 1, '\0');
+  in.read(text.data(), static_cast<std::streamsize>(text.size()));
+  if (in.bad())
+    throw ConfigError(fmt::format("{}: cannot read the configuration: read error", name));
+  text.resize(static_cast<std::size_t>(in.gcount()));
+  if (text.size() > kMaxConfigBytes) {
+    throw ConfigError(
+        fmt::format("{}: the configuration is larger than {} bytes", name, kMaxConfigBytes));
+  }
+  return parse_config(text, name);
 }
 
 }  // namespace mlgov

@@ -9,6 +9,7 @@
 #include <string>
 #include <vector>
 
+#include "mlgov/bars.h"
 #include "mlgov/errors.h"
 #include "test_support.h"
 
@@ -85,12 +86,12 @@ TEST(Config, ShippedValuesAreTheDocumentedDefaults) {
 
 TEST(Config, ZeroWindowIsRejected) {
   expect_config_error("governance:\n  window_seconds: 0\n",
-                      {"cfg.yaml:2", "governance.window_seconds", "greater than zero"});
+                      {"cfg.yaml:2", "governance.window_seconds", "between 1 and 604800"});
 }
 
 TEST(Config, NegativeWindowIsRejected) {
   expect_config_error("governance:\n  window_seconds: -300\n",
-                      {"governance.window_seconds", "greater than zero"});
+                      {"governance.window_seconds", "between 1 and 604800"});
 }
 
 TEST(Config, ZeroMaxFailuresIsRejected) {
@@ -146,6 +147,224 @@ TEST(Config, OverridesAreRead) {
   EXPECT_EQ(cfg.governance.state_file, "/tmp/x.json");
   EXPECT_EQ(cfg.paths.models_dir, "m");
   EXPECT_EQ(cfg.paths.logs_dir, "runtime/logs");  // untouched default
+}
+
+// --- Bounds: every number has a range, checked at load ------------------------
+
+TEST(ConfigBounds, WindowBelowOneSecondIsRejectedNamingTheBound) {
+  // 1e-10 once passed validation and made the predictor throw later.
+  expect_config_error("governance:\n  window_seconds: 1e-10\n",
+                      {"cfg.yaml:2", "governance.window_seconds", "between 1 and 604800", "1e-10"});
+}
+
+TEST(ConfigBounds, WindowOfOneSecondAndOfSevenDaysAreAccepted) {
+  EXPECT_DOUBLE_EQ(
+      parse_config("governance:\n  window_seconds: 1\n", "c").governance.window_seconds, 1.0);
+  // 7 days = 7 * 86400 s.
+  EXPECT_DOUBLE_EQ(
+      parse_config("governance:\n  window_seconds: 604800\n", "c").governance.window_seconds,
+      604800.0);
+}
+
+TEST(ConfigBounds, WindowLongerThanSevenDaysIsRejected) {
+  expect_config_error("governance:\n  window_seconds: 604801\n",
+                      {"governance.window_seconds", "between 1 and 604800", "7 days"});
+}
+
+TEST(ConfigBounds, HugeIntegersAreRejectedBeforeAnyConversion) {
+  // 9.3e9 and above once converted a double to int out of range (UB).
+  expect_config_error("governance:\n  max_failures: 9.3e9\n",
+                      {"cfg.yaml:2", "governance.max_failures", "between 1 and 1000"});
+  expect_config_error("training:\n  seed: 1e300\n", {"training.seed", "between"});
+  expect_config_error("governance:\n  window_seconds: 9.3e9\n",
+                      {"governance.window_seconds", "between 1 and 604800"});
+}
+
+TEST(ConfigBounds, NumberOverflowingADoubleIsAnErrorNamingTheKey) {
+  expect_config_error("governance:\n  window_seconds: 1e999\n",
+                      {"cfg.yaml:2", "governance.window_seconds", "out of range"});
+}
+
+TEST(ConfigBounds, InfinityAndNanAreNotNumbers) {
+  expect_config_error("governance:\n  window_seconds: .inf\n", {"expected a number"});
+  expect_config_error("governance:\n  window_seconds: nan\n", {"expected a number"});
+}
+
+TEST(ConfigBounds, FractionalIntegerIsRejected) {
+  expect_config_error("governance:\n  max_failures: 2.5\n",
+                      {"governance.max_failures", "expected an integer", "2.5"});
+}
+
+TEST(ConfigBounds, ModelAgeAndConsoleIntervalAreBounded) {
+  expect_config_error("governance:\n  max_model_age_days: 36501\n",
+                      {"governance.max_model_age_days", "between 0 and 36500"});
+  expect_config_error("logging:\n  console_info_interval_seconds: 86401\n",
+                      {"logging.console_info_interval_seconds", "between 0 and 86400"});
+  expect_config_error("training:\n  n_estimators: 0\n",
+                      {"training.n_estimators", "between 1 and 100000"});
+}
+
+// --- Wrong shapes: a null, a sequence or a mapping where a value belongs -------
+
+TEST(ConfigShapes, NullValueIsAnErrorNamingTheKey) {
+  expect_config_error(
+      "governance:\n  window_seconds:\n",
+      {"cfg.yaml:2", "governance.window_seconds", "expected a number", "found null"});
+}
+
+TEST(ConfigShapes, SequenceWhereANumberBelongsIsAnError) {
+  expect_config_error(
+      "governance:\n  max_failures: [1, 2]\n",
+      {"cfg.yaml:2", "governance.max_failures", "expected a number", "found a sequence"});
+}
+
+TEST(ConfigShapes, MappingWhereABoolBelongsIsAnError) {
+  expect_config_error("features:\n  ml_enabled:\n    x: 1\n",
+                      {"features.ml_enabled", "expected a boolean", "found a mapping"});
+}
+
+TEST(ConfigShapes, SequenceWhereAStringBelongsIsAnError) {
+  expect_config_error("paths:\n  models_dir:\n    - a\n    - b\n",
+                      {"paths.models_dir", "expected a non-empty string", "found a sequence"});
+}
+
+TEST(ConfigShapes, SequenceAsAKeyIsAnError) {
+  expect_config_error("governance:\n  ? [a, b]\n  : 3\n",
+                      {"cfg.yaml:2", "expected a key name", "found a sequence"});
+  expect_config_error("? [a, b]\n: 3\n", {"cfg.yaml:1", "expected a key name"});
+}
+
+TEST(ConfigShapes, SectionThatIsAScalarIsAnError) {
+  expect_config_error("governance: 3\n",
+                      {"cfg.yaml:1", "governance", "expected a mapping of keys", "found \"3\""});
+}
+
+TEST(ConfigShapes, DuplicateKeyIsAnError) {
+  expect_config_error("governance:\n  max_failures: 3\n  max_failures: 5\n",
+                      {"cfg.yaml:3", "governance.max_failures", "duplicate key"});
+}
+
+TEST(ConfigShapes, DuplicateSectionIsAnError) {
+  expect_config_error("governance:\n  max_failures: 3\ngovernance:\n  max_failures: 5\n",
+                      {"cfg.yaml:3", "governance", "duplicate section"});
+}
+
+TEST(ConfigShapes, ErrorQuotesAtMost80BytesOfAValue) {
+  const std::string value(500, 'v');
+  try {
+    parse_config("predictor:\n  backend: " + value + "\n", "cfg.yaml");
+    FAIL();
+  } catch (const ConfigError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find(std::string(80, 'v') + "..."), std::string::npos) << msg;
+    EXPECT_EQ(msg.find(std::string(81, 'v')), std::string::npos) << msg;
+  }
+}
+
+// --- Depth: the YAML parser recurses; nesting is bounded before it runs -------
+
+TEST(ConfigDepth, HundredThousandDeepFlowSequenceIsAConfigError) {
+  const std::string yaml = std::string(100000, '[') + std::string(100000, ']') + "\n";
+  expect_config_error(yaml, {"cfg.yaml:1", "flow collections"});
+}
+
+TEST(ConfigDepth, HundredThousandDeepFlowMappingUnderAKeyIsAConfigError) {
+  std::string yaml = "features:\n  contract: ";
+  for (int i = 0; i < 100000; ++i) yaml += "{a: ";
+  yaml += std::string(100000, '}') + "\n";
+  expect_config_error(yaml, {"cfg.yaml:2", "flow collections"});
+}
+
+TEST(ConfigDepth, HundredThousandCompactSequenceIndicatorsAreAConfigError) {
+  std::string yaml;
+  for (int i = 0; i < 100000; ++i) yaml += "- ";
+  yaml += "x\n";
+  expect_config_error(yaml, {"cfg.yaml:1", "nested deeper than 32 levels"});
+}
+
+TEST(ConfigDepth, DeepIndentedMappingsAreAConfigError) {
+  // a:\n b:\n  c:\n ... 40 levels, one more space each.
+  std::string yaml;
+  for (int i = 0; i < 40; ++i) yaml += std::string(i, ' ') + "k" + std::to_string(i) + ":\n";
+  expect_config_error(yaml, {"cfg.yaml:33", "nested deeper than 32 levels"});
+}
+
+TEST(ConfigDepth, BracketsInCommentsDoNotCount) {
+  std::string yaml;
+  for (int i = 0; i < 100; ++i) yaml += "# range [1, 1000) {see docs\n";
+  yaml += "governance:\n  max_failures: 3   # [[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[[\n";
+  EXPECT_EQ(parse_config(yaml, "c").governance.max_failures, 3);
+}
+
+TEST(ConfigDepth, QuotedValueWithBracketsIsAccepted) {
+  EXPECT_EQ(
+      parse_config("governance:\n  state_file: \"run/[a]{b}.json\"\n", "c").governance.state_file,
+      "run/[a]{b}.json");
+}
+
+// --- limits: --------------------------------------------------------------------
+
+TEST(ConfigLimits, DefaultsAreTheDocumentedValues) {
+  const Config cfg = parse_config("features:\n  ml_enabled: false\n", "c");
+  EXPECT_EQ(cfg.limits.max_csv_line_bytes, 65536U);
+  EXPECT_EQ(cfg.limits.max_model_file_bytes, 64ULL * 1024 * 1024);
+  EXPECT_EQ(cfg.limits.max_trees, 100000);
+  EXPECT_EQ(cfg.limits.max_tree_depth, 64);
+  EXPECT_EQ(cfg.limits.max_json_depth, 64);
+}
+
+TEST(ConfigLimits, ShippedGoldenConfigHoldsTheDefaults) {
+  const Config shipped = load_config(source_dir() / "configs/golden_config.yaml");
+  const LimitsConfig defaults;
+  EXPECT_EQ(shipped.limits.max_csv_line_bytes, defaults.max_csv_line_bytes);
+  EXPECT_EQ(shipped.limits.max_model_file_bytes, defaults.max_model_file_bytes);
+  EXPECT_EQ(shipped.limits.max_trees, defaults.max_trees);
+  EXPECT_EQ(shipped.limits.max_tree_depth, defaults.max_tree_depth);
+  EXPECT_EQ(shipped.limits.max_json_depth, defaults.max_json_depth);
+}
+
+TEST(ConfigLimits, OverridesAreRead) {
+  const Config cfg = parse_config(
+      "limits:\n  max_csv_line_bytes: 1024\n  max_model_file_bytes: 4294967296\n"
+      "  max_trees: 500\n  max_tree_depth: 12\n  max_json_depth: 8\n",
+      "c");
+  EXPECT_EQ(cfg.limits.max_csv_line_bytes, 1024U);
+  EXPECT_EQ(cfg.limits.max_model_file_bytes, 4294967296ULL);  // 4 GiB: above int32
+  EXPECT_EQ(cfg.limits.max_trees, 500);
+  EXPECT_EQ(cfg.limits.max_tree_depth, 12);
+  EXPECT_EQ(cfg.limits.max_json_depth, 8);
+}
+
+TEST(ConfigLimits, EachLimitIsBoundedAndTheErrorNamesTheBound) {
+  expect_config_error("limits:\n  max_csv_line_bytes: 0\n",
+                      {"cfg.yaml:2", "limits.max_csv_line_bytes", "between 64 and 16777216"});
+  expect_config_error("limits:\n  max_model_file_bytes: 4294967297\n",
+                      {"limits.max_model_file_bytes", "between 1024 and 4294967296"});
+  expect_config_error("limits:\n  max_trees: -1\n", {"limits.max_trees", "between 1 and 10000000"});
+  expect_config_error("limits:\n  max_tree_depth: 256\n",
+                      {"limits.max_tree_depth", "between 1 and 255"});
+  expect_config_error("limits:\n  max_json_depth: 7\n",
+                      {"limits.max_json_depth", "between 8 and 1024"});
+  expect_config_error("limits:\n  max_tree: 7\n", {"limits.max_tree", "unknown key"});
+}
+
+TEST(ConfigLimits, DefaultCsvLineCapIsTheLoadersDefault) {
+  EXPECT_EQ(LimitsConfig{}.max_csv_line_bytes, kDefaultMaxCsvLineBytes);
+}
+
+// --- Size ------------------------------------------------------------------------
+
+TEST(ConfigSize, FileLargerThanOneMebibyteIsRefused) {
+  TempDir dir;
+  write_text(dir / "big.yaml", "features:\n  ml_enabled: false\n" + std::string(1 << 20, '#'));
+  try {
+    load_config(dir / "big.yaml");
+    FAIL();
+  } catch (const ConfigError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("big.yaml"), std::string::npos) << msg;
+    EXPECT_NE(msg.find("larger than 1048576 bytes"), std::string::npos) << msg;
+  }
 }
 
 }  // namespace

@@ -4,6 +4,8 @@
 // unless it says `features.ml_enabled: true`.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <filesystem>
 #include <string>
 #include <string_view>
@@ -18,9 +20,10 @@ enum class PredictorBackend { kAuto, kNative, kXgboost };
 // governance: section. Defaults are the shipped values.
 struct GovernanceConfig {
   int max_failures = 3;             // failures inside the window that latch DISABLED_GOVERNANCE
-  double window_seconds = 300.0;    // sliding-window length, > 0
+  double window_seconds = 300.0;    // sliding-window length, [1 s, 7 days]
   bool allow_legacy_models = true;  // load models without model_meta.json (degraded)
   int max_model_age_days = 0;       // training_data_period.end older than this is stale; 0 = never
+                                    // (at most 36500)
   std::filesystem::path state_file = "runtime/governance_state.json";  // latch persistence
 };
 
@@ -34,7 +37,8 @@ struct PathsConfig {
 
 // logging: section.
 struct LoggingConfig {
-  double console_info_interval_seconds = 5.0;  // at most one INFO/DEBUG console line per interval
+  // At most one INFO/DEBUG console line per interval; 0 = no throttling, at most 86400.
+  double console_info_interval_seconds = 5.0;
 };
 
 // data: section.
@@ -53,6 +57,17 @@ struct TrainingConfig {
   int seed = 42;
 };
 
+// limits: section. Caps on what mlgov reads from files other programs write
+// (bars, sector maps, models), so that a hostile or broken file fails with an
+// error naming the cap instead of taking unbounded memory, time or stack.
+struct LimitsConfig {
+  std::size_t max_csv_line_bytes = 65536;            // one bars/sectors CSV line, [64, 16 MiB]
+  std::uint64_t max_model_file_bytes = 64ULL << 20;  // model.json / .ubj, [1 KiB, 4 GiB]
+  int max_trees = 100000;                            // trees in one model, [1, 10^7]
+  int max_tree_depth = 64;                           // depth of one tree, [1, 255]
+  int max_json_depth = 64;                           // nesting of a model/meta JSON, [8, 1024]
+};
+
 // The whole configuration: a plain value, safe to copy and to read from
 // several threads.
 struct Config {
@@ -64,15 +79,30 @@ struct Config {
   LoggingConfig logging;
   DataConfig data;
   TrainingConfig training;
+  LimitsConfig limits;
   std::filesystem::path source;       // file it was read from ("" for defaults)
   std::vector<std::string> warnings;  // e.g. "features.ml_enabled absent: ML stays disabled"
 };
 
+// The largest configuration file load_config reads (1 MiB).
+inline constexpr std::size_t kMaxConfigBytes = 1 << 20;
+// The deepest nesting a configuration may have: block levels on a line plus
+// its compact "- " / "? " indicators. mlgov's configuration needs 2.
+inline constexpr int kMaxConfigNesting = 32;
+// The most flow collections ('[' or '{' outside comments) a configuration may
+// hold: mlgov's configuration has none, but a quoted value may contain one.
+inline constexpr int kMaxConfigFlowCollections = 64;
+
 // Reads and validates a YAML config. Absent keys keep their defaults (an
-// absent features.ml_enabled adds a warning). Throws ConfigError naming
-// "file:line" and the key for: unreadable file, YAML syntax error, a wrong
-// type ("yes please" for a bool), a non-positive window or max_failures, a
-// negative age, an unknown key in any section, an unknown backend.
+// absent features.ml_enabled adds a warning). Throws ConfigError (and no
+// other exception) naming "file:line" and the key for: unreadable file, a
+// file over kMaxConfigBytes, YAML syntax error, nesting beyond
+// kMaxConfigNesting or kMaxConfigFlowCollections (checked by a linear scan
+// before the YAML parser, which recurses, sees the text), a wrong type
+// ("yes please" for a bool; null, a sequence or a mapping where a value
+// belongs), a number out of its key's bounds (the message names them), an
+// unknown or duplicate key or section, an unknown backend. Messages quote at
+// most 80 bytes of a value.
 Config load_config(const std::filesystem::path& file);
 
 // Same rules on YAML text; `source` names it in errors.
