@@ -11,6 +11,7 @@
 
 #include "mlgov/atomic_file.h"
 #include "mlgov/errors.h"
+#include "text_excerpt.h"
 
 #ifndef MLGOV_INSTALL_CONTRACTS_DIR
 #define MLGOV_INSTALL_CONTRACTS_DIR "/usr/local/share/mlgov/contracts"
@@ -38,6 +39,50 @@ const json& require(const json& obj, const char* key, json::value_t type, const 
   return *it;
 }
 
+// nlohmann's DOM is copied and compared recursively; a contract nests three
+// levels. Deeper documents are refused before nlohmann parses them.
+constexpr int kMaxContractJsonDepth = 64;
+
+// One linear pass over the text, outside strings: the first place where
+// arrays/objects nest deeper than `max_depth`, as a 1-based line, or 0.
+std::size_t line_nested_too_deep(std::string_view text, int max_depth) noexcept {
+  int depth = 0;
+  std::size_t line = 1;
+  bool in_string = false;
+  for (std::size_t i = 0; i < text.size(); ++i) {
+    const char c = text[i];
+    if (c == '\n') ++line;
+    if (in_string) {
+      if (c == '\\') {
+        ++i;  // an escaped character, possibly '"'
+      } else if (c == '"') {
+        in_string = false;
+      }
+    } else if (c == '"') {
+      in_string = true;
+    } else if (c == '[' || c == '{') {
+      if (++depth > max_depth) return line;
+    } else if ((c == ']' || c == '}') && depth > 0) {
+      --depth;
+    }
+  }
+  return 0;
+}
+
+// nlohmann's parse error ends with the token it last read, which may be a
+// whole hostile string: keep the message, quote at most 80 bytes of the token.
+std::string short_parse_error(const std::string& what) {
+  constexpr std::string_view kLastRead = "last read: '";
+  const std::size_t at = what.find(kLastRead);
+  if (at == std::string::npos) return internal::excerpt(what, 240);
+  const std::size_t token = at + kLastRead.size();
+  const std::size_t close = what.rfind('\'');
+  const std::string_view tail = std::string_view(what).substr(close + 1);
+  return what.substr(0, token) +
+         internal::excerpt(std::string_view(what).substr(token, close - token)) + "'" +
+         internal::excerpt(tail);
+}
+
 bool is_safe_contract_name(std::string_view name) {
   if (name.empty() || name == "." || name == "..") return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
@@ -49,75 +94,95 @@ bool is_safe_contract_name(std::string_view name) {
 }  // namespace
 
 FeatureContract FeatureContract::parse(std::string_view json_text, const std::string& source) {
-  json doc;
+  // The body runs inside a lambda so that the safety net below catches
+  // whatever any line of it lets through.
+  const auto parse_checked = [&]() -> FeatureContract {
+    if (const std::size_t line = line_nested_too_deep(json_text, kMaxContractJsonDepth)) {
+      fail(source, fmt::format("line {}: arrays and objects nest deeper than {} levels", line,
+                               kMaxContractJsonDepth));
+    }
+    json doc;
+    try {
+      doc = json::parse(json_text);
+    } catch (const json::parse_error& e) {
+      fail(source, fmt::format("malformed JSON: {}", short_parse_error(e.what())));
+    } catch (const json::out_of_range& e) {
+      // 1e999: a number that overflows a double.
+      fail(source, fmt::format("malformed JSON: a number is out of range ({})",
+                               short_parse_error(e.what())));
+    }
+    if (!doc.is_object()) fail(source, "the top level must be a JSON object");
+
+    const auto& name = require(doc, "name", json::value_t::string, "a string", source, "");
+    if (name.get<std::string>().empty()) fail(source, "\"name\" must not be empty");
+    const auto& version = require(doc, "version", json::value_t::string, "a string", source, "");
+    if (version.get<std::string>().empty()) fail(source, "\"version\" must not be empty");
+    const auto& list = require(doc, "features", json::value_t::array, "an array", source, "");
+    if (list.empty()) fail(source, "\"features\" must not be empty");
+
+    FeatureContract contract;
+    contract.source_ = source;
+    std::set<std::string> seen;
+    std::vector<std::string> names;
+    int max_lookback = 0;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      const std::string where = fmt::format("features[{}]: ", i);
+      const json& item = list[i];
+      if (!item.is_object()) fail(source, where + "must be an object");
+      FeatureSpec spec;
+      spec.name = require(item, "name", json::value_t::string, "a string", source, where);
+      if (spec.name.empty()) fail(source, where + "\"name\" must not be empty");
+      if (!seen.insert(spec.name).second) {
+        fail(source,
+             fmt::format("{}duplicate feature name \"{}\"", where, internal::excerpt(spec.name)));
+      }
+      const std::string w2 = fmt::format("features[{}] ({}): ", i, internal::excerpt(spec.name));
+      spec.dtype = require(item, "dtype", json::value_t::string, "a string", source, w2);
+      if (spec.dtype != "float32") {
+        fail(source, fmt::format("{}dtype \"{}\" is not allowed: every feature is float32", w2,
+                                 internal::excerpt(spec.dtype)));
+      }
+      const auto& lookback =
+          require(item, "lookback", json::value_t::number_integer, "an integer", source, w2);
+      if (lookback.get<long long>() < 1 || lookback.get<long long>() > 100000) {
+        fail(source, fmt::format("{}\"lookback\" must be between 1 and 100000 bars (found {})", w2,
+                                 lookback.dump()));
+      }
+      spec.lookback = lookback.get<int>();
+      max_lookback = std::max(max_lookback, spec.lookback);
+      if (const auto d = item.find("description"); d != item.end()) {
+        if (!d->is_string()) fail(source, w2 + "\"description\" must be a string");
+        spec.description = d->get<std::string>();
+      }
+      names.push_back(spec.name);
+      contract.features_.push_back(std::move(spec));
+    }
+
+    if (const auto n = doc.find("n_features"); n != doc.end()) {
+      if (!n->is_number_integer()) fail(source, "\"n_features\" must be an integer");
+      if (n->get<long long>() != static_cast<long long>(list.size())) {
+        fail(source, fmt::format("\"n_features\" declares {} features but \"features\" lists {}",
+                                 n->dump(), list.size()));
+      }
+    }
+    const auto& min_history =
+        require(doc, "min_history", json::value_t::number_integer, "an integer", source, "");
+    if (min_history.get<long long>() < max_lookback || min_history.get<long long>() > 100000) {
+      fail(source, fmt::format("\"min_history\" ({}) must cover the longest lookback ({} bars)",
+                               min_history.dump(), max_lookback));
+    }
+    contract.min_history_ = min_history.get<int>();
+    contract.schema_ = FeatureSchema::create(name.get<std::string>(), version.get<std::string>(),
+                                             std::move(names));
+    return contract;
+  };
   try {
-    doc = json::parse(json_text);
-  } catch (const json::parse_error& e) {
-    fail(source, fmt::format("malformed JSON: {}", e.what()));
+    return parse_checked();
+  } catch (const json::exception& e) {
+    // A safety net: the parser checks every type before reading it, but no
+    // nlohmann exception may leave the library as anything but a ContractError.
+    fail(source, fmt::format("invalid contract: {}", short_parse_error(e.what())));
   }
-  if (!doc.is_object()) fail(source, "the top level must be a JSON object");
-
-  const auto& name = require(doc, "name", json::value_t::string, "a string", source, "");
-  if (name.get<std::string>().empty()) fail(source, "\"name\" must not be empty");
-  const auto& version = require(doc, "version", json::value_t::string, "a string", source, "");
-  if (version.get<std::string>().empty()) fail(source, "\"version\" must not be empty");
-  const auto& list = require(doc, "features", json::value_t::array, "an array", source, "");
-  if (list.empty()) fail(source, "\"features\" must not be empty");
-
-  FeatureContract contract;
-  contract.source_ = source;
-  std::set<std::string> seen;
-  std::vector<std::string> names;
-  int max_lookback = 0;
-  for (std::size_t i = 0; i < list.size(); ++i) {
-    const std::string where = fmt::format("features[{}]: ", i);
-    const json& item = list[i];
-    if (!item.is_object()) fail(source, where + "must be an object");
-    FeatureSpec spec;
-    spec.name = require(item, "name", json::value_t::string, "a string", source, where);
-    if (spec.name.empty()) fail(source, where + "\"name\" must not be empty");
-    if (!seen.insert(spec.name).second) {
-      fail(source, fmt::format("{}duplicate feature name \"{}\"", where, spec.name));
-    }
-    const std::string w2 = fmt::format("features[{}] ({}): ", i, spec.name);
-    spec.dtype = require(item, "dtype", json::value_t::string, "a string", source, w2);
-    if (spec.dtype != "float32") {
-      fail(source,
-           fmt::format("{}dtype \"{}\" is not allowed: every feature is float32", w2, spec.dtype));
-    }
-    const auto& lookback =
-        require(item, "lookback", json::value_t::number_integer, "an integer", source, w2);
-    if (lookback.get<long long>() < 1 || lookback.get<long long>() > 100000) {
-      fail(source, fmt::format("{}\"lookback\" must be between 1 and 100000 bars (found {})", w2,
-                               lookback.dump()));
-    }
-    spec.lookback = lookback.get<int>();
-    max_lookback = std::max(max_lookback, spec.lookback);
-    if (const auto d = item.find("description"); d != item.end()) {
-      if (!d->is_string()) fail(source, w2 + "\"description\" must be a string");
-      spec.description = d->get<std::string>();
-    }
-    names.push_back(spec.name);
-    contract.features_.push_back(std::move(spec));
-  }
-
-  if (const auto n = doc.find("n_features"); n != doc.end()) {
-    if (!n->is_number_integer()) fail(source, "\"n_features\" must be an integer");
-    if (n->get<long long>() != static_cast<long long>(list.size())) {
-      fail(source, fmt::format("\"n_features\" declares {} features but \"features\" lists {}",
-                               n->dump(), list.size()));
-    }
-  }
-  const auto& min_history =
-      require(doc, "min_history", json::value_t::number_integer, "an integer", source, "");
-  if (min_history.get<long long>() < max_lookback || min_history.get<long long>() > 100000) {
-    fail(source, fmt::format("\"min_history\" ({}) must cover the longest lookback ({} bars)",
-                             min_history.dump(), max_lookback));
-  }
-  contract.min_history_ = min_history.get<int>();
-  contract.schema_ =
-      FeatureSchema::create(name.get<std::string>(), version.get<std::string>(), std::move(names));
-  return contract;
 }
 
 FeatureContract FeatureContract::load_file(const std::filesystem::path& file) {
@@ -158,7 +223,8 @@ FeatureContract load_feature_contract(std::string_view name,
       FeatureContract contract = FeatureContract::load_file(candidate);
       if (contract.name() != name) {
         throw ContractError(fmt::format("{}: \"name\" is \"{}\" but the file is named for \"{}\"",
-                                        candidate.string(), contract.name(), name));
+                                        candidate.string(), internal::excerpt(contract.name()),
+                                        name));
       }
       return contract;
     }

@@ -245,5 +245,81 @@ TEST(Sha256, MatchesTheFipsTestVectors) {
             "cdc76e5c9914fb9281a1c7e284d73e67f1809a48a497200e046d39ccc7112cd0");
 }
 
+// --- Hostile contract files ---------------------------------------------------
+
+TEST(ContractHostileInput, HundredThousandDeepArrayIsAContractErrorNamingTheDepth) {
+  const std::string text =
+      "{\"name\": \"x\", \"deep\": " + std::string(100000, '[') + std::string(100000, ']') + "}";
+  expect_contract_error([&] { FeatureContract::parse(text, "deep.json"); },
+                        {"deep.json", "line 1", "deeper than 64 levels"});
+}
+
+TEST(ContractHostileInput, BracketsInsideStringsDoNotCountAsNesting) {
+  json doc = shipped_contract_json();
+  doc["features"][0]["description"] = std::string(1000, '[') + "\\\"{{";
+  EXPECT_EQ(FeatureContract::parse(doc.dump(), "a.json").names().size(), 28U);
+}
+
+TEST(ContractHostileInput, NestingOf64LevelsIsParsedAndOf65IsRefused) {
+  // The top-level object is level 1; "x" adds 63 or 64 arrays below it.
+  json doc = shipped_contract_json();
+  const std::string base = doc.dump();
+  const std::string ok = base.substr(0, base.size() - 1) + ",\"x\":" + std::string(63, '[') +
+                         std::string(63, ']') + "}";
+  EXPECT_NO_THROW(FeatureContract::parse(ok, "ok.json"));
+  const std::string deep = base.substr(0, base.size() - 1) + ",\"x\":" + std::string(64, '[') +
+                           std::string(64, ']') + "}";
+  expect_contract_error([&] { FeatureContract::parse(deep, "deep.json"); },
+                        {"deep.json", "deeper than 64 levels"});
+}
+
+TEST(ContractHostileInput, NumberOverflowingADoubleIsAContractError) {
+  json doc = shipped_contract_json();
+  std::string text = doc.dump();
+  const std::string key = "\"min_history\":253";
+  ASSERT_NE(text.find(key), std::string::npos);
+  text.replace(text.find(key), key.size(), "\"min_history\":1e999");
+  expect_contract_error([&] { FeatureContract::parse(text, "big.json"); },
+                        {"big.json", "out of range"});
+}
+
+TEST(ContractHostileInput, HugeUnsignedLookbackIsRefusedByItsBound) {
+  json doc = shipped_contract_json();
+  doc["features"][0]["lookback"] = 18446744073709551615ULL;
+  expect_contract_error([&] { FeatureContract::parse(doc.dump(), "a.json"); },
+                        {"a.json", "lookback", "between 1 and 100000"});
+}
+
+TEST(ContractHostileInput, LongDuplicateNameIsQuotedInAtMost80Bytes) {
+  json doc = shipped_contract_json();
+  const std::string name(1000, 'n');
+  doc["features"][0]["name"] = name;
+  doc["features"][1]["name"] = name;
+  try {
+    FeatureContract::parse(doc.dump(), "dup.json");
+    FAIL();
+  } catch (const ContractError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("duplicate feature name \"" + std::string(80, 'n') + "...\""),
+              std::string::npos)
+        << msg;
+    EXPECT_EQ(msg.find(std::string(81, 'n')), std::string::npos) << msg;
+  }
+}
+
+TEST(ContractHostileInput, SyntaxErrorQuotesAtMost80BytesOfTheLastToken) {
+  // An unterminated string of 10^4 bytes: nlohmann's message quotes it whole.
+  const std::string text = "{\"name\": \"" + std::string(10000, 's');
+  try {
+    FeatureContract::parse(text, "open.json");
+    FAIL();
+  } catch (const ContractError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("open.json: malformed JSON"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find(std::string(81, 's')), std::string::npos) << msg;
+    EXPECT_LT(msg.size(), 400U) << msg;
+  }
+}
+
 }  // namespace
 }  // namespace mlgov
