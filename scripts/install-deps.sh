@@ -8,6 +8,7 @@ packages=(
   libxgboost-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libcli11-dev libgtest-dev libbenchmark-dev
   jq python3-pandas
+  clang libclang-rt-14-dev
 )
 
 missing=()
