@@ -14,12 +14,19 @@
 
 #include <algorithm>
 #include <filesystem>
+#include <iostream>
+#include <ostream>
 #include <string>
 #include <vector>
 
 #include "fuzz/fuzz_entries.h"
 #include "mlgov/atomic_file.h"
 #include "test_support.h"
+
+namespace mlgov::fuzz {
+// gtest names a failing parameter by this.
+void PrintTo(const Target& target, std::ostream* os) { *os << target.name; }
+}  // namespace mlgov::fuzz
 
 namespace mlgov {
 namespace {
