@@ -168,15 +168,17 @@ void check_nesting(std::string_view text, const std::string& source) {
   std::size_t line_no = 0;
   std::size_t pos = 0;
   while (pos < text.size()) {
+    // yaml-cpp breaks lines at "\n", "\r\n" and a lone "\r": so must this
+    // scan, or "a:\r- - - ..." would hide its nesting on one "line".
     ++line_no;
-    std::size_t end = text.find('\n', pos);
+    std::size_t end = text.find_first_of("\r\n", pos);
     if (end == std::string_view::npos) end = text.size();
     const std::string_view line = text.substr(pos, end - pos);
-    pos = end + 1;
+    pos = end + (text.compare(end, 2, "\r\n") == 0 ? 2 : 1);
 
     std::size_t i = line.find_first_not_of(' ');
     if (i == std::string_view::npos) continue;
-    const bool blank = line.find_first_not_of(" \t\r", i) == std::string_view::npos;
+    const bool blank = line.find_first_not_of(" \t", i) == std::string_view::npos;
     if (blank || line[i] == '#') continue;
 
     while (!indents.empty() && indents.back() >= i) indents.pop_back();

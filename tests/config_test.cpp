@@ -282,6 +282,19 @@ TEST(ConfigDepth, HundredThousandCompactSequenceIndicatorsAreAConfigError) {
   expect_config_error(yaml, {"cfg.yaml:1", "nested deeper than 32 levels"});
 }
 
+TEST(ConfigDepth, NestingBehindALoneCarriageReturnIsCounted) {
+  // yaml-cpp takes a lone '\r' as a line break: these are 10^5 nested sequences.
+  std::string yaml = "x:\r";
+  for (int i = 0; i < 100000; ++i) yaml += "- ";
+  yaml += "y\n";
+  expect_config_error(yaml, {"cfg.yaml:2", "nested deeper than 32 levels"});
+}
+
+TEST(ConfigDepth, CrlfLineEndsAreOneBreak) {
+  const Config cfg = parse_config("governance:\r\n  max_failures: 4\r\n", "c");
+  EXPECT_EQ(cfg.governance.max_failures, 4);
+}
+
 TEST(ConfigDepth, DeepIndentedMappingsAreAConfigError) {
   // a:\n b:\n  c:\n ... 40 levels, one more space each.
   std::string yaml;
