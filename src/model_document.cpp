@@ -71,12 +71,13 @@ class Validator {
         invalid("field " + bp + ".gbtree.name: must be \"gbtree\"");
       }
       check_gbtree(object_member(inner, "model", bp + ".gbtree.model"), bp + ".gbtree.model");
-      number_array(booster, "weight_drop", bp, num_trees_);
+      number_array(booster, "weight_drop", bp, num_trees_, "one per tree");
       unsupported = "unsupported booster 'dart' at learner.gradient_booster.name";
     } else if (booster_name == "gblinear") {
       const FloatJson& model = object_member(booster, "model", bp + ".model");
       number_array(model, "weights", bp + ".model",
-                   static_cast<std::size_t>((num_feature + 1) * groups_));
+                   static_cast<std::size_t>((num_feature + 1) * groups_),
+                   "(num_feature + 1) x output groups");
       unsupported = "unsupported booster 'gblinear' at learner.gradient_booster.name";
     } else {
       invalid("field " + bp + ".name: unknown booster '" + excerpt(booster_name) +
@@ -170,8 +171,8 @@ class Validator {
   }
 
   void number_array(const FloatJson& obj, const char* key, const std::string& where,
-                    std::size_t expected) const {
-    const FloatJson& a = array_member(obj, key, where, expected, "one per tree or weight");
+                    std::size_t expected, const char* why = "tree_param.num_nodes") const {
+    const FloatJson& a = array_member(obj, key, where, expected, why);
     for (std::size_t i = 0; i < a.size(); ++i) {
       if (!a[i].is_number()) {
         invalid("field " + where + "." + key + "[" + str(i) + "]: not a number");
@@ -263,6 +264,7 @@ class Validator {
 
     // From the root: each node reached once, children a pair (l, l + 1).
     std::vector<int> depth(n, -1);
+    parent_of_.assign(n, -1);
     std::vector<std::int64_t> categorical_splits;
     std::vector<std::size_t> stack{0};
     depth[0] = 0;
@@ -295,10 +297,7 @@ class Validator {
           invalid(where + " is deeper than " + std::to_string(max_depth_) +
                   " levels (rule: max_tree_depth)");
         }
-        if (parents[c] != static_cast<std::int64_t>(node)) {
-          invalid(where + " node " + str(child) + ": parents[" + str(child) +
-                  "]=" + str(parents[c]) + " but its parent is node " + str(node));
-        }
+        parent_of_[c] = static_cast<std::int64_t>(node);
         stack.push_back(c);
       }
       if (split[node] >= num_features_) {
@@ -306,6 +305,15 @@ class Validator {
                 str(num_features_) + "-feature model");
       }
       if (split_type[node] == 1) categorical_splits.push_back(static_cast<std::int64_t>(node));
+    }
+
+    // The parents array agrees with the children (checked after the walk,
+    // so that a shared child is reported as such).
+    for (std::size_t c = 1; c < n; ++c) {
+      if (depth[c] != -1 && parents[c] != parent_of_[c]) {
+        invalid(where + " node " + str(c) + ": parents[" + str(c) + "]=" + str(parents[c]) +
+                " but its parent is node " + str(parent_of_[c]));
+      }
     }
 
     // Nodes not reached are deleted nodes; their parent chains reach the root.
@@ -413,6 +421,7 @@ class Validator {
   std::size_t bitfield_bytes_ = 0;
   std::string multi_output_;
   std::string categorical_;
+  std::vector<std::int64_t> parent_of_;  // per node of the tree being checked
 };
 
 }  // namespace

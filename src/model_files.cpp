@@ -102,21 +102,12 @@ std::string read_regular_file(const std::filesystem::path& path, std::size_t max
   return bytes;
 }
 
-std::size_t remove_stale_staging(const std::filesystem::path& models_dir, const Clock& clock,
-                                 spdlog::logger& logger, std::chrono::seconds max_age) {
-  const auto log = [&](spdlog::level::level_enum level, std::string_view status,
-                       const std::string& message) {
-    GovernanceEvent event;
-    event.level = level;
-    event.status = status;
-    event.reason = "STALE_STAGING_DIRECTORY";
-    event.message = message;
-    log_event(logger, event, clock);
-  };
-  std::size_t removed = 0;
+std::vector<StagingCleanup> remove_stale_staging(const std::filesystem::path& models_dir,
+                                                 const Clock& clock, std::chrono::seconds max_age) {
+  std::vector<StagingCleanup> out;
   std::error_code ec;
   std::filesystem::directory_iterator it(models_dir, ec);
-  if (ec) return 0;  // no models_dir: nothing to clean (the caller reports it)
+  if (ec) return out;  // no models_dir: nothing to clean (the caller reports it)
   std::vector<std::filesystem::path> stale;
   for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
     if (ec) break;
@@ -125,25 +116,41 @@ std::size_t remove_stale_staging(const std::filesystem::path& models_dir, const 
     struct stat st {};
     if (::lstat(path.c_str(), &st) != 0 || !S_ISDIR(st.st_mode)) continue;
     const auto modified = std::chrono::system_clock::time_point(
-        std::chrono::seconds(st.st_mtim.tv_sec) + std::chrono::nanoseconds(st.st_mtim.tv_nsec));
+        std::chrono::duration_cast<std::chrono::system_clock::duration>(
+            std::chrono::seconds(st.st_mtim.tv_sec) +
+            std::chrono::nanoseconds(st.st_mtim.tv_nsec)));
     if (clock.wall_now() - modified > max_age) stale.push_back(path);
   }
+  const auto hours = std::chrono::duration_cast<std::chrono::hours>(max_age).count();
   for (const auto& path : stale) {
     std::error_code rm;
     std::filesystem::remove_all(path, rm);
     if (rm) {
-      log(spdlog::level::warn, "STAGING_NOT_REMOVED",
-          fmt::format("{}: stale staging directory (left by a crashed mlgov train) could not be "
-                      "removed: {}",
-                      path.string(), rm.message()));
-      continue;
+      out.push_back({path, false,
+                     fmt::format("{}: stale staging directory (older than {} h, left by a crashed "
+                                 "mlgov train) could not be removed: {}",
+                                 path.string(), hours, rm.message())});
+    } else {
+      out.push_back({path, true,
+                     fmt::format("{}: removed a staging directory older than {} h (left by a "
+                                 "crashed mlgov train)",
+                                 path.string(), hours)});
     }
-    ++removed;
-    log(spdlog::level::warn, "STAGING_REMOVED",
-        fmt::format("{}: removed a staging directory older than {} h (left by a crashed mlgov "
-                    "train)",
-                    path.string(),
-                    std::chrono::duration_cast<std::chrono::hours>(max_age).count()));
+  }
+  return out;
+}
+
+std::size_t remove_stale_staging(const std::filesystem::path& models_dir, const Clock& clock,
+                                 spdlog::logger& logger, std::chrono::seconds max_age) {
+  std::size_t removed = 0;
+  for (const StagingCleanup& c : remove_stale_staging(models_dir, clock, max_age)) {
+    GovernanceEvent event;
+    event.level = spdlog::level::warn;
+    event.status = c.removed ? "STAGING_REMOVED" : "STAGING_NOT_REMOVED";
+    event.reason = "STALE_STAGING_DIRECTORY";
+    event.message = c.message;
+    log_event(logger, event, clock);
+    removed += c.removed ? 1 : 0;
   }
   return removed;
 }

@@ -18,6 +18,7 @@
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include <spdlog/logger.h>
 
@@ -47,6 +48,17 @@ std::string read_regular_file(const std::filesystem::path& path, std::size_t max
 std::size_t remove_stale_staging(const std::filesystem::path& models_dir, const Clock& clock,
                                  spdlog::logger& logger,
                                  std::chrono::seconds max_age = std::chrono::hours(24));
+
+// The same for a caller without a logger (the `mlgov train` tool): returns
+// one line per stale directory, saying it was removed or why it was not.
+struct StagingCleanup {
+  std::filesystem::path directory;
+  bool removed = false;
+  std::string message;
+};
+std::vector<StagingCleanup> remove_stale_staging(
+    const std::filesystem::path& models_dir, const Clock& clock,
+    std::chrono::seconds max_age = std::chrono::hours(24));
 
 // The first line of an error message with XGBoost's "[bt] (N) ..." stack
 // frames and "Stack trace:" lines removed, joined by "; " when it has several

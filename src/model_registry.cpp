@@ -141,9 +141,6 @@ internal::ModelLimits limits_of(const ModelRegistryOptions& options) {
   return limits;
 }
 
-// A meta larger than this is not a meta mlgov wrote (real ones: ~30 KB).
-constexpr std::size_t kMaxMetaBytes = std::size_t{16} << 20;
-
 // The one-line refusal for an error whose text may span lines (XGBoost's
 // stack frames): the full text goes to the details.
 Refusal one_line_refusal(const std::string& message) {
@@ -169,7 +166,7 @@ LoadedModel load_one(const std::string& symbol, const std::filesystem::path& dir
   if (has_meta) {
     ModelMeta meta;
     try {
-      meta = parse_model_meta(internal::read_regular_file(meta_file, kMaxMetaBytes),
+      meta = parse_model_meta(internal::read_regular_file(meta_file, kMaxModelMetaBytes),
                               meta_file.string());
       check_model_meta_against(meta, contract, meta_file.string());
     } catch (const ModelFeatureMismatchError& e) {
@@ -182,13 +179,13 @@ LoadedModel load_one(const std::string& symbol, const std::filesystem::path& dir
     if (!meta.symbol.empty() && meta.symbol != symbol) {
       throw Refusal{fmt::format("{}: field \"symbol\": the meta is for {} but the directory is "
                                 "for {} (rule: a model serves the symbol of its directory)",
-                                meta_file.string(), meta.symbol, symbol),
+                                meta_file.string(), internal::excerpt(meta.symbol), symbol),
                     {}};
     }
     if (!is_plain_file_name(meta.model_file)) {
       throw Refusal{fmt::format("{}: field \"model_file\": \"{}\" is not a plain file name inside "
                                 "the model directory",
-                                meta_file.string(), meta.model_file),
+                                meta_file.string(), internal::excerpt(meta.model_file)),
                     {}};
     }
     info.model_file = dir / meta.model_file;

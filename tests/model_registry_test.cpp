@@ -83,9 +83,9 @@ TEST_F(RegistryTest, ModelWithMatchingMetaLoadsHealthy) {
 }
 
 TEST_F(RegistryTest, NewestDirectoryPerSymbolWins) {
-  install_model(models, "GOOG", "20261101_090000");
-  const auto newest = install_model(models, "GOOG", "20261120_120000");
-  install_model(models, "GOOG", "20261115_235959");
+  install_model(models, "GOOG", "20251101_090000");
+  const auto newest = install_model(models, "GOOG", "20251120_120000");
+  install_model(models, "GOOG", "20251115_235959");
   const ModelRegistry r = load();
   ASSERT_EQ(r.models().size(), 1u);
   EXPECT_EQ(r.models()[0].info.directory, newest);
@@ -93,8 +93,8 @@ TEST_F(RegistryTest, NewestDirectoryPerSymbolWins) {
 
 // The newest is refused: the symbol has no model; the older one is not used.
 TEST_F(RegistryTest, RefusedNewestIsNotReplacedByAnOlderModel) {
-  install_model(models, "GOOG", "20261101_090000");
-  const auto newest = install_model(models, "GOOG", "20261120_120000");
+  install_model(models, "GOOG", "20251101_090000");
+  const auto newest = install_model(models, "GOOG", "20251120_120000");
   testing::write_text(newest / "model.json", "{\"learner\": ");
   const ModelRegistry r = load();
   EXPECT_EQ(r.find("GOOG"), nullptr);
@@ -103,11 +103,11 @@ TEST_F(RegistryTest, RefusedNewestIsNotReplacedByAnOlderModel) {
 }
 
 TEST_F(RegistryTest, TemporaryDirectoriesAreIgnored) {
-  install_model(models, "GOOG", "20261101_090000");
+  install_model(models, "GOOG", "20251101_090000");
   // A training run in progress: dot-prefixed, or carrying ".tmp".
-  install_model(models, ".AAPL", "20261120_120000");
-  install_model(models, "MSFT", "20261120_120000.tmp");
-  std::filesystem::create_directories(models / "GOOG_v1_20261130_000000.tmp.123");
+  install_model(models, ".AAPL", "20251120_120000");
+  install_model(models, "MSFT", "20251120_120000.tmp");
+  std::filesystem::create_directories(models / "GOOG_v1_20251130_000000.tmp.123");
   const ModelRegistry r = load();
   ASSERT_EQ(r.models().size(), 1u);
   EXPECT_EQ(r.models()[0].info.symbol, "GOOG");
@@ -128,7 +128,7 @@ TEST_F(RegistryTest, NamesOutsideThePatternAreSkippedWithAWarning) {
 // A directory whose "symbol" holds a quote and a newline is skipped, and the
 // warning naming it is still one valid JSON line.
 TEST_F(RegistryTest, HostileDirectoryNameIsSkippedAndEscapedInTheLog) {
-  std::filesystem::create_directories(models / "A\"B\nC_v1_20261120_120000");
+  std::filesystem::create_directories(models / "A\"B\nC_v1_20251120_120000");
   const ModelRegistry r = load();
   EXPECT_TRUE(r.models().empty());
   const auto records = sink->records();
@@ -136,7 +136,7 @@ TEST_F(RegistryTest, HostileDirectoryNameIsSkippedAndEscapedInTheLog) {
   EXPECT_EQ(records[0].payload.find('\n'), std::string::npos);
   const auto j = nlohmann::json::parse(records[0].payload);
   EXPECT_EQ(j["status"], "MODEL_SKIPPED");
-  EXPECT_NE(j["message"].get<std::string>().find("A\"B\nC_v1_20261120_120000"), std::string::npos);
+  EXPECT_NE(j["message"].get<std::string>().find("A\"B\nC_v1_20251120_120000"), std::string::npos);
 }
 
 TEST_F(RegistryTest, FindMatchesTheWholeSymbolOnly) {
@@ -153,7 +153,7 @@ TEST_F(RegistryTest, FindMatchesTheWholeSymbolOnly) {
 TEST_F(RegistryTest, MetaForAnotherContractIsRefusedNamingTheFingerprint) {
   ModelMeta meta = testing::good_meta("GOOG");
   meta.contract.name = "ml_v2";  // same names, another contract
-  const auto dir = install_model(models, "GOOG", "20261120_120000", MetaMode::kGood, &meta);
+  const auto dir = install_model(models, "GOOG", "20251120_120000", MetaMode::kGood, &meta);
   const ModelRegistry r = load();
   EXPECT_EQ(r.find("GOOG"), nullptr);
   ASSERT_EQ(r.refused().size(), 1u);
@@ -165,7 +165,7 @@ TEST_F(RegistryTest, MetaForAnotherContractIsRefusedNamingTheFingerprint) {
 TEST_F(RegistryTest, MetaWithAnotherFingerprintIsRefused) {
   ModelMeta meta = testing::good_meta("GOOG");
   meta.contract.fingerprint = std::string(64, '0');
-  install_model(models, "GOOG", "20261120_120000", MetaMode::kGood, &meta);
+  install_model(models, "GOOG", "20251120_120000", MetaMode::kGood, &meta);
   const ModelRegistry r = load();
   ASSERT_EQ(r.refused().size(), 1u);
   EXPECT_NE(r.refused()[0].message.find("fingerprint"), std::string::npos);
@@ -176,7 +176,7 @@ TEST_F(RegistryTest, MetaWithAnotherFingerprintIsRefused) {
 TEST_F(RegistryTest, MetaWithSwappedFeaturesIsRefusedWithTheFullMismatch) {
   ModelMeta meta = testing::good_meta("GOOG");
   std::swap(meta.features[0], meta.features[1]);
-  install_model(models, "GOOG", "20261120_120000", MetaMode::kGood, &meta);
+  install_model(models, "GOOG", "20251120_120000", MetaMode::kGood, &meta);
   const ModelRegistry r = load();
   ASSERT_EQ(r.refused().size(), 1u);
   const auto details = nlohmann::json::parse(r.refused()[0].details_json);
@@ -208,7 +208,7 @@ TEST_F(RegistryTest, TruncatedModelJsonIsRefusedWithAClearError) {
 
 // The meta claims the 28 contract features but the booster was trained on 27.
 TEST_F(RegistryTest, ModelWith27FeaturesIsRefused) {
-  install_model(models, "GOOG", "20261120_120000", MetaMode::kGood, nullptr,
+  install_model(models, "GOOG", "20251120_120000", MetaMode::kGood, nullptr,
                 testing::trained_model(27));
   const ModelRegistry r = load();
   ASSERT_EQ(r.refused().size(), 1u);
@@ -230,14 +230,14 @@ TEST_F(RegistryTest, MissingModelFileIsRefused) {
 
 TEST_F(RegistryTest, MetaForAnotherSymbolIsRefused) {
   const ModelMeta meta = testing::good_meta("AAPL");
-  install_model(models, "GOOG", "20261120_120000", MetaMode::kGood, &meta);
+  install_model(models, "GOOG", "20251120_120000", MetaMode::kGood, &meta);
   const ModelRegistry r = load();
   ASSERT_EQ(r.refused().size(), 1u);
   EXPECT_NE(r.refused()[0].message.find("field \"symbol\""), std::string::npos);
 }
 
 TEST_F(RegistryTest, LegacyModelLoadsDegradedWithADeprecationWarning) {
-  install_model(models, "GOOG", "20261120_120000", MetaMode::kNone);
+  install_model(models, "GOOG", "20251120_120000", MetaMode::kNone);
   const ModelRegistry r = load();
   ASSERT_EQ(r.models().size(), 1u);
   const ModelInfo& info = r.models()[0].info;
@@ -254,7 +254,7 @@ TEST_F(RegistryTest, LegacyModelLoadsDegradedWithADeprecationWarning) {
 
 TEST_F(RegistryTest, LegacyModelIsRefusedWhenNotAllowed) {
   options.allow_legacy_models = false;
-  install_model(models, "GOOG", "20261120_120000", MetaMode::kNone);
+  install_model(models, "GOOG", "20251120_120000", MetaMode::kNone);
   const ModelRegistry r = load();
   EXPECT_TRUE(r.models().empty());
   ASSERT_EQ(r.refused().size(), 1u);
@@ -263,7 +263,7 @@ TEST_F(RegistryTest, LegacyModelIsRefusedWhenNotAllowed) {
 
 // A legacy model still gets the count check: 27 features is refused.
 TEST_F(RegistryTest, LegacyModelWithWrongFeatureCountIsRefused) {
-  install_model(models, "GOOG", "20261120_120000", MetaMode::kNone, nullptr,
+  install_model(models, "GOOG", "20251120_120000", MetaMode::kNone, nullptr,
                 testing::trained_model(27));
   const ModelRegistry r = load();
   EXPECT_TRUE(r.models().empty());
@@ -275,7 +275,7 @@ TEST_F(RegistryTest, LegacyModelWithWrongFeatureCountIsRefused) {
 TEST_F(RegistryTest, StaleModelLoadsDegradedAndLogged) {
   options.max_model_age_days = 30;
   const ModelMeta meta = testing::good_meta("GOOG", "2025-11-01");
-  install_model(models, "GOOG", "20261120_120000", MetaMode::kGood, &meta);
+  install_model(models, "GOOG", "20251120_120000", MetaMode::kGood, &meta);
   const ModelRegistry r = load();
   ASSERT_EQ(r.models().size(), 1u);
   const ModelInfo& info = r.models()[0].info;
@@ -292,7 +292,7 @@ TEST_F(RegistryTest, StaleModelLoadsDegradedAndLogged) {
 TEST_F(RegistryTest, ModelExactlyMaxAgeOldIsNotStale) {
   options.max_model_age_days = 30;
   const ModelMeta meta = testing::good_meta("GOOG", "2025-12-02");
-  install_model(models, "GOOG", "20261120_120000", MetaMode::kGood, &meta);
+  install_model(models, "GOOG", "20251120_120000", MetaMode::kGood, &meta);
   const ModelRegistry at_limit = load();
   ASSERT_EQ(at_limit.models().size(), 1u);
   EXPECT_FALSE(at_limit.models()[0].info.stale);
@@ -305,7 +305,7 @@ TEST_F(RegistryTest, ModelExactlyMaxAgeOldIsNotStale) {
 TEST_F(RegistryTest, MaxAgeZeroNeverMakesAModelStale) {
   options.max_model_age_days = 0;
   const ModelMeta meta = testing::good_meta("GOOG", "2000-01-31");
-  install_model(models, "GOOG", "20261120_120000", MetaMode::kGood, &meta);
+  install_model(models, "GOOG", "20251120_120000", MetaMode::kGood, &meta);
   const ModelRegistry r = load();
   ASSERT_EQ(r.models().size(), 1u);
   EXPECT_FALSE(r.models()[0].info.stale);
@@ -341,7 +341,7 @@ TEST_F(RegistryTest, ByteIdenticalModelFilesShareOneEvaluator) {
   spec.n_rows = 500;
   spec.seed = 99;
   const auto other_file = testing::train_test_model(other.path(), spec);
-  install_model(models, "MSFT", "20261120_120000", MetaMode::kGood, nullptr, other_file);
+  install_model(models, "MSFT", "20251120_120000", MetaMode::kGood, nullptr, other_file);
   const ModelRegistry r = load();
   ASSERT_EQ(r.models().size(), 3u);
   EXPECT_EQ(r.find("AAPL")->backend.get(), r.find("GOOG")->backend.get());
