@@ -156,7 +156,8 @@ std::size_t remove_stale_staging(const std::filesystem::path& models_dir, const 
 }
 
 std::string one_line(std::string_view message) {
-  std::string out;
+  std::string first;
+  std::size_t more = 0;
   std::size_t pos = 0;
   while (pos <= message.size()) {
     std::size_t end = message.find('\n', pos);
@@ -166,12 +167,16 @@ std::string one_line(std::string_view message) {
     while (!line.empty() && (line.back() == ' ' || line.back() == '\r')) line.remove_suffix(1);
     const bool frame = line.rfind("[bt]", 0) == 0 || line == "Stack trace:";
     if (!line.empty() && !frame) {
-      if (!out.empty()) out += "; ";
-      out += line;
+      if (first.empty()) {
+        first = line;
+      } else {
+        ++more;
+      }
     }
     pos = end + 1;
   }
-  return out;
+  if (more > 0) first += fmt::format(" (and {} more line{})", more, more == 1 ? "" : "s");
+  return first;
 }
 
 }  // namespace mlgov::internal

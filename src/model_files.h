@@ -60,9 +60,10 @@ std::vector<StagingCleanup> remove_stale_staging(
     const std::filesystem::path& models_dir, const Clock& clock,
     std::chrono::seconds max_age = std::chrono::hours(24));
 
-// The first line of an error message with XGBoost's "[bt] (N) ..." stack
-// frames and "Stack trace:" lines removed, joined by "; " when it has several
-// lines: a refused model's message stays one line.
+// The first line of an error message, XGBoost's "[bt] (N) ..." stack frames
+// and "Stack trace:" lines dropped, and " (and N more lines)" when other
+// lines follow (the caller keeps the full text elsewhere): a refused
+// model's message stays one line.
 std::string one_line(std::string_view message);
 
 }  // namespace mlgov::internal

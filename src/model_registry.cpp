@@ -253,7 +253,10 @@ LoadedModel load_one(const std::string& symbol, const std::filesystem::path& dir
     try {
       loaded.backend = make_backend(model, source, options.backend);
     } catch (const std::exception& e) {
-      Refusal r = one_line_refusal(e.what());
+      // The backends' messages start with the file name: say it once.
+      std::string_view what = e.what();
+      if (what.rfind(source + ": ", 0) == 0) what.remove_prefix(source.size() + 2);
+      Refusal r = one_line_refusal(std::string(what));
       r.message = fmt::format("{}: cannot load the model with backend {}: {}", source,
                               to_string(options.backend), r.message);
       throw r;

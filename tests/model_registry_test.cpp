@@ -640,7 +640,7 @@ TEST_F(RegistryTest, ModelXgboostRefusesIsRefusedInOneLine) {
   }
 }
 
-TEST(OneLine, DropsXgboostStackFramesAndJoinsTheRest) {
+TEST(OneLine, KeepsTheFirstLineAndDropsXgboostStackFrames) {
   const std::string xgboost_text =
       "[12:00:00] /src/objective.cc:26: Unknown objective function: `x`\n"
       "Stack trace:\n"
@@ -649,7 +649,7 @@ TEST(OneLine, DropsXgboostStackFramesAndJoinsTheRest) {
       "\n";
   EXPECT_EQ(internal::one_line(xgboost_text),
             "[12:00:00] /src/objective.cc:26: Unknown objective function: `x`");
-  EXPECT_EQ(internal::one_line("first\nsecond"), "first; second");
+  EXPECT_EQ(internal::one_line("first\nsecond\nthird"), "first (and 2 more lines)");
 }
 
 // A crashed `mlgov train` leaves .tmp-* staging directories: those older than
