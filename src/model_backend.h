@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <filesystem>
 #include <memory>
+#include <string>
 #include <string_view>
 
 namespace mlgov::internal {
@@ -29,15 +30,27 @@ class ModelBackend {
   virtual bool predict(const float* rows, std::size_t n_rows, float* out) noexcept = 0;
 };
 
-// XGBoost C API backend (XGBoosterPredictFromDense, nthread=1). Accepts
-// model.json and model.ubj. Throws ModelError naming the file and XGBoost's
-// message when the file cannot be loaded.
+struct ValidatedModel;  // model_document.h
+
+// XGBoost C API backend (XGBoosterPredictFromDense, nthread=1), loaded from
+// the validated document written back as JSON text
+// (XGBoosterLoadModelFromBuffer): XGBoost never reads a file itself, and
+// never sees a structure validate_model_document did not check. Throws
+// ModelError "<source>: ..." with XGBoost's message when it refuses the model.
+std::unique_ptr<ModelBackend> load_xgboost_backend(const ValidatedModel& model,
+                                                   const std::string& source);
+// Reads (read_regular_file), validates and loads `model_file` (model.json, or
+// model.ubj as UBJSON) with the default ModelLimits. Throws ModelError (or
+// InvalidModelError) naming the file.
 std::unique_ptr<ModelBackend> load_xgboost_backend(const std::filesystem::path& model_file);
 
-// Native backend from an XGBoost JSON model. Throws ModelError naming the
-// file and the unsupported feature (categorical splits, multi-class, dart,
-// gblinear, an objective other than binary:logistic / reg:squarederror, a
-// .ubj file) so the caller can fall back to load_xgboost_backend.
+// Native backend from a validated model. Throws UnsupportedModelError naming
+// what the native evaluator does not evaluate (categorical splits,
+// multi-class, dart, gblinear, an objective other than binary:logistic /
+// reg:squarederror) so the caller can fall back to load_xgboost_backend.
+std::unique_ptr<ModelBackend> load_native_backend(const ValidatedModel& model,
+                                                  const std::string& source);
+// Reads, validates and builds `model_file` with the default ModelLimits.
 std::unique_ptr<ModelBackend> load_native_backend(const std::filesystem::path& model_file);
 
 }  // namespace mlgov::internal

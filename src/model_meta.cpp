@@ -7,8 +7,10 @@
 
 #include <fmt/format.h>
 
+#include "json_capped.h"
 #include "mlgov/atomic_file.h"
 #include "mlgov/errors.h"
+#include "model_files.h"
 
 namespace mlgov {
 namespace {
@@ -90,13 +92,28 @@ bool is_iso8601_utc(std::string_view s) noexcept {
   return zone == "Z" || zone == "+00:00";
 }
 
+namespace {
+
+ModelMeta parse_document(const json& doc, const std::string& source);
+
+}  // namespace
+
 ModelMeta parse_model_meta(std::string_view json_text, const std::string& source) {
-  json doc;
+  internal::JsonCaps caps;
+  caps.max_depth = kMaxModelMetaDepth;
+  auto parsed = internal::parse_json_capped<json>(json_text, internal::JsonSyntax::kText, caps);
+  if (!parsed.document) fail(source, fmt::format("malformed JSON: {}", parsed.error));
   try {
-    doc = json::parse(json_text);
-  } catch (const json::parse_error& e) {
-    fail(source, fmt::format("malformed JSON: {}", e.what()));
+    return parse_document(*parsed.document, source);
+  } catch (const json::exception& e) {
+    // A read above that did not test the type first: still the library's error.
+    fail(source, internal::excerpt(e.what(), 200));
   }
+}
+
+namespace {
+
+ModelMeta parse_document(const json& doc, const std::string& source) {
   if (!doc.is_object()) fail(source, "the top level must be a JSON object");
 
   ModelMeta meta;
@@ -111,7 +128,8 @@ ModelMeta parse_model_meta(std::string_view json_text, const std::string& source
     }
     std::string name = features[i].get<std::string>();
     if (!seen.insert(name).second) {
-      fail(source, fmt::format("field \"features[{}]\": duplicate feature name \"{}\"", i, name));
+      fail(source, fmt::format("field \"features[{}]\": duplicate feature name \"{}\"", i,
+                               internal::excerpt(name)));
     }
     meta.features.push_back(std::move(name));
   }
@@ -135,7 +153,7 @@ ModelMeta parse_model_meta(std::string_view json_text, const std::string& source
   if (!is_iso8601_utc(meta.trained_at)) {
     fail(source, fmt::format("field \"trained_at\" (\"{}\") is not an ISO-8601 UTC timestamp "
                              "like 2026-11-26T14:03:07Z",
-                             meta.trained_at));
+                             internal::excerpt(meta.trained_at)));
   }
   meta.git_commit = string_field(doc, "git_commit", source);
   if (const auto it = doc.find("git_dirty"); it != doc.end()) {
@@ -151,7 +169,8 @@ ModelMeta parse_model_meta(std::string_view json_text, const std::string& source
     if (!is_iso_date(*part)) {
       fail(source,
            fmt::format("field \"training_data_period.{}\" (\"{}\") is not a YYYY-MM-DD date",
-                       part == &meta.training_data_period.start ? "start" : "end", *part));
+                       part == &meta.training_data_period.start ? "start" : "end",
+                       internal::excerpt(*part)));
     }
   }
   if (meta.training_data_period.start > meta.training_data_period.end) {
@@ -164,7 +183,7 @@ ModelMeta parse_model_meta(std::string_view json_text, const std::string& source
       meta.model_file.empty()) {
     fail(source, fmt::format("field \"model_file\" (\"{}\") must be a plain file name beside the "
                              "meta",
-                             meta.model_file));
+                             internal::excerpt(meta.model_file)));
   }
   meta.objective = string_field(doc, "objective", source);
   meta.xgboost_version = string_field(doc, "xgboost_version", source);
@@ -183,13 +202,14 @@ ModelMeta parse_model_meta(std::string_view json_text, const std::string& source
   return meta;
 }
 
+}  // namespace
+
 ModelMeta load_model_meta(const std::filesystem::path& file) {
   std::string text;
   try {
-    text = read_file(file);
-  } catch (const std::system_error& e) {
-    throw ModelMetaError(
-        fmt::format("{}: cannot read the model metadata: {}", file.string(), e.code().message()));
+    text = internal::read_regular_file(file, kMaxModelMetaBytes);
+  } catch (const ModelError& e) {
+    throw ModelMetaError(fmt::format("cannot read the model metadata: {}", e.what()));
   }
   return parse_model_meta(text, file.string());
 }
@@ -249,12 +269,13 @@ void check_model_meta_against(const ModelMeta& meta, const FeatureContract& cont
   if (meta.contract.name != contract.name() || meta.contract.version != contract.version()) {
     throw ModelMetaError(fmt::format(
         "{}: field \"contract\": the model was trained under contract {} {} but {} {} is loaded",
-        source, meta.contract.name, meta.contract.version, contract.name(), contract.version()));
+        source, internal::excerpt(meta.contract.name), internal::excerpt(meta.contract.version),
+        contract.name(), contract.version()));
   }
   if (meta.contract.fingerprint != contract.fingerprint()) {
     throw ModelMetaError(
         fmt::format("{}: field \"contract.fingerprint\": {} differs from the loaded contract's {}",
-                    source, meta.contract.fingerprint, contract.fingerprint()));
+                    source, internal::excerpt(meta.contract.fingerprint), contract.fingerprint()));
   }
 }
 

@@ -11,11 +11,15 @@
 #include <utility>
 
 #include <fmt/format.h>
+#include <nlohmann/json.hpp>
 
+#include "json_capped.h"
 #include "mlgov/atomic_file.h"
 #include "mlgov/errors.h"
 #include "mlgov/logging.h"
 #include "model_backend.h"
+#include "model_document.h"
+#include "model_files.h"
 #include "sha256.h"
 
 namespace mlgov {
@@ -47,6 +51,23 @@ std::optional<ParsedDirName> parse_dir_name(std::string_view name) {
     return std::nullopt;
   }
   return ParsedDirName{std::string(head.substr(0, v)), std::string(ts)};
+}
+
+// The instant a "YYYYMMDD_HHMMSS" timestamp names (UTC), or nothing when it
+// is not a real date and time.
+std::optional<std::chrono::sys_seconds> parse_dir_timestamp(std::string_view ts) {
+  const auto num = [&](std::size_t pos, std::size_t n) {
+    int v = 0;
+    for (std::size_t i = pos; i < pos + n; ++i) v = v * 10 + (ts[i] - '0');
+    return v;
+  };
+  const std::chrono::year_month_day ymd{std::chrono::year{num(0, 4)},
+                                        std::chrono::month{static_cast<unsigned>(num(4, 2))},
+                                        std::chrono::day{static_cast<unsigned>(num(6, 2))}};
+  const int hh = num(9, 2), mm = num(11, 2), ss = num(13, 2);
+  if (!ymd.ok() || hh > 23 || mm > 59 || ss > 59) return std::nullopt;
+  return std::chrono::sys_days{ymd} + std::chrono::hours(hh) + std::chrono::minutes(mm) +
+         std::chrono::seconds(ss);
 }
 
 bool is_temporary(std::string_view name) {
@@ -88,22 +109,20 @@ struct Refusal {
   std::string details_json;
 };
 
-std::unique_ptr<internal::ModelBackend> load_backend(const std::filesystem::path& model_file,
+std::shared_ptr<internal::ModelBackend> make_backend(const internal::ValidatedModel& model,
+                                                     const std::string& source,
                                                      PredictorBackend choice) {
   switch (choice) {
     case PredictorBackend::kNative:
-      return internal::load_native_backend(model_file);
+      return internal::load_native_backend(model, source);
     case PredictorBackend::kXgboost:
-      return internal::load_xgboost_backend(model_file);
+      return internal::load_xgboost_backend(model, source);
     case PredictorBackend::kAuto:
       break;
   }
-  try {
-    return internal::load_native_backend(model_file);
-  } catch (const std::exception&) {
-    // Unsupported by the native evaluator (or unreadable: XGBoost then says why).
-  }
-  return internal::load_xgboost_backend(model_file);
+  // Only a valid model the native evaluator does not do goes to XGBoost.
+  if (model.unsupported.empty()) return internal::load_native_backend(model, source);
+  return internal::load_xgboost_backend(model, source);
 }
 
 // Evaluators already loaded, by the SHA-256 of the model file's bytes: symbols
@@ -113,14 +132,25 @@ std::unique_ptr<internal::ModelBackend> load_backend(const std::filesystem::path
 using BackendCache =
     std::map<std::array<std::uint8_t, 32>, std::shared_ptr<internal::ModelBackend>>;
 
-std::shared_ptr<internal::ModelBackend> load_shared_backend(const std::filesystem::path& model_file,
-                                                            PredictorBackend choice,
-                                                            BackendCache& cache) {
-  const auto digest = internal::sha256(read_file(model_file));
-  if (const auto it = cache.find(digest); it != cache.end()) return it->second;
-  std::shared_ptr<internal::ModelBackend> backend = load_backend(model_file, choice);
-  cache.emplace(digest, backend);
-  return backend;
+internal::ModelLimits limits_of(const ModelRegistryOptions& options) {
+  internal::ModelLimits limits;
+  limits.max_file_bytes = options.max_model_file_bytes;
+  limits.max_trees = options.max_model_trees;
+  limits.max_tree_depth = options.max_model_tree_depth;
+  limits.max_nodes = options.max_model_nodes;
+  return limits;
+}
+
+// The one-line refusal for an error whose text may span lines (XGBoost's
+// stack frames): the full text goes to the details.
+Refusal one_line_refusal(const std::string& message) {
+  std::string line = internal::one_line(message);
+  std::string details;
+  if (line != message) {
+    details = nlohmann::json{{"error", message}}.dump(-1, ' ', false,
+                                                      nlohmann::json::error_handler_t::replace);
+  }
+  return Refusal{std::move(line), std::move(details)};
 }
 
 LoadedModel load_one(const std::string& symbol, const std::filesystem::path& dir,
@@ -132,28 +162,30 @@ LoadedModel load_one(const std::string& symbol, const std::filesystem::path& dir
   info.directory = dir;
 
   const auto meta_file = dir / "model_meta.json";
-  std::error_code ec;
-  const bool has_meta = std::filesystem::exists(meta_file, ec);
+  const bool has_meta = internal::file_kind(meta_file) != internal::FileKind::kMissing;
   if (has_meta) {
     ModelMeta meta;
     try {
-      meta = load_model_meta(meta_file);
+      meta = parse_model_meta(internal::read_regular_file(meta_file, kMaxModelMetaBytes),
+                              meta_file.string());
       check_model_meta_against(meta, contract, meta_file.string());
     } catch (const ModelFeatureMismatchError& e) {
       throw Refusal{e.what(), e.details_json()};
     } catch (const ModelMetaError& e) {
       throw Refusal{e.what(), {}};
+    } catch (const ModelError& e) {  // not a regular file, too large, unreadable
+      throw Refusal{e.what(), {}};
     }
     if (!meta.symbol.empty() && meta.symbol != symbol) {
       throw Refusal{fmt::format("{}: field \"symbol\": the meta is for {} but the directory is "
                                 "for {} (rule: a model serves the symbol of its directory)",
-                                meta_file.string(), meta.symbol, symbol),
+                                meta_file.string(), internal::excerpt(meta.symbol), symbol),
                     {}};
     }
     if (!is_plain_file_name(meta.model_file)) {
       throw Refusal{fmt::format("{}: field \"model_file\": \"{}\" is not a plain file name inside "
                                 "the model directory",
-                                meta_file.string(), meta.model_file),
+                                meta_file.string(), internal::excerpt(meta.model_file)),
                     {}};
     }
     info.model_file = dir / meta.model_file;
@@ -167,13 +199,16 @@ LoadedModel load_one(const std::string& symbol, const std::filesystem::path& dir
     }
     info.legacy = true;
     info.model_file = dir / "model.json";
-    if (!std::filesystem::exists(info.model_file, ec)) info.model_file = dir / "model.ubj";
+    if (internal::file_kind(info.model_file) == internal::FileKind::kMissing) {
+      info.model_file = dir / "model.ubj";
+    }
     info.degraded_reason =
         "legacy model without model_meta.json (deprecated: feature names and "
         "contract not checked, only the feature count)";
   }
 
-  if (!std::filesystem::is_regular_file(info.model_file, ec)) {
+  const internal::FileKind kind = internal::file_kind(info.model_file);
+  if (kind == internal::FileKind::kMissing) {
     throw Refusal{info.legacy ? fmt::format("{}: no model.json or model.ubj in the model directory",
                                             dir.string())
                               : fmt::format("{}: missing (named by model_meta.json's model_file)",
@@ -181,26 +216,56 @@ LoadedModel load_one(const std::string& symbol, const std::filesystem::path& dir
                   {}};
   }
 
+  // The file is read once: its digest, its validation and its backend all
+  // come from these bytes.
+  const std::string source = info.model_file.string();
+  std::string bytes;
   try {
-    loaded.backend = load_shared_backend(info.model_file, options.backend, cache);
-  } catch (const std::exception& e) {
-    throw Refusal{fmt::format("{}: cannot load the model with backend {}: {}",
-                              info.model_file.string(), to_string(options.backend), e.what()),
-                  {}};
+    bytes = internal::read_regular_file(info.model_file, options.max_model_file_bytes);
+  } catch (const ModelError& e) {
+    throw Refusal{e.what(), {}};
+  }
+  const auto refuse_feature_count = [&](std::size_t n_features) {
+    FeatureMismatch mismatch;
+    mismatch.expected_count = contract.size();
+    mismatch.got_count = n_features;
+    mismatch.first_order_difference = std::min(contract.size(), n_features);
+    return Refusal{fmt::format("{}: the model takes {} features but contract {} has {} (rule: the "
+                               "model's feature count must equal n_features)",
+                               source, n_features, contract.name(), contract.size()),
+                   mismatch.to_json()};
+  };
+  const auto digest = internal::sha256(bytes);
+  if (const auto it = cache.find(digest); it != cache.end()) {
+    loaded.backend = it->second;
+  } else {
+    const auto format = info.model_file.extension() == ".ubj" ? internal::ModelFormat::kUbjson
+                                                              : internal::ModelFormat::kJson;
+    internal::ValidatedModel model;
+    try {
+      model = internal::validate_model_document(bytes, format, limits_of(options));
+    } catch (const internal::InvalidModelError& e) {
+      throw Refusal{fmt::format("{}: invalid model: {}", source, e.what()), {}};
+    }
+    bytes.clear();
+    bytes.shrink_to_fit();
+    if (model.num_features != contract.size()) throw refuse_feature_count(model.num_features);
+    try {
+      loaded.backend = make_backend(model, source, options.backend);
+    } catch (const std::exception& e) {
+      // The backends' messages start with the file name: say it once.
+      std::string_view what = e.what();
+      if (what.rfind(source + ": ", 0) == 0) what.remove_prefix(source.size() + 2);
+      Refusal r = one_line_refusal(std::string(what));
+      r.message = fmt::format("{}: cannot load the model with backend {}: {}", source,
+                              to_string(options.backend), r.message);
+      throw r;
+    }
+    cache.emplace(digest, loaded.backend);
   }
   info.backend = std::string(loaded.backend->name());
   info.n_features = loaded.backend->num_features();
-  if (info.n_features != contract.size()) {
-    FeatureMismatch mismatch;
-    mismatch.expected_count = contract.size();
-    mismatch.got_count = info.n_features;
-    mismatch.first_order_difference = std::min(contract.size(), info.n_features);
-    throw Refusal{
-        fmt::format("{}: the model takes {} features but contract {} has {} (rule: the "
-                    "model's feature count must equal n_features)",
-                    info.model_file.string(), info.n_features, contract.name(), contract.size()),
-        mismatch.to_json()};
-  }
+  if (info.n_features != contract.size()) throw refuse_feature_count(info.n_features);
 
   if (info.legacy) {
     log_registry_event(
@@ -252,21 +317,30 @@ ModelRegistry ModelRegistry::load(const ModelRegistryOptions& options,
                     "(paths.models_dir)",
                     root.string()));
   }
-  // symbol -> (timestamp, directory name) of the newest candidate.
-  std::map<std::string, std::pair<std::string, std::string>, std::less<>> newest;
+  internal::remove_stale_staging(root, clock, logger);
+
+  ModelRegistry registry;
+  struct Candidate {
+    std::string timestamp;  // "YYYYMMDD_HHMMSS": lexical order == time order
+    std::string name;
+    internal::FileKind kind;
+  };
+  std::map<std::string, Candidate, std::less<>> newest;
   std::filesystem::directory_iterator it(root, ec);
   if (ec) {
     throw ModelError(
         fmt::format("{}: cannot list the models directory: {}", root.string(), ec.message()));
   }
+  const auto now = clock.wall_now();
   for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
     if (ec) {
       throw ModelError(
           fmt::format("{}: cannot list the models directory: {}", root.string(), ec.message()));
     }
     const std::string name = it->path().filename().string();
-    std::error_code type_ec;
-    if (!it->is_directory(type_ec) || is_temporary(name)) continue;
+    if (is_temporary(name)) continue;
+    const internal::FileKind kind = internal::file_kind(it->path());
+    if (kind == internal::FileKind::kRegular || kind == internal::FileKind::kMissing) continue;
     const auto parsed = parse_dir_name(name);
     if (!parsed || !is_valid_symbol(parsed->symbol)) {
       log_registry_event(logger, clock, spdlog::level::warn, contract.name(), "", "MODEL_SKIPPED",
@@ -276,24 +350,57 @@ ModelRegistry ModelRegistry::load(const ModelRegistryOptions& options,
                                      (root / name).string()));
       continue;
     }
-    auto [slot, inserted] = newest.try_emplace(parsed->symbol, parsed->timestamp, name);
-    if (!inserted &&
-        std::tie(parsed->timestamp, name) > std::tie(slot->second.first, slot->second.second)) {
-      slot->second = {parsed->timestamp, name};
+    const auto when = parse_dir_timestamp(parsed->timestamp);
+    if (!when || *when > now) {
+      registry.refused_.push_back(
+          {parsed->symbol,
+           root / name,
+           !when ? fmt::format("{}: timestamp {} is not a real UTC date and time (rule: "
+                               "<SYMBOL>_v<N>_YYYYMMDD_HHMMSS, named when the model was trained)",
+                               (root / name).string(), parsed->timestamp)
+                 : fmt::format("{}: timestamp {} lies in the future (now {}; rule: a model "
+                               "directory is named when the model was trained)",
+                               (root / name).string(), parsed->timestamp, format_utc_millis(now)),
+           {}});
+      continue;
+    }
+    Candidate candidate{parsed->timestamp, name, kind};
+    auto [slot, inserted] = newest.try_emplace(parsed->symbol, candidate);
+    if (!inserted && std::tie(candidate.timestamp, candidate.name) >
+                         std::tie(slot->second.timestamp, slot->second.name)) {
+      slot->second = candidate;
     }
   }
 
-  ModelRegistry registry;
   BackendCache cache;
   for (const auto& [symbol, candidate] : newest) {  // std::map: sorted by symbol
-    const auto dir = root / candidate.second;
+    const auto dir = root / candidate.name;
+    if (candidate.kind != internal::FileKind::kDirectory) {
+      registry.refused_.push_back(
+          {symbol,
+           dir,
+           fmt::format("{}: is {}, not a directory (refused: a model directory is never "
+                       "followed or read through a link or special file)",
+                       dir.string(), internal::describe(candidate.kind)),
+           {}});
+      continue;
+    }
     try {
       registry.models_.push_back(load_one(symbol, dir, options, contract, clock, logger, cache));
     } catch (Refusal& refusal) {
       registry.refused_.push_back(
           {symbol, dir, std::move(refusal.message), std::move(refusal.details_json)});
+    } catch (const std::exception& e) {
+      // Whatever else goes wrong in one directory fails that symbol only.
+      Refusal r = one_line_refusal(e.what());
+      registry.refused_.push_back({symbol, dir,
+                                   fmt::format("{}: cannot load: {}", dir.string(), r.message),
+                                   std::move(r.details_json)});
     }
   }
+  std::stable_sort(
+      registry.refused_.begin(), registry.refused_.end(),
+      [](const RefusedModel& a, const RefusedModel& b) { return a.symbol < b.symbol; });
   registry.build_index();
   return registry;
 }

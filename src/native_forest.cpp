@@ -19,11 +19,6 @@
 namespace mlgov::internal {
 namespace {
 
-// Numbers parsed straight to float (std::strtof, correctly rounded), as
-// XGBoost reads them: going through double could round a value twice.
-using FloatJson = nlohmann::basic_json<std::map, std::vector, std::string, bool, std::int64_t,
-                                       std::uint64_t, float>;
-
 constexpr std::uint32_t kDefaultLeftBit = 0x80000000u;
 constexpr std::uint32_t kFeatureMask = 0x7fffffffu;
 // Deeper trees are refused (the compact layout stores depths in a byte).
@@ -52,17 +47,18 @@ inline std::uint32_t goes_right(float x, float threshold, std::uint32_t feature_
 
 }  // namespace
 
-// Reads the JSON model into a NativeForest; all errors name the file.
+// Builds a NativeForest from a validated model (validate_model_document
+// checked the structure); all errors name the source file.
 class NativeForestBuilder {
  public:
-  explicit NativeForestBuilder(const std::filesystem::path& file) : file_(file) {}
+  NativeForestBuilder(const ValidatedModel& model, std::string source)
+      : model_(model), source_(std::move(source)) {}
 
   std::unique_ptr<NativeForest> build() {
-    const auto ext = file_.extension().string();
-    if (ext == ".ubj") {
-      fail("UBJSON (.ubj) model files are not supported by the native backend (XGBoost JSON only)");
+    if (!model_.unsupported.empty()) {
+      throw UnsupportedModelError(source_ + ": " + model_.unsupported);
     }
-    const FloatJson doc = parse();
+    const FloatJson& doc = model_.document;
     const FloatJson& learner = field(doc, "learner", "learner");
     auto forest = std::make_unique<NativeForest>();
 
@@ -137,9 +133,15 @@ class NativeForestBuilder {
       }
     }
 
+    // XGBoost places each tree at its id (a permutation, validated) and
+    // sums in that order.
+    std::vector<std::size_t> by_id(trees.size());
+    for (std::size_t t = 0; t < trees.size(); ++t) {
+      by_id[trees[t].at("id").get<std::size_t>()] = t;
+    }
     std::vector<RawTree> raw;
     raw.reserve(trees.size());
-    for (std::size_t t = 0; t < trees.size(); ++t) {
+    for (const std::size_t t : by_id) {
       raw.push_back(read_tree(trees[t], t, forest->num_features_));
       forest->max_depth_ = std::max(forest->max_depth_, raw.back().depth);
     }
@@ -154,19 +156,7 @@ class NativeForestBuilder {
 
  private:
   [[noreturn]] void fail(const std::string& what) const {
-    throw ModelError(file_.string() + ": " + what);
-  }
-
-  FloatJson parse() const {
-    std::ifstream in(file_, std::ios::binary);
-    if (!in) fail("cannot open the model file");
-    const std::string text{std::istreambuf_iterator<char>(in), {}};
-    if (in.bad()) fail("error reading the model file");
-    try {
-      return FloatJson::parse(text);
-    } catch (const FloatJson::exception& e) {
-      fail(std::string("not valid XGBoost JSON: ") + e.what());
-    }
+    throw InvalidModelError(source_ + ": " + what);
   }
 
   const FloatJson& field(const FloatJson& obj, const char* key, const std::string& path) const {
@@ -253,20 +243,8 @@ class NativeForestBuilder {
     const auto split_indices = array<std::int32_t>(tree, "split_indices", where, n);
     r.condition = array<float>(tree, "split_conditions", where, n);
     const auto default_left = array<std::int32_t>(tree, "default_left", where, n);
-    if (tree.contains("split_type")) {
-      const auto split_type = array<std::int32_t>(tree, "split_type", where, n);
-      for (std::size_t i = 0; i < n; ++i) {
-        if (split_type[i] != 0) {
-          fail("categorical split at " + where + ".split_type[" + std::to_string(i) +
-               "]: categorical features are not supported by the native backend");
-        }
-      }
-    }
-    if (tree.contains("categories") && tree["categories"].is_array() &&
-        !tree["categories"].empty()) {
-      fail(where + ".categories is not empty: categorical splits are not supported by the " +
-           "native backend");
-    }
+    // Categorical splits on reachable nodes made the model unsupported
+    // (validate_model_document); the split type of other nodes is unused.
     r.feature.resize(n);
     r.default_left.resize(n);
     // Walk from the root: every reachable node is visited once (a tree, not
@@ -384,11 +362,18 @@ class NativeForestBuilder {
     }
   }
 
-  std::filesystem::path file_;
+  const ValidatedModel& model_;
+  std::string source_;
 };
 
-std::unique_ptr<NativeForest> NativeForest::load(const std::filesystem::path& model_file) {
-  return NativeForestBuilder(model_file).build();
+std::unique_ptr<NativeForest> NativeForest::load(const std::filesystem::path& model_file,
+                                                 const ModelLimits& limits) {
+  return build(read_and_validate_model(model_file, limits), model_file.string());
+}
+
+std::unique_ptr<NativeForest> NativeForest::build(const ValidatedModel& model,
+                                                  const std::string& source) {
+  return NativeForestBuilder(model, source).build();
 }
 
 namespace {
@@ -608,6 +593,11 @@ float NativeForest::leaf_value(std::size_t tree, const float* row) const noexcep
 
 std::unique_ptr<ModelBackend> load_native_backend(const std::filesystem::path& model_file) {
   return NativeForest::load(model_file);
+}
+
+std::unique_ptr<ModelBackend> load_native_backend(const ValidatedModel& model,
+                                                  const std::string& source) {
+  return NativeForest::build(model, source);
 }
 
 }  // namespace mlgov::internal

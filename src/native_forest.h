@@ -37,6 +37,7 @@
 #include <vector>
 
 #include "model_backend.h"
+#include "model_document.h"
 
 namespace mlgov::internal {
 
@@ -48,9 +49,17 @@ class NativeForest final : public ModelBackend {
   static constexpr int kMaxPaddedDepth = 8;
   static constexpr std::size_t kRowBlock = 8;
 
-  // Reads and validates an XGBoost JSON model. Throws ModelError naming the
-  // file and the field or feature that is wrong or unsupported.
-  static std::unique_ptr<NativeForest> load(const std::filesystem::path& model_file);
+  // Reads an XGBoost model file (JSON, or UBJSON for a .ubj file; a regular
+  // file within limits.max_file_bytes), validates it
+  // (validate_model_document) and builds the evaluator. Throws
+  // InvalidModelError or ModelError naming the file and the rule broken, and
+  // UnsupportedModelError naming what the native evaluator does not do.
+  static std::unique_ptr<NativeForest> load(const std::filesystem::path& model_file,
+                                            const ModelLimits& limits = {});
+  // Builds the evaluator from a validated model; `source` names the file in
+  // errors. Throws UnsupportedModelError when model.unsupported is set.
+  static std::unique_ptr<NativeForest> build(const ValidatedModel& model,
+                                             const std::string& source);
 
   std::string_view name() const noexcept override { return "native"; }
   std::size_t num_features() const noexcept override { return num_features_; }

@@ -19,10 +19,10 @@
 #include <filesystem>
 #include <memory>
 #include <string>
-#include <system_error>
 
 #include "mlgov/errors.h"
 #include "model_backend.h"
+#include "model_document.h"
 #include "xgboost_handles.h"
 
 namespace mlgov::internal {
@@ -76,21 +76,25 @@ class XgboostBackend final : public ModelBackend {
 
 }  // namespace
 
-std::unique_ptr<ModelBackend> load_xgboost_backend(const std::filesystem::path& model_file) {
-  const std::string ctx = model_file.string();
-  std::error_code ec;
-  if (!std::filesystem::is_regular_file(model_file, ec)) {
-    throw ModelError(ctx + ": model file does not exist or is not a regular file");
-  }
+std::unique_ptr<ModelBackend> load_xgboost_backend(const ValidatedModel& model,
+                                                   const std::string& source) {
+  const std::string json = model.xgboost_json();
   BoosterHandle raw = nullptr;
-  xgb_check(XGBoosterCreate(nullptr, 0, &raw), ctx, "XGBoosterCreate");
+  xgb_check(XGBoosterCreate(nullptr, 0, &raw), source, "XGBoosterCreate");
   BoosterPtr booster(raw);
-  xgb_check(XGBoosterLoadModel(booster.get(), ctx.c_str()), ctx, "loading the XGBoost model");
-  xgb_check(XGBoosterSetParam(booster.get(), "nthread", "1"), ctx, "XGBoosterSetParam(nthread=1)");
+  xgb_check(XGBoosterLoadModelFromBuffer(booster.get(), json.data(), json.size()), source,
+            "loading the XGBoost model");
+  xgb_check(XGBoosterSetParam(booster.get(), "nthread", "1"), source,
+            "XGBoosterSetParam(nthread=1)");
   bst_ulong n_features = 0;
-  xgb_check(XGBoosterGetNumFeature(booster.get(), &n_features), ctx, "XGBoosterGetNumFeature");
-  if (n_features == 0) throw ModelError(ctx + ": model reports 0 features");
+  xgb_check(XGBoosterGetNumFeature(booster.get(), &n_features), source, "XGBoosterGetNumFeature");
+  if (n_features == 0) throw ModelError(source + ": model reports 0 features");
   return std::make_unique<XgboostBackend>(std::move(booster), static_cast<std::size_t>(n_features));
+}
+
+std::unique_ptr<ModelBackend> load_xgboost_backend(const std::filesystem::path& model_file) {
+  return load_xgboost_backend(read_and_validate_model(model_file, ModelLimits{}),
+                              model_file.string());
 }
 
 }  // namespace mlgov::internal

@@ -497,7 +497,7 @@ TEST_F(PredictorTest, ReenableAfterGarbageStateFileRewritesIt) {
 TEST_F(PredictorTest, RefusedModelCountsAsAFailureAndDegrades) {
   ModelMeta meta = testing::good_meta("MSFT");
   meta.contract.name = "ml_v2";
-  install_model(config.paths.models_dir, "MSFT", "20261120_120000", MetaMode::kGood, &meta);
+  install_model(config.paths.models_dir, "MSFT", "20251120_120000", MetaMode::kGood, &meta);
   auto p = make();
   EXPECT_EQ(p->state(), MlState::kEnabledDegraded);
   EXPECT_EQ(p->model_errors(), 1u);
@@ -515,7 +515,7 @@ TEST_F(PredictorTest, ThreeRefusedModelsLatchAtStart) {
   for (const char* symbol : {"M1", "M2", "M3"}) {
     ModelMeta meta = testing::good_meta(symbol);
     std::swap(meta.features[0], meta.features[1]);
-    install_model(config.paths.models_dir, symbol, "20261120_120000", MetaMode::kGood, &meta);
+    install_model(config.paths.models_dir, symbol, "20251120_120000", MetaMode::kGood, &meta);
   }
   auto p = make();
   EXPECT_EQ(p->state(), MlState::kDisabledGovernance);
@@ -525,7 +525,7 @@ TEST_F(PredictorTest, ThreeRefusedModelsLatchAtStart) {
 }
 
 TEST_F(PredictorTest, LegacyModelMakesTheStateDegraded) {
-  install_model(config.paths.models_dir, "MSFT", "20261120_120000", MetaMode::kNone);
+  install_model(config.paths.models_dir, "MSFT", "20251120_120000", MetaMode::kNone);
   auto p = make();
   EXPECT_EQ(p->state(), MlState::kEnabledDegraded);
   ASSERT_TRUE(p->model_info("MSFT").has_value());
@@ -539,7 +539,7 @@ TEST_F(PredictorTest, LegacyModelMakesTheStateDegraded) {
 TEST_F(PredictorTest, StaleModelMakesTheStateDegraded) {
   config.governance.max_model_age_days = 90;
   const ModelMeta meta = testing::good_meta("MSFT", "2025-06-30");
-  install_model(config.paths.models_dir, "MSFT", "20261120_120000", MetaMode::kGood, &meta);
+  install_model(config.paths.models_dir, "MSFT", "20251120_120000", MetaMode::kGood, &meta);
   auto p = make();
   EXPECT_EQ(p->state(), MlState::kEnabledDegraded);
   EXPECT_TRUE(p->model_info("MSFT")->stale);
@@ -548,7 +548,7 @@ TEST_F(PredictorTest, StaleModelMakesTheStateDegraded) {
 }
 
 TEST_F(PredictorTest, ReenableReturnsToDegradedWhenAModelIsDegraded) {
-  install_model(config.paths.models_dir, "MSFT", "20261120_120000", MetaMode::kNone);
+  install_model(config.paths.models_dir, "MSFT", "20251120_120000", MetaMode::kNone);
   auto p = make();
   for (int i = 0; i < 3; ++i) fail_once(*p);
   p->reenable("alice", "ok");

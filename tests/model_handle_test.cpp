@@ -335,7 +335,7 @@ TEST_F(HandleTest, NonFiniteModelOutputIsAModelError) {
     }
   }
   testing::write_text(file, model.dump());
-  install_model(config.paths.models_dir, "MSFT", "20261120_120000", MetaMode::kGood, nullptr, file);
+  install_model(config.paths.models_dir, "MSFT", "20251120_120000", MetaMode::kGood, nullptr, file);
   auto p = make();
   const ModelHandle msft = p->resolve("MSFT");
   ASSERT_TRUE(p->has_model(msft));

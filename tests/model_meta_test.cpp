@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <sys/resource.h>
+#include <sys/stat.h>
 
 #include <csignal>
 #include <string>
@@ -146,6 +147,91 @@ TEST(ModelMeta, MalformedJsonIsRejected) {
   const std::string msg = error_of([&] { load_model_meta(dir / "model_meta.json"); });
   EXPECT_NE(msg.find("model_meta.json"), std::string::npos) << msg;
   EXPECT_NE(msg.find("malformed JSON"), std::string::npos) << msg;
+}
+
+// Text of a valid meta with `insert` placed right after the opening brace.
+std::string meta_text_with(const std::string& insert) {
+  const std::string text = to_json(valid_meta()).dump();
+  return "{" + insert + "," + text.substr(1);
+}
+
+std::string meta_error_of(const std::string& text) {
+  try {
+    parse_model_meta(text, "models/X/model_meta.json");
+  } catch (const ModelMetaError& e) {
+    return e.what();
+  } catch (const std::exception& e) {
+    return std::string("wrong exception type: ") + e.what();
+  }
+  return "<no error>";
+}
+
+// 1e999 overflows a double: the library's error naming the file and the
+// field, not nlohmann's out_of_range.
+TEST(ModelMeta, NumberOutOfRangeIsAMetaErrorNamingTheField) {
+  json doc = to_json(valid_meta());
+  std::string text = doc.dump();
+  const auto at = text.find("\"valid_auc\":");
+  ASSERT_NE(at, std::string::npos) << text;
+  const auto value_end = text.find_first_of(",}", at);
+  text.replace(at + 12, value_end - (at + 12), "1e999");
+  const std::string msg = meta_error_of(text);
+  EXPECT_NE(msg.find("models/X/model_meta.json"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("field metrics.valid_auc: number 1e999 is out of range"), std::string::npos)
+      << msg;
+}
+
+// 10^4 levels of unknown field: refused at the depth cap with the library's
+// error (copying it would recurse once per level).
+TEST(ModelMeta, DeeplyNestedUnknownFieldIsRefused) {
+  const std::string deep = "\"annotations\": " + std::string(10000, '[') + std::string(10000, ']');
+  const std::string msg = meta_error_of(meta_text_with(deep));
+  EXPECT_NE(msg.find("models/X/model_meta.json"), std::string::npos) << msg;
+  EXPECT_NE(msg.find("nested deeper than " + std::to_string(kMaxModelMetaDepth)), std::string::npos)
+      << msg;
+}
+
+TEST(ModelMeta, UnknownFieldWithinTheDepthCapIsKept) {
+  const std::string nested = "\"annotations\": " + std::string(20, '[') + std::string(20, ']');
+  const ModelMeta meta = parse_model_meta(meta_text_with(nested), "m");
+  ASSERT_TRUE(meta.unknown_fields.contains("annotations"));
+  EXPECT_EQ(meta.unknown_fields["annotations"].dump(), std::string(20, '[') + std::string(20, ']'));
+}
+
+TEST(ModelMeta, DuplicateKeyIsRefused) {
+  const std::string msg = meta_error_of(meta_text_with("\"git_commit\": \"abc\""));
+  EXPECT_NE(msg.find("field git_commit: duplicate key"), std::string::npos) << msg;
+}
+
+TEST(ModelMeta, ErrorsQuoteAtMostEightyCharactersOfTheValue) {
+  ModelMeta meta = valid_meta();
+  meta.trained_at = std::string(1'000'000, 'x');
+  const std::string msg = meta_error_of(to_json(meta).dump());
+  EXPECT_NE(msg.find("trained_at"), std::string::npos) << msg.substr(0, 300);
+  EXPECT_NE(msg.find(std::string(80, 'x') + "..."), std::string::npos) << msg.substr(0, 300);
+  EXPECT_EQ(msg.find(std::string(81, 'x')), std::string::npos);
+}
+
+TEST(ModelMeta, MalformedJsonQuotesAtMostEightyCharacters) {
+  const std::string msg = meta_error_of("{\"symbol\": tru" + std::string(100000, 'e') + "}");
+  EXPECT_NE(msg.find("malformed JSON"), std::string::npos) << msg.substr(0, 300);
+  EXPECT_LT(msg.size(), 400u) << msg.substr(0, 300);
+}
+
+// A FIFO would block the reader forever; a symlink could point anywhere.
+TEST(ModelMeta, MetaThatIsAFifoIsRefusedWithoutBlocking) {
+  TempDir dir;
+  ASSERT_EQ(::mkfifo((dir / "model_meta.json").c_str(), 0600), 0);
+  const std::string msg = error_of([&] { load_model_meta(dir / "model_meta.json"); });
+  EXPECT_NE(msg.find("is a FIFO, not a regular file"), std::string::npos) << msg;
+}
+
+TEST(ModelMeta, MetaThatIsASymlinkIsRefused) {
+  TempDir dir;
+  save_model_meta(valid_meta(), dir / "real.json");
+  std::filesystem::create_symlink(dir / "real.json", dir / "model_meta.json");
+  const std::string msg = error_of([&] { load_model_meta(dir / "model_meta.json"); });
+  EXPECT_NE(msg.find("is a symlink, not a regular file"), std::string::npos) << msg;
 }
 
 TEST(ModelMeta, MetaWithAnotherFingerprintIsRejected) {

@@ -4,7 +4,11 @@
 // stale models, symbol rules. Real XGBoost models (predictor_fixture.h).
 #include "mlgov/model_registry.h"
 
+#include <fcntl.h>
+#include <sys/stat.h>
+
 #include <chrono>
+#include <filesystem>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -12,7 +16,10 @@
 
 #include "mlgov/atomic_file.h"
 #include "mlgov/errors.h"
+#include "mlgov/governed_predictor.h"
+#include "model_files.h"
 #include "predictor_fixture.h"
+#include "xgboost_trainer.h"
 
 namespace mlgov {
 namespace {
@@ -83,9 +90,9 @@ TEST_F(RegistryTest, ModelWithMatchingMetaLoadsHealthy) {
 }
 
 TEST_F(RegistryTest, NewestDirectoryPerSymbolWins) {
-  install_model(models, "GOOG", "20261101_090000");
-  const auto newest = install_model(models, "GOOG", "20261120_120000");
-  install_model(models, "GOOG", "20261115_235959");
+  install_model(models, "GOOG", "20251101_090000");
+  const auto newest = install_model(models, "GOOG", "20251120_120000");
+  install_model(models, "GOOG", "20251115_235959");
   const ModelRegistry r = load();
   ASSERT_EQ(r.models().size(), 1u);
   EXPECT_EQ(r.models()[0].info.directory, newest);
@@ -93,8 +100,8 @@ TEST_F(RegistryTest, NewestDirectoryPerSymbolWins) {
 
 // The newest is refused: the symbol has no model; the older one is not used.
 TEST_F(RegistryTest, RefusedNewestIsNotReplacedByAnOlderModel) {
-  install_model(models, "GOOG", "20261101_090000");
-  const auto newest = install_model(models, "GOOG", "20261120_120000");
+  install_model(models, "GOOG", "20251101_090000");
+  const auto newest = install_model(models, "GOOG", "20251120_120000");
   testing::write_text(newest / "model.json", "{\"learner\": ");
   const ModelRegistry r = load();
   EXPECT_EQ(r.find("GOOG"), nullptr);
@@ -103,11 +110,11 @@ TEST_F(RegistryTest, RefusedNewestIsNotReplacedByAnOlderModel) {
 }
 
 TEST_F(RegistryTest, TemporaryDirectoriesAreIgnored) {
-  install_model(models, "GOOG", "20261101_090000");
+  install_model(models, "GOOG", "20251101_090000");
   // A training run in progress: dot-prefixed, or carrying ".tmp".
-  install_model(models, ".AAPL", "20261120_120000");
-  install_model(models, "MSFT", "20261120_120000.tmp");
-  std::filesystem::create_directories(models / "GOOG_v1_20261130_000000.tmp.123");
+  install_model(models, ".AAPL", "20251120_120000");
+  install_model(models, "MSFT", "20251120_120000.tmp");
+  std::filesystem::create_directories(models / "GOOG_v1_20251130_000000.tmp.123");
   const ModelRegistry r = load();
   ASSERT_EQ(r.models().size(), 1u);
   EXPECT_EQ(r.models()[0].info.symbol, "GOOG");
@@ -128,7 +135,7 @@ TEST_F(RegistryTest, NamesOutsideThePatternAreSkippedWithAWarning) {
 // A directory whose "symbol" holds a quote and a newline is skipped, and the
 // warning naming it is still one valid JSON line.
 TEST_F(RegistryTest, HostileDirectoryNameIsSkippedAndEscapedInTheLog) {
-  std::filesystem::create_directories(models / "A\"B\nC_v1_20261120_120000");
+  std::filesystem::create_directories(models / "A\"B\nC_v1_20251120_120000");
   const ModelRegistry r = load();
   EXPECT_TRUE(r.models().empty());
   const auto records = sink->records();
@@ -136,7 +143,7 @@ TEST_F(RegistryTest, HostileDirectoryNameIsSkippedAndEscapedInTheLog) {
   EXPECT_EQ(records[0].payload.find('\n'), std::string::npos);
   const auto j = nlohmann::json::parse(records[0].payload);
   EXPECT_EQ(j["status"], "MODEL_SKIPPED");
-  EXPECT_NE(j["message"].get<std::string>().find("A\"B\nC_v1_20261120_120000"), std::string::npos);
+  EXPECT_NE(j["message"].get<std::string>().find("A\"B\nC_v1_20251120_120000"), std::string::npos);
 }
 
 TEST_F(RegistryTest, FindMatchesTheWholeSymbolOnly) {
@@ -153,7 +160,7 @@ TEST_F(RegistryTest, FindMatchesTheWholeSymbolOnly) {
 TEST_F(RegistryTest, MetaForAnotherContractIsRefusedNamingTheFingerprint) {
   ModelMeta meta = testing::good_meta("GOOG");
   meta.contract.name = "ml_v2";  // same names, another contract
-  const auto dir = install_model(models, "GOOG", "20261120_120000", MetaMode::kGood, &meta);
+  const auto dir = install_model(models, "GOOG", "20251120_120000", MetaMode::kGood, &meta);
   const ModelRegistry r = load();
   EXPECT_EQ(r.find("GOOG"), nullptr);
   ASSERT_EQ(r.refused().size(), 1u);
@@ -165,7 +172,7 @@ TEST_F(RegistryTest, MetaForAnotherContractIsRefusedNamingTheFingerprint) {
 TEST_F(RegistryTest, MetaWithAnotherFingerprintIsRefused) {
   ModelMeta meta = testing::good_meta("GOOG");
   meta.contract.fingerprint = std::string(64, '0');
-  install_model(models, "GOOG", "20261120_120000", MetaMode::kGood, &meta);
+  install_model(models, "GOOG", "20251120_120000", MetaMode::kGood, &meta);
   const ModelRegistry r = load();
   ASSERT_EQ(r.refused().size(), 1u);
   EXPECT_NE(r.refused()[0].message.find("fingerprint"), std::string::npos);
@@ -176,7 +183,7 @@ TEST_F(RegistryTest, MetaWithAnotherFingerprintIsRefused) {
 TEST_F(RegistryTest, MetaWithSwappedFeaturesIsRefusedWithTheFullMismatch) {
   ModelMeta meta = testing::good_meta("GOOG");
   std::swap(meta.features[0], meta.features[1]);
-  install_model(models, "GOOG", "20261120_120000", MetaMode::kGood, &meta);
+  install_model(models, "GOOG", "20251120_120000", MetaMode::kGood, &meta);
   const ModelRegistry r = load();
   ASSERT_EQ(r.refused().size(), 1u);
   const auto details = nlohmann::json::parse(r.refused()[0].details_json);
@@ -208,7 +215,7 @@ TEST_F(RegistryTest, TruncatedModelJsonIsRefusedWithAClearError) {
 
 // The meta claims the 28 contract features but the booster was trained on 27.
 TEST_F(RegistryTest, ModelWith27FeaturesIsRefused) {
-  install_model(models, "GOOG", "20261120_120000", MetaMode::kGood, nullptr,
+  install_model(models, "GOOG", "20251120_120000", MetaMode::kGood, nullptr,
                 testing::trained_model(27));
   const ModelRegistry r = load();
   ASSERT_EQ(r.refused().size(), 1u);
@@ -230,14 +237,14 @@ TEST_F(RegistryTest, MissingModelFileIsRefused) {
 
 TEST_F(RegistryTest, MetaForAnotherSymbolIsRefused) {
   const ModelMeta meta = testing::good_meta("AAPL");
-  install_model(models, "GOOG", "20261120_120000", MetaMode::kGood, &meta);
+  install_model(models, "GOOG", "20251120_120000", MetaMode::kGood, &meta);
   const ModelRegistry r = load();
   ASSERT_EQ(r.refused().size(), 1u);
   EXPECT_NE(r.refused()[0].message.find("field \"symbol\""), std::string::npos);
 }
 
 TEST_F(RegistryTest, LegacyModelLoadsDegradedWithADeprecationWarning) {
-  install_model(models, "GOOG", "20261120_120000", MetaMode::kNone);
+  install_model(models, "GOOG", "20251120_120000", MetaMode::kNone);
   const ModelRegistry r = load();
   ASSERT_EQ(r.models().size(), 1u);
   const ModelInfo& info = r.models()[0].info;
@@ -254,7 +261,7 @@ TEST_F(RegistryTest, LegacyModelLoadsDegradedWithADeprecationWarning) {
 
 TEST_F(RegistryTest, LegacyModelIsRefusedWhenNotAllowed) {
   options.allow_legacy_models = false;
-  install_model(models, "GOOG", "20261120_120000", MetaMode::kNone);
+  install_model(models, "GOOG", "20251120_120000", MetaMode::kNone);
   const ModelRegistry r = load();
   EXPECT_TRUE(r.models().empty());
   ASSERT_EQ(r.refused().size(), 1u);
@@ -263,7 +270,7 @@ TEST_F(RegistryTest, LegacyModelIsRefusedWhenNotAllowed) {
 
 // A legacy model still gets the count check: 27 features is refused.
 TEST_F(RegistryTest, LegacyModelWithWrongFeatureCountIsRefused) {
-  install_model(models, "GOOG", "20261120_120000", MetaMode::kNone, nullptr,
+  install_model(models, "GOOG", "20251120_120000", MetaMode::kNone, nullptr,
                 testing::trained_model(27));
   const ModelRegistry r = load();
   EXPECT_TRUE(r.models().empty());
@@ -275,7 +282,7 @@ TEST_F(RegistryTest, LegacyModelWithWrongFeatureCountIsRefused) {
 TEST_F(RegistryTest, StaleModelLoadsDegradedAndLogged) {
   options.max_model_age_days = 30;
   const ModelMeta meta = testing::good_meta("GOOG", "2025-11-01");
-  install_model(models, "GOOG", "20261120_120000", MetaMode::kGood, &meta);
+  install_model(models, "GOOG", "20251120_120000", MetaMode::kGood, &meta);
   const ModelRegistry r = load();
   ASSERT_EQ(r.models().size(), 1u);
   const ModelInfo& info = r.models()[0].info;
@@ -292,7 +299,7 @@ TEST_F(RegistryTest, StaleModelLoadsDegradedAndLogged) {
 TEST_F(RegistryTest, ModelExactlyMaxAgeOldIsNotStale) {
   options.max_model_age_days = 30;
   const ModelMeta meta = testing::good_meta("GOOG", "2025-12-02");
-  install_model(models, "GOOG", "20261120_120000", MetaMode::kGood, &meta);
+  install_model(models, "GOOG", "20251120_120000", MetaMode::kGood, &meta);
   const ModelRegistry at_limit = load();
   ASSERT_EQ(at_limit.models().size(), 1u);
   EXPECT_FALSE(at_limit.models()[0].info.stale);
@@ -305,7 +312,7 @@ TEST_F(RegistryTest, ModelExactlyMaxAgeOldIsNotStale) {
 TEST_F(RegistryTest, MaxAgeZeroNeverMakesAModelStale) {
   options.max_model_age_days = 0;
   const ModelMeta meta = testing::good_meta("GOOG", "2000-01-31");
-  install_model(models, "GOOG", "20261120_120000", MetaMode::kGood, &meta);
+  install_model(models, "GOOG", "20251120_120000", MetaMode::kGood, &meta);
   const ModelRegistry r = load();
   ASSERT_EQ(r.models().size(), 1u);
   EXPECT_FALSE(r.models()[0].info.stale);
@@ -341,7 +348,7 @@ TEST_F(RegistryTest, ByteIdenticalModelFilesShareOneEvaluator) {
   spec.n_rows = 500;
   spec.seed = 99;
   const auto other_file = testing::train_test_model(other.path(), spec);
-  install_model(models, "MSFT", "20261120_120000", MetaMode::kGood, nullptr, other_file);
+  install_model(models, "MSFT", "20251120_120000", MetaMode::kGood, nullptr, other_file);
   const ModelRegistry r = load();
   ASSERT_EQ(r.models().size(), 3u);
   EXPECT_EQ(r.find("AAPL")->backend.get(), r.find("GOOG")->backend.get());
@@ -357,6 +364,318 @@ TEST_F(RegistryTest, ModelsAreSortedBySymbol) {
   EXPECT_EQ(r.models()[0].info.symbol, "AAPL");
   EXPECT_EQ(r.models()[1].info.symbol, "GOOG");
   EXPECT_EQ(r.models()[2].info.symbol, "MSFT");
+}
+
+// --- Hostile files (issue #11): refused, one line, never a crash -------------
+
+// The 28-feature test model with `edit` applied to its JSON document.
+template <class Edit>
+std::filesystem::path corrupted_model(const std::filesystem::path& dir, Edit edit) {
+  auto doc = nlohmann::json::parse(read_file(testing::trained_model(28)));
+  edit(doc);
+  testing::write_text(dir / "model.json", doc.dump());
+  return dir / "model.json";
+}
+
+nlohmann::json& first_tree(nlohmann::json& doc) {
+  return doc["learner"]["gradient_booster"]["model"]["trees"][0];
+}
+
+void expect_one_line(const std::string& message) {
+  EXPECT_EQ(message.find('\n'), std::string::npos) << message;
+  EXPECT_EQ(message.find("[bt]"), std::string::npos) << message;
+}
+
+// The native gate refuses it, and `auto` does not hand it to XGBoost (whose
+// loader would crash at the first predict).
+TEST_F(RegistryTest, AutoBackendRefusesAnInvalidModelInsteadOfFallingBack) {
+  options.backend = PredictorBackend::kAuto;
+  TempDir work;
+  const auto bad = corrupted_model(
+      work.path(), [](nlohmann::json& doc) { first_tree(doc)["split_indices"][0] = 1000; });
+  const auto dir = install_model(models, "GOOG", "20251120_120000", MetaMode::kGood, nullptr, bad);
+  install_model(models, "AAPL");
+  const ModelRegistry r = load();
+  EXPECT_EQ(r.find("GOOG"), nullptr);
+  ASSERT_NE(r.find("AAPL"), nullptr);
+  ASSERT_EQ(r.refused().size(), 1u);
+  const std::string& message = r.refused()[0].message;
+  expect_one_line(message);
+  EXPECT_NE(message.find((dir / "model.json").string() + ": invalid model: "), std::string::npos)
+      << message;
+  EXPECT_NE(message.find("split_indices=1000 is not a feature"), std::string::npos) << message;
+}
+
+TEST_F(RegistryTest, TreeWithACycleIsRefusedUnderEveryBackend) {
+  TempDir work;
+  const auto bad = corrupted_model(work.path(), [](nlohmann::json& doc) {
+    auto& t = first_tree(doc);
+    const int l = t["left_children"][0].get<int>();
+    t["left_children"][l] = 0;  // back to the root
+    t["right_children"][l] = 1;
+  });
+  install_model(models, "GOOG", "20251120_120000", MetaMode::kGood, nullptr, bad);
+  for (const auto backend :
+       {PredictorBackend::kAuto, PredictorBackend::kNative, PredictorBackend::kXgboost}) {
+    options.backend = backend;
+    const ModelRegistry r = load();
+    EXPECT_EQ(r.find("GOOG"), nullptr) << to_string(backend);
+    ASSERT_EQ(r.refused().size(), 1u);
+    EXPECT_NE(r.refused()[0].message.find("is reached twice"), std::string::npos)
+        << r.refused()[0].message;
+  }
+}
+
+// The case that crashed XGBoost 1.7.4's loader: a legacy directory (no meta)
+// whose model.json is malformed, under `auto`.
+TEST_F(RegistryTest, LegacyDirectoryWithOnlyAMalformedModelJsonIsRefusedUnderAuto) {
+  options.backend = PredictorBackend::kAuto;
+  TempDir work;
+  const auto bad = corrupted_model(
+      work.path(), [](nlohmann::json& doc) { first_tree(doc)["right_children"][0] = 2147483000; });
+  install_model(models, "GOOG", "20251120_120000", MetaMode::kNone, nullptr, bad);
+  const auto truncated = install_model(models, "AAPL", "20251120_120000", MetaMode::kNone);
+  testing::write_text(truncated / "model.json", R"({"learner": {"gradient_booster": )");
+  const ModelRegistry r = load();
+  EXPECT_TRUE(r.models().empty());
+  ASSERT_EQ(r.refused().size(), 2u);
+  EXPECT_NE(r.refused()[0].message.find("not valid JSON"), std::string::npos)
+      << r.refused()[0].message;  // AAPL
+  EXPECT_NE(r.refused()[1].message.find("right_children[0]=2147483000"), std::string::npos)
+      << r.refused()[1].message;  // GOOG
+}
+
+// XGBoost's JSON reader recurses once per level: it never sees this file.
+TEST_F(RegistryTest, HundredThousandDeepModelJsonIsRefusedEvenForXgboost) {
+  options.backend = PredictorBackend::kXgboost;
+  const auto dir = install_model(models, "GOOG");
+  testing::write_text(dir / "model.json", std::string(100000, '[') + std::string(100000, ']'));
+  const ModelRegistry r = load();
+  ASSERT_EQ(r.refused().size(), 1u);
+  EXPECT_NE(r.refused()[0].message.find("nested deeper than 32 levels"), std::string::npos)
+      << r.refused()[0].message;
+}
+
+// A sparse file one byte over the 64 MiB cap: refused from its size, without
+// reading it (a 250 MB model took 46 s and 2.2 GB before the cap).
+TEST_F(RegistryTest, ModelFileOverTheSizeCapIsRefusedBeforeReading) {
+  const auto dir = install_model(models, "GOOG");
+  std::filesystem::resize_file(dir / "model.json", options.max_model_file_bytes + 1);
+  EXPECT_EQ(options.max_model_file_bytes, std::size_t{64} << 20);  // the documented default
+  const ModelRegistry r = load();
+  ASSERT_EQ(r.refused().size(), 1u);
+  EXPECT_NE(r.refused()[0].message.find(std::to_string((64 << 20) + 1) +
+                                        " bytes, more than the cap of " + std::to_string(64 << 20)),
+            std::string::npos)
+      << r.refused()[0].message;
+}
+
+TEST_F(RegistryTest, ModelCapsComeFromTheOptions) {
+  options.max_model_trees = 9;  // the test model has 10
+  install_model(models, "GOOG");
+  const ModelRegistry r = load();
+  ASSERT_EQ(r.refused().size(), 1u);
+  EXPECT_NE(r.refused()[0].message.find("num_trees='10': must be an integer in [0, 9]"),
+            std::string::npos)
+      << r.refused()[0].message;
+}
+
+TEST_F(RegistryTest, SymlinkedModelDirectoryPointingOutsideIsRefused) {
+  const auto outside = install_model(dir / "elsewhere", "GOOG");
+  std::filesystem::create_directory_symlink(outside, models / "GOOG_v1_20251120_120000");
+  install_model(models, "AAPL");
+  const ModelRegistry r = load();
+  EXPECT_EQ(r.find("GOOG"), nullptr);
+  ASSERT_NE(r.find("AAPL"), nullptr);
+  ASSERT_EQ(r.refused().size(), 1u);
+  EXPECT_NE(r.refused()[0].message.find("is a symlink, not a directory"), std::string::npos)
+      << r.refused()[0].message;
+}
+
+TEST_F(RegistryTest, SymlinkedModelFileIsRefused) {
+  const auto dir_ = install_model(models, "GOOG");
+  std::filesystem::rename(dir_ / "model.json", dir / "model_elsewhere.json");
+  std::filesystem::create_symlink(dir / "model_elsewhere.json", dir_ / "model.json");
+  const ModelRegistry r = load();
+  ASSERT_EQ(r.refused().size(), 1u);
+  EXPECT_NE(r.refused()[0].message.find("is a symlink, not a regular file"), std::string::npos)
+      << r.refused()[0].message;
+}
+
+// A FIFO would block start-up forever: refused at once.
+TEST_F(RegistryTest, FifoModelFileIsRefusedWithoutBlocking) {
+  const auto dir_ = install_model(models, "GOOG");
+  std::filesystem::remove(dir_ / "model.json");
+  ASSERT_EQ(::mkfifo((dir_ / "model.json").c_str(), 0600), 0);
+  const ModelRegistry r = load();
+  ASSERT_EQ(r.refused().size(), 1u);
+  EXPECT_NE(r.refused()[0].message.find("is a FIFO, not a regular file"), std::string::npos)
+      << r.refused()[0].message;
+}
+
+// 99999999_999999 sorts after every real timestamp: refused, and the real
+// retrain still loads.
+TEST_F(RegistryTest, ImpossibleTimestampDoesNotOutrankARealRetrain) {
+  const auto real = install_model(models, "S001", "20251120_120000");
+  install_model(models, "S001", "99999999_999999");
+  install_model(models, "S001", "20250230_120000");  // 30 February
+  install_model(models, "S001", "20251120_246000");  // 24:60
+  const ModelRegistry r = load();
+  ASSERT_NE(r.find("S001"), nullptr);
+  EXPECT_EQ(r.find("S001")->info.directory, real);
+  ASSERT_EQ(r.refused().size(), 3u);
+  for (const auto& refused : r.refused()) {
+    EXPECT_NE(refused.message.find("is not a real UTC date and time"), std::string::npos)
+        << refused.message;
+  }
+}
+
+// Now is 2026-01-01T00:00:00Z: a directory named one second later is refused
+// (and does not outrank the older one); one named exactly now loads.
+TEST_F(RegistryTest, TimestampInTheFutureIsRefused) {
+  install_model(models, "GOOG", "20251120_120000");
+  install_model(models, "GOOG", "20260101_000001");
+  install_model(models, "AAPL", "20260101_000000");
+  const ModelRegistry r = load();
+  ASSERT_NE(r.find("GOOG"), nullptr);
+  EXPECT_EQ(r.find("GOOG")->info.directory.filename(), "GOOG_v1_20251120_120000");
+  EXPECT_NE(r.find("AAPL"), nullptr);
+  ASSERT_EQ(r.refused().size(), 1u);
+  EXPECT_NE(r.refused()[0].message.find("20260101_000001 lies in the future"), std::string::npos)
+      << r.refused()[0].message;
+}
+
+std::string meta_text_with(const std::string& symbol, const std::string& insert) {
+  const std::string text = to_json(testing::good_meta(symbol)).dump();
+  return "{" + insert + "," + text.substr(1);
+}
+
+TEST_F(RegistryTest, MetaWithANumberOutOfRangeFailsOnlyItsSymbol) {
+  const auto bad = install_model(models, "GOOG");
+  testing::write_text(bad / "model_meta.json", meta_text_with("GOOG", R"("drift": 1e999)"));
+  install_model(models, "AAPL");
+  const ModelRegistry r = load();
+  EXPECT_EQ(r.find("GOOG"), nullptr);
+  EXPECT_NE(r.find("AAPL"), nullptr);
+  ASSERT_EQ(r.refused().size(), 1u);
+  EXPECT_NE(r.refused()[0].message.find("model_meta.json: malformed JSON: field drift: number "
+                                        "1e999 is out of range"),
+            std::string::npos)
+      << r.refused()[0].message;
+}
+
+TEST_F(RegistryTest, MetaWithATenThousandDeepUnknownFieldFailsOnlyItsSymbol) {
+  const auto bad = install_model(models, "GOOG");
+  testing::write_text(
+      bad / "model_meta.json",
+      meta_text_with("GOOG", "\"deep\": " + std::string(10000, '[') + std::string(10000, ']')));
+  install_model(models, "AAPL");
+  const ModelRegistry r = load();
+  EXPECT_EQ(r.find("GOOG"), nullptr);
+  EXPECT_NE(r.find("AAPL"), nullptr);
+  ASSERT_EQ(r.refused().size(), 1u);
+  EXPECT_NE(r.refused()[0].message.find("nested deeper than 32 levels"), std::string::npos)
+      << r.refused()[0].message;
+}
+
+// Issue #11's "one bad model directory fails only its symbol", through a real
+// predictor: GOOG's meta overflows a double, AAPL keeps predicting.
+TEST(RegistryWithPredictor, OneBadMetaLeavesTheOtherSymbolPredicting) {
+  TempDir root;
+  Config config = testing::test_config(root.path());
+  const auto bad = install_model(config.paths.models_dir, "GOOG");
+  testing::write_text(bad / "model_meta.json", meta_text_with("GOOG", R"("drift": 1e999)"));
+  install_model(config.paths.models_dir, "AAPL");
+  PredictorOptions options;
+  options.clock = std::make_shared<ManualClock>(kNewYear2026);
+  GovernedPredictor predictor(config, ml_v1(), options);
+  const testing::OwnedRow row{ml_v1().schema()};
+  EXPECT_EQ(predictor.try_predict("AAPL", row.row()).status, PredictStatus::kOk);
+  EXPECT_EQ(predictor.try_predict("GOOG", row.row()).status, PredictStatus::kNoModel);
+  ASSERT_EQ(predictor.registry().refused().size(), 1u);
+  EXPECT_EQ(predictor.registry().refused()[0].symbol, "GOOG");
+}
+
+TEST_F(RegistryTest, UnsupportedModelFallsBackToXgboostUnderAutoAndIsRefusedUnderNative) {
+  TempDir work;
+  const auto x = testing::synthetic_features(300, 28, 3);
+  const auto y = testing::synthetic_labels(x, 28, "binary:logistic", 3);
+  internal::train_xgboost_model({x, y, 28}, nullptr,
+                                {{{"objective", "binary:logistic"}, {"booster", "dart"}}, 3},
+                                work / "model.json");
+  install_model(models, "GOOG", "20251120_120000", MetaMode::kGood, nullptr, work / "model.json");
+  options.backend = PredictorBackend::kAuto;
+  const ModelRegistry r = load();
+  ASSERT_NE(r.find("GOOG"), nullptr);
+  EXPECT_EQ(r.find("GOOG")->info.backend, "xgboost");
+  options.backend = PredictorBackend::kNative;
+  const ModelRegistry native = load();
+  EXPECT_EQ(native.find("GOOG"), nullptr);
+  ASSERT_EQ(native.refused().size(), 1u);
+  EXPECT_NE(native.refused()[0].message.find("unsupported booster 'dart'"), std::string::npos)
+      << native.refused()[0].message;
+}
+
+// XGBoost's error text carries "[bt] (N) ..." stack frames on some builds:
+// the refusal is one line, the full text goes to the details.
+TEST_F(RegistryTest, ModelXgboostRefusesIsRefusedInOneLine) {
+  options.backend = PredictorBackend::kAuto;
+  TempDir work;
+  std::string text = read_file(testing::trained_model(28));
+  const auto at = text.find("\"binary:logistic\"");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 17, "\"reg:no_such_loss\"");
+  testing::write_text(work / "model.json", text);
+  install_model(models, "GOOG", "20251120_120000", MetaMode::kGood, nullptr, work / "model.json");
+  const ModelRegistry r = load();
+  ASSERT_EQ(r.refused().size(), 1u);
+  const RefusedModel& refused = r.refused()[0];
+  expect_one_line(refused.message);
+  EXPECT_NE(refused.message.find("cannot load the model with backend auto"), std::string::npos)
+      << refused.message;
+  EXPECT_NE(refused.message.find("reg:no_such_loss"), std::string::npos) << refused.message;
+  if (!refused.details_json.empty()) {
+    const auto details = nlohmann::json::parse(refused.details_json);
+    EXPECT_NE(details.at("error").get<std::string>().find("reg:no_such_loss"), std::string::npos);
+  }
+}
+
+TEST(OneLine, KeepsTheFirstLineAndDropsXgboostStackFrames) {
+  const std::string xgboost_text =
+      "[12:00:00] /src/objective.cc:26: Unknown objective function: `x`\n"
+      "Stack trace:\n"
+      "  [bt] (0) /usr/lib/libxgboost.so(+0x1234) [0x7f00]\n"
+      "  [bt] (1) /usr/lib/libxgboost.so(XGBoosterLoadModel+0x5) [0x7f01]\n"
+      "\n";
+  EXPECT_EQ(internal::one_line(xgboost_text),
+            "[12:00:00] /src/objective.cc:26: Unknown objective function: `x`");
+  EXPECT_EQ(internal::one_line("first\nsecond\nthird"), "first (and 2 more lines)");
+}
+
+// A crashed `mlgov train` leaves .tmp-* staging directories: those older than
+// a day go at the next load, with a log line; younger ones (a run in
+// progress) stay.
+TEST_F(RegistryTest, StaleStagingDirectoriesAreRemovedAtLoadWithALogLine) {
+  const auto stale = models / ".tmp-GOOG_v1-123-0";
+  const auto fresh = models / ".tmp-AAPL_v1-456-0";
+  std::filesystem::create_directories(stale / "inner");
+  testing::write_text(stale / "inner" / "model.json", "partial");
+  std::filesystem::create_directories(fresh);
+  // Modification times relative to the injected clock (2026-01-01).
+  const auto set_mtime = [&](const std::filesystem::path& p, std::chrono::hours before) {
+    const auto t = std::chrono::duration_cast<std::chrono::seconds>(
+        (clock.wall_now() - before).time_since_epoch());
+    const timespec times[2] = {{t.count(), 0}, {t.count(), 0}};
+    ASSERT_EQ(::utimensat(AT_FDCWD, p.c_str(), times, 0), 0);
+  };
+  set_mtime(stale, std::chrono::hours(25));
+  set_mtime(fresh, std::chrono::hours(23));
+  load();
+  EXPECT_FALSE(std::filesystem::exists(stale));
+  EXPECT_TRUE(std::filesystem::exists(fresh));
+  const auto removed = sink->with_status("STAGING_REMOVED");
+  ASSERT_EQ(removed.size(), 1u);
+  EXPECT_NE(removed[0]["message"].get<std::string>().find(stale.string()), std::string::npos);
 }
 
 }  // namespace

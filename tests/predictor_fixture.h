@@ -122,7 +122,7 @@ enum class MetaMode { kGood, kNone };
 // the directory.
 inline std::filesystem::path install_model(const std::filesystem::path& models_dir,
                                            const std::string& symbol,
-                                           const std::string& ts = "20261120_120000",
+                                           const std::string& ts = "20251120_120000",
                                            MetaMode mode = MetaMode::kGood,
                                            const ModelMeta* meta = nullptr,
                                            const std::filesystem::path& model_file = {}) {

@@ -17,6 +17,7 @@
 
 #include "mlgov/errors.h"
 #include "model_backend.h"
+#include "model_document.h"
 #include "test_support.h"
 #include "xgboost_test_models.h"
 
@@ -69,7 +70,9 @@ TEST(XgboostBackend, MissingFileThrowsModelErrorNamingTheFile) {
   }
 }
 
-TEST(XgboostBackend, TruncatedModelJsonThrowsModelErrorNamingTheFileAndXgboostMessage) {
+// XGBoost never reads a file that failed validation: a truncated model.json
+// is refused by the gate, naming the file and the JSON error.
+TEST(XgboostBackend, TruncatedModelJsonIsRefusedBeforeXgboostReadsIt) {
   TempDir dir;
   const auto model = train_test_model(dir / "good");
   const std::string full = read_file(model);
@@ -77,14 +80,48 @@ TEST(XgboostBackend, TruncatedModelJsonThrowsModelErrorNamingTheFileAndXgboostMe
   testing::write_text(truncated, full.substr(0, full.size() / 2));
   try {
     load_xgboost_backend(truncated);
+    FAIL() << "expected InvalidModelError";
+  } catch (const internal::InvalidModelError& e) {
+    const std::string what = e.what();
+    EXPECT_NE(what.find(truncated.string()), std::string::npos) << what;
+    EXPECT_NE(what.find("not valid JSON"), std::string::npos) << what;
+  }
+}
+
+// A structurally valid model XGBoost itself refuses (an objective it does
+// not know): ModelError naming the file, then XGBoost's own message.
+TEST(XgboostBackend, ModelXgboostRefusesThrowsModelErrorWithXgboostsMessage) {
+  TempDir dir;
+  std::string text = read_file(train_test_model(dir / "good"));
+  const auto at = text.find("\"binary:logistic\"");
+  ASSERT_NE(at, std::string::npos);
+  text.replace(at, 17, "\"reg:no_such_loss\"");
+  testing::write_text(dir / "bad" / "model.json", text);
+  try {
+    load_xgboost_backend(dir / "bad" / "model.json");
     FAIL() << "expected ModelError";
   } catch (const ModelError& e) {
     const std::string what = e.what();
-    EXPECT_NE(what.find(truncated.string()), std::string::npos) << what;
-    // XGBoost's own message follows ours ("... failed: <XGBGetLastError()>").
+    EXPECT_NE(what.find((dir / "bad" / "model.json").string()), std::string::npos) << what;
     EXPECT_NE(what.find("failed: "), std::string::npos) << what;
-    EXPECT_GT(what.size(), what.find("failed: ") + 8) << what;
+    EXPECT_NE(what.find("reg:no_such_loss"), std::string::npos) << what;
   }
+}
+
+// Bytes before the document would send XGBoost's buffer loader to its legacy
+// binary reader; XGBoost gets the validated document as canonical JSON
+// instead, so the model loads and predicts as the clean file does.
+TEST(XgboostBackend, LeadingWhitespaceDoesNotReachXgboostsBinaryReader) {
+  TempDir dir;
+  const auto model = train_test_model(dir / "good");
+  testing::write_text(dir / "spaced" / "model.json", "\n  \t" + read_file(model));
+  auto clean = load_xgboost_backend(model);
+  auto spaced = load_xgboost_backend(dir / "spaced" / "model.json");
+  const auto x = testing::synthetic_features(50, 28, 4);
+  std::vector<float> a(50), b(50);
+  ASSERT_TRUE(clean->predict(x.data(), 50, a.data()));
+  ASSERT_TRUE(spaced->predict(x.data(), 50, b.data()));
+  EXPECT_EQ(a, b);
 }
 
 TEST(XgboostBackend, GarbageFileThrowsModelError) {

@@ -44,14 +44,31 @@ struct ModelMeta {
   nlohmann::json metrics = nlohmann::json::object();  // e.g. valid_logloss, valid_auc
   nlohmann::json feature_stats =
       nlohmann::json::object();  // per feature: mean, std, min, max, deciles
-  nlohmann::json unknown_fields = nlohmann::json::object();  // kept verbatim across load/save
+  // Fields this version does not know, kept verbatim across load/save. A
+  // loaded meta nests at most kMaxModelMetaDepth deep, so copying these
+  // (a recursive operation in nlohmann) stays shallow.
+  nlohmann::json unknown_fields = nlohmann::json::object();
 };
 
-// Parses and validates model_meta.json. Throws ModelMetaError naming the file
-// and the field for: unreadable file, malformed JSON, a missing or mistyped
-// field, n_features != features.size(), an empty or duplicate feature name,
-// an unparseable trained_at or period date, start > end.
+// A model_meta.json nested deeper than this is refused (mlgov writes 3
+// levels; a 10^6-deep unknown field would overflow the stack when copied).
+inline constexpr std::size_t kMaxModelMetaDepth = 32;
+// A model_meta.json larger than this is refused before it is read (mlgov
+// writes about 30 KB).
+inline constexpr std::size_t kMaxModelMetaBytes = std::size_t{16} << 20;
+
+// Parses and validates model_meta.json. Throws ModelMetaError (and nothing
+// else but std::bad_alloc) naming the file and the field for: a file that is
+// not a regular file (a symlink, a FIFO: refused, never followed or waited
+// on) or is larger than kMaxModelMetaBytes, an unreadable file, malformed
+// JSON, nesting deeper than kMaxModelMetaDepth, a duplicate key, a number
+// out of range (1e999), a missing or mistyped field, n_features !=
+// features.size(), an empty or duplicate feature name, an unparseable
+// trained_at or period date, start > end. Quotes at most 80 characters of
+// any offending text.
 ModelMeta load_model_meta(const std::filesystem::path& file);
+// The same checks on the text of a meta; `source` names it in messages (the
+// fuzz target's entry).
 ModelMeta parse_model_meta(std::string_view json_text, const std::string& source);
 
 // The JSON document (known fields first, then unknown_fields).

@@ -10,7 +10,18 @@
 // starts with '.' or contains ".tmp" are temporaries (a training run in
 // progress) and are skipped; other names that do not fit the pattern, and
 // symbols that break the symbol rule (is_valid_symbol), are skipped with a
-// warning. Files directly in models_dir are ignored.
+// warning. Regular files directly in models_dir are ignored.
+//
+// Hostile files. A directory whose timestamp is not a real UTC date and time,
+// or lies after clock.wall_now(), is refused and takes no part in choosing
+// the newest (S001_v1_99999999_999999 never outranks a real retrain). A
+// model directory that is a symlink, FIFO, device or other non-directory,
+// and a model or meta file that is not a regular file, are refused (never
+// followed: see README "Models"). Every model file is read once, within
+// max_model_file_bytes, and its structure validated in full (indices,
+// cycles, shared children, tree ids, depth and size caps) before any backend
+// loads it; an invalid model is refused with one line naming the file and
+// the rule. Any error while loading one directory refuses that symbol only.
 #pragma once
 
 #include <cstddef>
@@ -79,6 +90,13 @@ struct ModelRegistryOptions {
   PredictorBackend backend = PredictorBackend::kAuto;
   bool allow_legacy_models = true;
   int max_model_age_days = 0;  // 0: never stale
+  // Caps on one model, checked before any backend sees it (over a cap: the
+  // model is refused). Generous for real models, which hold 10^2..10^4
+  // trees of depth 3..12.
+  std::size_t max_model_file_bytes = std::size_t{64} << 20;  // 64 MiB, before reading
+  std::size_t max_model_trees = 100'000;
+  int max_model_tree_depth = 64;             // levels below the root; at most 255
+  std::size_t max_model_nodes = 16'777'216;  // nodes of all trees together (2^24)
 };
 
 // True when `symbol` is 1..64 characters of [A-Za-z0-9._-], is not "." and
@@ -98,15 +116,19 @@ class ModelRegistry {
   // mismatch); without it the model loads in legacy mode when
   // allow_legacy_models (a deprecation warning is logged) and is refused
   // otherwise. The backend's feature count must equal the contract's
-  // n_features. Backend: kAuto tries the native evaluator and falls back to
-  // XGBoost when the model is unsupported; kNative refuses unsupported
-  // models; kXgboost always uses XGBoost. A model whose
+  // n_features. Backend: kAuto uses the native evaluator and falls back to
+  // XGBoost only when the model is valid but unsupported natively
+  // (categorical splits, multi-class, dart, gblinear, another objective);
+  // kNative refuses unsupported models; kXgboost always uses XGBoost. An
+  // invalid model is refused whatever the backend. Stale staging
+  // directories (.tmp-* older than a day) are removed first, with a log line. A model whose
   // training_data_period.end (taken as 00:00 UTC that day) lies more than
   // max_model_age_days * 24 h before clock.wall_now() is stale: loaded,
   // degraded, logged. Refusals are returned by refused() (not logged here:
   // the predictor logs them as governance failures); legacy, stale and
-  // skipped entries are logged on `logger`. Throws ModelError when
-  // models_dir does not exist or cannot be listed.
+  // skipped entries are logged on `logger`. Throws ModelError only when
+  // models_dir does not exist or cannot be listed: any error inside one
+  // model directory refuses that symbol and no other.
   static ModelRegistry load(const ModelRegistryOptions& options, const FeatureContract& contract,
                             const Clock& clock, spdlog::logger& logger);
 

@@ -32,8 +32,10 @@
 #include "market_inputs.h"
 #include "mlgov/atomic_file.h"
 #include "mlgov/bars.h"
+#include "mlgov/clock.h"
 #include "mlgov/feature_computer.h"
 #include "mlgov/model_meta.h"
+#include "model_files.h"
 #include "training.h"
 #include "xgboost_trainer.h"
 
@@ -171,6 +173,9 @@ void run_train(const TrainOptions& opt) {
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
   if (ec) throw CommandExit(2, fmt::format("--out {}: {}", out_dir.string(), ec.message()));
+  for (const auto& cleanup : internal::remove_stale_staging(out_dir, SystemClock{})) {
+    std::fprintf(stderr, "mlgov: %s\n", cleanup.message.c_str());
+  }
 
   internal::TrainSpec spec;
   spec.params = internal::xgboost_params(config.training);
