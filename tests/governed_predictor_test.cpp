@@ -458,12 +458,15 @@ TEST_F(PredictorTest, ReenableWritesTheAuditRecordAndLogsIt) {
   p->reenable("alice", "retrained GOOG");
   const GovernanceRecord on_disk = read_governance_state(config.governance.state_file);
   EXPECT_FALSE(on_disk.disabled);
-  ASSERT_EQ(on_disk.history.size(), 2u);
-  EXPECT_EQ(on_disk.history[1].event, "REENABLED");
-  EXPECT_EQ(on_disk.history[1].operator_name, "alice");
-  EXPECT_EQ(on_disk.history[1].reason, "retrained GOOG");
+  // STARTED, DISABLED_BY_GOVERNANCE, then the operator's entry.
+  ASSERT_EQ(on_disk.history.size(), 3u);
+  EXPECT_EQ(on_disk.history[0].event, "STARTED");
+  EXPECT_EQ(on_disk.history[1].event, "DISABLED_BY_GOVERNANCE");
+  EXPECT_EQ(on_disk.history[2].event, "REENABLED");
+  EXPECT_EQ(on_disk.history[2].operator_name, "alice");
+  EXPECT_EQ(on_disk.history[2].reason, "retrained GOOG");
   // ManualClock starts at 2026-01-01T00:00:00Z; 1.5 s later.
-  EXPECT_EQ(on_disk.history[1].ts, "2026-01-01T00:00:01.500Z");
+  EXPECT_EQ(on_disk.history[2].ts, "2026-01-01T00:00:01.500Z");
   const auto events = sink->with_status("REENABLED");
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0]["details"]["operator"], "alice");
