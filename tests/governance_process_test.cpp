@@ -140,8 +140,10 @@ struct GovernanceProcesses : ::testing::Test {
     std::string cmd;
     for (const auto& a : engine_args(wall_offset_seconds)) cmd += q(a) + " ";
     std::string out;
-    EXPECT_EQ(testing::run_command(cmd + extra + " " + commands + " 2>" + q((dir / "err").string()),
-                                   &out),
+    // The group keeps the engine's stderr (its log) out of the captured stdout.
+    EXPECT_EQ(testing::run_command(
+                  "{ " + cmd + extra + " " + commands + " 2>>" + q((dir / "err").string()) + "; }",
+                  &out),
               0)
         << out;
     return out;
