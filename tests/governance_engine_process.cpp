@@ -120,13 +120,15 @@ int main(int argc, char** argv) {
   bad[0] = std::numeric_limits<float>::quiet_NaN();
   const auto run = [&](const std::string& command) {
     if (command == "fail") {
-      std::printf("%s\n", std::string(mlgov::to_string(
-                                          predictor.try_predict("GOOG", {schema.get(), bad}).status))
-                              .c_str());
+      std::printf(
+          "%s\n",
+          std::string(mlgov::to_string(predictor.try_predict("GOOG", {schema.get(), bad}).status))
+              .c_str());
     } else if (command == "predict") {
-      std::printf("%s\n", std::string(mlgov::to_string(
-                                          predictor.try_predict("GOOG", {schema.get(), good}).status))
-                              .c_str());
+      std::printf(
+          "%s\n",
+          std::string(mlgov::to_string(predictor.try_predict("GOOG", {schema.get(), good}).status))
+              .c_str());
     } else if (command == "heartbeat") {
       std::printf("%s\n", predictor.heartbeat(std::chrono::seconds(1), 1, 1).c_str());
     } else if (command == "state") {

@@ -141,10 +141,10 @@ struct GovernanceProcesses : ::testing::Test {
     for (const auto& a : engine_args(wall_offset_seconds)) cmd += q(a) + " ";
     std::string out;
     // The group keeps the engine's stderr (its log) out of the captured stdout.
-    EXPECT_EQ(testing::run_command(
-                  "{ " + cmd + extra + " " + commands + " 2>>" + q((dir / "err").string()) + "; }",
-                  &out),
-              0)
+    EXPECT_EQ(
+        testing::run_command(
+            "{ " + cmd + extra + " " + commands + " 2>>" + q((dir / "err").string()) + "; }", &out),
+        0)
         << out;
     return out;
   }

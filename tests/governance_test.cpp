@@ -475,7 +475,8 @@ TEST(GovernanceState, LockOfAProcessKilledWhileHoldingItIsReleasedByTheKernel) {
   GovernanceUpdateOptions o;
   o.lock_timeout = std::chrono::milliseconds(200);
   try {
-    update_governance_state_file(file, [](GovernanceRecord& r) { r.disabled = false; }, o);
+    update_governance_state_file(
+        file, [](GovernanceRecord& r) { r.disabled = false; }, o);
     ADD_FAILURE() << "the lock was not held";
   } catch (const std::system_error& e) {
     EXPECT_NE(std::string(e.what()).find("cannot lock the state file"), std::string::npos)

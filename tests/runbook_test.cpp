@@ -166,8 +166,8 @@ TEST(Runbook, RunnableBlocksCoverTriageLogsAuditRetrainRollbackAndReenable) {
   }
   for (const std::string needle :
        {"mlgov governance status", "mlgov governance reenable", "mlgov governance disable",
-        "mlgov audit", "mlgov train",
-        "runtime/logs/live.jsonl", "runtime/logs/errors.jsonl", "models/quarantine"}) {
+        "mlgov audit", "mlgov train", "runtime/logs/live.jsonl", "runtime/logs/errors.jsonl",
+        "models/quarantine"}) {
     EXPECT_NE(runnable.find(needle), std::string::npos) << "no runnable block uses " << needle;
   }
   for (const std::string state :
