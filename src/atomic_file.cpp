@@ -85,4 +85,26 @@ std::string read_file(const std::filesystem::path& path) {
   return ss.str();
 }
 
+std::vector<std::filesystem::path> remove_stale_temporaries(const std::filesystem::path& path,
+                                                            std::chrono::seconds max_age) {
+  std::vector<std::filesystem::path> removed;
+  const std::string prefix = fmt::format(".{}.tmp.", path.filename().string());
+  const std::filesystem::path dir = path.parent_path().empty() ? "." : path.parent_path();
+  std::error_code ec;
+  std::filesystem::directory_iterator it(dir, ec);
+  if (ec) return removed;
+  const auto now = std::filesystem::file_time_type::clock::now();
+  for (; it != std::filesystem::directory_iterator(); it.increment(ec)) {
+    if (ec) break;
+    const std::string name = it->path().filename().string();
+    if (name.rfind(prefix, 0) != 0) continue;
+    std::error_code ignored;
+    if (!it->is_regular_file(ignored) || it->is_symlink(ignored)) continue;
+    const auto mtime = it->last_write_time(ignored);
+    if (ignored || now - mtime < max_age) continue;
+    if (std::filesystem::remove(it->path(), ignored) && !ignored) removed.push_back(it->path());
+  }
+  return removed;
+}
+
 }  // namespace mlgov

@@ -1,11 +1,15 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
 #include "mlgov/governed_predictor.h"
 
+#include <sys/stat.h>
+#include <unistd.h>
+
 #include <array>
 #include <atomic>
 #include <bit>
 #include <chrono>
 #include <cmath>
+#include <condition_variable>
 #include <cstdint>
 #include <limits>
 #include <mutex>
@@ -13,12 +17,14 @@
 #include <span>
 #include <stdexcept>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "mlgov/atomic_file.h"
 #include "mlgov/errors.h"
 #include "mlgov/heartbeat.h"
 #include "mlgov/logging.h"
@@ -195,6 +201,8 @@ bool is_blocked(MlState s) noexcept {
   return s == MlState::kDisabledConfig || s == MlState::kDisabledGovernance;
 }
 
+bool is_blocked_state(MlState s) noexcept { return is_blocked(s); }
+
 // A predictor's identity for its model handles: random, never 0, so a handle
 // resolved by another predictor (even one built later at the same address)
 // names no model here. The steady clock's nanoseconds are mixed in, so that
@@ -247,12 +255,14 @@ struct GovernedPredictor::Impl {
       : config(cfg),
         contract(c),
         clock(options.clock ? std::move(options.clock) : std::make_shared<SystemClock>()),
-        logger(options.logger ? std::move(options.logger) : make_null_logger()),
+        logger(options.logger ? std::move(options.logger) : make_stderr_logger(clock)),
         listener(options.listener),
         state_file(options.state_file ? *options.state_file : cfg.governance.state_file),
-        window(cfg.governance.max_failures,
-               std::chrono::duration_cast<std::chrono::nanoseconds>(
-                   std::chrono::duration<double>(cfg.governance.window_seconds))) {}
+        window_length(std::chrono::duration_cast<std::chrono::nanoseconds>(
+            std::chrono::duration<double>(cfg.governance.window_seconds))),
+        window(cfg.governance.max_failures, window_length) {}
+
+  ~Impl() { stop_watcher(); }
 
   Config config;
   FeatureContract contract;
@@ -280,10 +290,202 @@ struct GovernedPredictor::Impl {
   std::atomic<std::uint64_t> model_errors{0};
   std::array<std::atomic<std::uint64_t>, kFailureReasonCount> by_reason{};
 
-  mutable std::mutex mu;  // guards window, record, last_error, and state transitions
-  FailureWindow window;
-  GovernanceRecord record;
+  std::chrono::nanoseconds window_length;
+  mutable std::mutex mu;  // guards window, record, last_error, seen, pending, and state transitions
+  FailureWindow window;   // this process's failures (steady clock): metrics, and the fallback
+  GovernanceRecord record;  // the state file as last read or written
   std::string last_error;
+
+  // What stat() said of the state file when it was last read or written here:
+  // a different stamp means another process (or the CLI) changed it.
+  struct FileStamp {
+    bool exists = false;
+    dev_t dev = 0;
+    ino_t ino = 0;
+    off_t size = 0;
+    long long mtime_ns = 0;
+    long long ctime_ns = 0;
+    bool operator==(const FileStamp&) const = default;
+  };
+  FileStamp seen;
+  // A latch this process holds but could not write (read-only directory,
+  // disk full): "event" and "reason" of the history entry, retried at every
+  // sync until written. While set, the file cannot re-enable this process.
+  std::optional<std::pair<std::string, std::string>> unpersisted_latch;
+  bool unreadable_reported = false;
+
+  // The watcher: polls the state file's stamp every kWatchInterval, off the
+  // hot path (predictions read only `state`).
+  static constexpr std::chrono::milliseconds kWatchInterval{200};
+  std::thread watcher;
+  std::mutex watch_mu;
+  std::condition_variable watch_cv;
+  bool stopping = false;  // guarded by watch_mu
+
+  static FileStamp stamp_of(const std::filesystem::path& file) noexcept {
+    struct stat st {};
+    FileStamp f;
+    if (::lstat(file.c_str(), &st) != 0) return f;
+    f.exists = true;
+    f.dev = st.st_dev;
+    f.ino = st.st_ino;
+    f.size = st.st_size;
+    f.mtime_ns = static_cast<long long>(st.st_mtim.tv_sec) * 1'000'000'000LL + st.st_mtim.tv_nsec;
+    f.ctime_ns = static_cast<long long>(st.st_ctim.tv_sec) * 1'000'000'000LL + st.st_ctim.tv_nsec;
+    return f;
+  }
+
+  void start_watcher() {
+    watcher = std::thread([this] {
+      std::unique_lock<std::mutex> lock(watch_mu);
+      while (!watch_cv.wait_for(lock, kWatchInterval, [this] { return stopping; })) {
+        lock.unlock();
+        sync();
+        lock.lock();
+      }
+    });
+  }
+
+  void stop_watcher() noexcept {
+    {
+      std::lock_guard<std::mutex> lock(watch_mu);
+      stopping = true;
+    }
+    watch_cv.notify_all();
+    if (watcher.joinable()) watcher.join();
+  }
+
+  // Refills the in-memory window from the file's shared one (after a start or
+  // a re-enable elsewhere), mapping wall times onto the steady clock.
+  void seed_window() noexcept {
+    window.clear();
+    const auto wall = clock->wall_now();
+    const auto steady = clock->steady_now();
+    for (const std::string& ts : record.window_failures) {
+      const auto t = parse_utc_millis(ts);
+      const auto age = t && *t <= wall ? wall - *t : std::chrono::system_clock::duration::zero();
+      if (age >= window_length) continue;
+      window.record(steady - std::chrono::duration_cast<std::chrono::nanoseconds>(age));
+    }
+  }
+
+  // The history entry and state change of a latch, on a record.
+  static void latch(GovernanceRecord& r, const std::string& ts, const std::string& event,
+                    const std::string& reason) {
+    if (!r.disabled) {
+      r.disabled = true;
+      r.since = ts;
+      r.reason = reason;
+    }
+    r.history.push_back({ts, event, "", reason});
+  }
+
+  // Writes a latch that could not be written before. Caller holds mu.
+  void retry_unpersisted_latch() noexcept {
+    if (!unpersisted_latch) return;
+    try {
+      const auto [event_name, reason] = *unpersisted_latch;
+      const std::string ts = format_utc_millis(clock->wall_now());
+      GovernanceUpdateOptions o;
+      o.if_missing = &record;
+      o.lock_timeout = std::chrono::milliseconds(100);
+      record = update_governance_state_file(
+          state_file, [&](GovernanceRecord& r) { latch(r, ts, event_name, reason); }, o);
+      seen = stamp_of(state_file);
+      unpersisted_latch.reset();
+      event(spdlog::level::warn, "", "STATE_PERSISTED", event_name,
+            fmt::format("the latch held in memory is now written to {} ({})", state_file.string(),
+                        reason));
+    } catch (...) {
+      // Still not writable: tried again at the next sync.
+    }
+  }
+
+  // Takes in a change another process (an engine, the CLI) made to the state
+  // file: a latch, an operator's disable or re-enable, a garbage file. Called
+  // by the watcher every kWatchInterval and by heartbeat(). Never throws.
+  void sync() noexcept {
+    MlState old_state{};
+    MlState new_state{};
+    std::string message;
+    try {
+      const FileStamp now = stamp_of(state_file);
+      std::lock_guard<std::mutex> lock(mu);
+      old_state = state.load(std::memory_order_acquire);
+      new_state = old_state;
+      if (old_state == MlState::kDisabledConfig) return;
+      retry_unpersisted_latch();
+      if (now == seen) return;
+      seen = now;
+      GovernanceStateFile f;
+      try {
+        f = read_governance_state_file(state_file);
+      } catch (const GovernanceStateError& e) {
+        if (!is_blocked_state(old_state)) {
+          new_state = MlState::kDisabledGovernance;
+          state.store(new_state, std::memory_order_release);
+        }
+        message = fmt::format("state file unreadable, treated as disabled: {}", e.what());
+        if (!unreadable_reported || new_state != old_state) {
+          event(spdlog::level::critical, "", "DISABLED_BY_GOVERNANCE", "STATE_FILE_UNREADABLE",
+                fmt::format("governance state file became unreadable, so ML is treated as "
+                            "DISABLED (never as enabled): {}; inspect it, then re-enable "
+                            "explicitly",
+                            e.what()));
+        }
+        unreadable_reported = true;
+        return;
+      }
+      unreadable_reported = false;
+      if (!f.exists) {
+        // Removed while running: write back what this process knows, so a
+        // deleted file never re-enables anything without a trace.
+        const std::string ts = format_utc_millis(clock->wall_now());
+        GovernanceRecord known = record;
+        known.history.push_back(
+            {ts, "STATE_FILE_RECREATED", "",
+             fmt::format("{} was removed while an engine ran; written back as {}",
+                         state_file.string(), known.disabled ? "DISABLED_GOVERNANCE" : "ENABLED")});
+        GovernanceUpdateOptions o;
+        o.if_missing = &known;
+        try {
+          record = update_governance_state_file(
+              state_file, [](GovernanceRecord&) {}, o);
+          seen = stamp_of(state_file);
+          event(spdlog::level::warn, "", "STATE_FILE_RECREATED", "STATE_FILE_MISSING",
+                known.history.back().reason);
+        } catch (const std::exception& e) {
+          event(spdlog::level::critical, "", "STATE_NOT_PERSISTED", "STATE_FILE_WRITE_FAILED",
+                fmt::format("{} was removed while running and cannot be written back: {}",
+                            state_file.string(), e.what()));
+        }
+        return;
+      }
+      record = std::move(f.record);
+      if (record.disabled && !is_blocked_state(old_state)) {
+        new_state = MlState::kDisabledGovernance;
+        state.store(new_state, std::memory_order_release);
+        message = record.reason;
+        const std::string by = last_disabling_event(record);
+        event(by == "DISABLED_BY_GOVERNANCE" ? spdlog::level::critical : spdlog::level::err, "", by,
+              "STATE_FILE_CHANGED",
+              fmt::format("ML disabled through {} (by another engine or an operator): {}",
+                          state_file.string(), record.reason));
+      } else if (!record.disabled && old_state == MlState::kDisabledGovernance &&
+                 !unpersisted_latch) {
+        seed_window();
+        new_state = enabled_state();
+        state.store(new_state, std::memory_order_release);
+        message = record.reason;
+        event(spdlog::level::warn, "", "REENABLED", "STATE_FILE_CHANGED",
+              fmt::format("ML re-enabled through {}: {} (state {} -> {})", state_file.string(),
+                          record.reason, to_string(old_state), to_string(new_state)));
+      }
+    } catch (...) {
+      // Out of memory while reading: tried again at the next sync.
+    }
+    notify(old_state, new_state, message);
+  }
 
   MlState enabled_state() const noexcept {
     return registry.degraded_count() > 0 || !registry.refused().empty() ? MlState::kEnabledDegraded
@@ -312,14 +514,18 @@ struct GovernedPredictor::Impl {
     }
   }
 
-  // Records one governance failure: window, counters, log, and the latch.
-  // Never throws (a failure to log or persist is itself logged if possible).
+  // Records one governance failure: counters, this process's window, the
+  // shared window of the state file (under its lock, merged with what other
+  // engines wrote), the log, and the latch when the shared window holds
+  // max_failures. When the file cannot be written, this process's own window
+  // decides and the latch is kept in memory (retried at every sync). Never
+  // throws (a failure to log or persist is itself logged if possible).
   void record_failure(std::string_view symbol, FailureReason reason, std::string message,
                       std::string details_json) noexcept {
     try {
       std::string latch_reason;
       MlState old_state{};
-      bool tripped = false;
+      MlState new_state{};
       {
         std::lock_guard<std::mutex> lock(mu);
         model_errors.fetch_add(1, std::memory_order_relaxed);
@@ -327,42 +533,95 @@ struct GovernedPredictor::Impl {
         const auto wall = clock->wall_now();
         const std::string ts = format_utc_millis(wall);
         last_error = message;
-        record.last_failures.push_back(
-            {ts, std::string(symbol), std::string(to_string(reason)), message});
-        if (record.last_failures.size() > kMaxRememberedFailures) {
-          record.last_failures.erase(record.last_failures.begin());
-        }
-        const bool full = window.record(clock->steady_now());
+        const bool locally_full = window.record(clock->steady_now());
         old_state = state.load(std::memory_order_acquire);
-        if (full && (old_state == MlState::kEnabledOk || old_state == MlState::kEnabledDegraded)) {
-          tripped = true;
-          latch_reason = fmt::format(
-              "{} failures within {}s (governance.max_failures / window_seconds); last: {} {}",
-              window.max_failures(), config.governance.window_seconds, to_string(reason), message);
-          state.store(MlState::kDisabledGovernance, std::memory_order_release);
-          record.disabled = true;
-          record.since = ts;
-          record.reason = latch_reason;
-          record.history.push_back({ts, "DISABLED_BY_GOVERNANCE", "", latch_reason});
-          event(spdlog::level::critical, symbol, "DISABLED_BY_GOVERNANCE", to_string(reason),
+        new_state = old_state;
+        const std::string reason_name(to_string(reason));
+        if (is_blocked_state(old_state)) {
+          // Already off (e.g. a refused model at a latched start): logged only.
+          event(spdlog::level::err, symbol, "FAILURE_RECORDED", reason_name, message, details_json);
+          return;
+        }
+        const auto max_failures = static_cast<std::size_t>(window.max_failures());
+        const FailureRecord failure{ts, std::string(symbol), reason_name, message};
+        bool tripped = false;
+        bool latched_elsewhere = false;
+        auto apply = [&](GovernanceRecord& r, bool shared) {
+          r.last_failures.push_back(failure);
+          if (r.last_failures.size() > kMaxRememberedFailures) {
+            r.last_failures.erase(r.last_failures.begin());
+          }
+          if (r.disabled) {
+            latched_elsewhere = true;
+            return;
+          }
+          auto& w = r.window_failures;
+          w.push_back(ts);
+          std::erase_if(w, [&](const std::string& t) {
+            const auto tp = parse_utc_millis(t);
+            return tp && *tp <= wall && wall - *tp >= window_length;
+          });
+          if (w.size() > max_failures)
+            w.erase(w.begin(), w.end() - static_cast<long>(max_failures));
+          tripped =
+              shared ? failures_in_window(r, wall, window_length) >= max_failures : locally_full;
+          if (tripped) {
+            latch_reason = fmt::format(
+                "{} failures within {}s (governance.max_failures / window_seconds); last: {} {}",
+                max_failures, config.governance.window_seconds, reason_name, message);
+            latch(r, ts, "DISABLED_BY_GOVERNANCE", latch_reason);
+          }
+        };
+        std::string persist_error;
+        try {
+          GovernanceUpdateOptions o;
+          o.if_missing = &record;
+          record = update_governance_state_file(
+              state_file, [&](GovernanceRecord& r) { apply(r, true); }, o);
+          seen = stamp_of(state_file);
+        } catch (const std::exception& e) {
+          persist_error = e.what();
+          tripped = false;
+          latched_elsewhere = false;
+          apply(record, false);
+        }
+        if (tripped || latched_elsewhere) {
+          new_state = MlState::kDisabledGovernance;
+          state.store(new_state, std::memory_order_release);
+        }
+        if (tripped) {
+          event(spdlog::level::critical, symbol, "DISABLED_BY_GOVERNANCE", reason_name,
                 fmt::format("ML disabled by governance: {}; re-enable with `mlgov governance "
                             "reenable --state-file {} --operator NAME --reason TEXT` after a fix",
                             latch_reason, state_file.string()),
                 details_json);
-          try {
-            write_governance_state(state_file, record);
-          } catch (const std::exception& e) {
-            event(spdlog::level::critical, symbol, "STATE_NOT_PERSISTED", "STATE_FILE_WRITE_FAILED",
-                  fmt::format("the governance latch could not be written to {}: {}; ML stays "
-                              "disabled in this process but a restart would not know",
-                              state_file.string(), e.what()));
-          }
         } else {
-          event(spdlog::level::err, symbol, "FAILURE_RECORDED", to_string(reason), message,
-                details_json);
+          event(spdlog::level::err, symbol, "FAILURE_RECORDED", reason_name, message, details_json);
+        }
+        if (latched_elsewhere) {
+          latch_reason = record.reason;
+          event(spdlog::level::err, "", last_disabling_event(record), "STATE_FILE_CHANGED",
+                fmt::format("ML disabled through {} (by another engine or an operator): {}",
+                            state_file.string(), record.reason));
+        }
+        if (!persist_error.empty()) {
+          if (tripped) {
+            unpersisted_latch.emplace("DISABLED_BY_GOVERNANCE", latch_reason);
+            event(spdlog::level::critical, symbol, "STATE_NOT_PERSISTED", "STATE_FILE_WRITE_FAILED",
+                  fmt::format("the governance latch could not be persisted to {}: {}; ML stays "
+                              "disabled in this process, the write is retried every second, and "
+                              "an engine that cannot write the file at start starts disabled "
+                              "(STATE_NOT_WRITABLE)",
+                              state_file.string(), persist_error));
+          } else {
+            event(spdlog::level::warn, symbol, "STATE_NOT_PERSISTED", "STATE_FILE_WRITE_FAILED",
+                  fmt::format("the failure could not be recorded in {}: {}; this process counts "
+                              "it in its own window",
+                              state_file.string(), persist_error));
+          }
         }
       }
-      if (tripped) notify(old_state, MlState::kDisabledGovernance, latch_reason);
+      notify(old_state, new_state, latch_reason);
     } catch (...) {
       // Out of memory while describing a failure: the counters above (if
       // reached) still tell the story; the hot path must not throw.
@@ -552,16 +811,61 @@ GovernedPredictor::GovernedPredictor(const Config& config, const FeatureContract
     return;
   }
 
-  // The latch first: a latched or unreadable state file keeps ML off.
+  // The latch first: a latched, unreadable or unwritable state file keeps ML off.
+  for (const auto& removed : remove_stale_temporaries(m.state_file, std::chrono::hours(24))) {
+    m.event(spdlog::level::warn, "", "STATE_TEMPORARY_REMOVED", "STALE_TEMPORARY",
+            fmt::format("removed {}: a state-file temporary older than a day, left by a writer "
+                        "that crashed before its rename",
+                        removed.string()));
+  }
   bool latched = false;
   try {
-    m.record = read_governance_state(m.state_file);
-    latched = m.record.disabled;
-    if (latched) {
-      m.event(spdlog::level::err, "", "DISABLED_BY_GOVERNANCE", "LATCHED_AT_START",
-              fmt::format("{} says ML was disabled by governance since {} ({}); re-enable with "
-                          "`mlgov governance reenable` after a fix",
-                          m.state_file.string(), m.record.since, m.record.reason));
+    const GovernanceStateFile found = read_governance_state_file(m.state_file);
+    if (!found.warning.empty()) {
+      m.event(spdlog::level::warn, "", "STATE_FILE_PERMISSIONS", "WRITABLE_BY_OTHERS",
+              found.warning);
+    }
+    if (!found.exists) {
+      m.event(spdlog::level::warn, "", "STATE_FILE_MISSING", "NO_STATE_FILE",
+              fmt::format("no governance state at {}: starting enabled with an empty history; "
+                          "expected only on a first start",
+                          m.state_file.string()));
+    }
+    // The STARTED record: creates a missing file at once, and proves the file
+    // writable. An engine that cannot write it starts disabled, so a latch it
+    // could not persist can never be lost by a restart.
+    const std::string ts = format_utc_millis(m.clock->wall_now());
+    try {
+      m.record = update_governance_state_file(m.state_file, [&](GovernanceRecord& r) {
+        r.history.push_back({ts, "STARTED", "",
+                             fmt::format("pid {} started on the file ({})", ::getpid(),
+                                         r.disabled ? "DISABLED_GOVERNANCE" : "ENABLED")});
+      });
+      m.seen = Impl::stamp_of(m.state_file);
+      latched = m.record.disabled;
+      if (latched) {
+        m.event(spdlog::level::err, "", last_disabling_event(m.record), "LATCHED_AT_START",
+                fmt::format("{} says ML was disabled since {} ({}); re-enable with "
+                            "`mlgov governance reenable` after a fix",
+                            m.state_file.string(), m.record.since, m.record.reason));
+      }
+    } catch (const GovernanceStateError&) {
+      throw;  // became garbage since the read above: handled below
+    } catch (const std::exception& e) {
+      latched = true;
+      m.record = found.record;
+      const std::string reason = fmt::format(
+          "the state file cannot be written at start ({}): ML starts disabled so "
+          "that a latch this engine could not persist is never lost",
+          e.what());
+      Impl::latch(m.record, ts, "STATE_NOT_WRITABLE", reason);
+      m.unpersisted_latch.emplace("STATE_NOT_WRITABLE", reason);
+      m.event(spdlog::level::critical, "", "DISABLED_BY_GOVERNANCE", "STATE_NOT_WRITABLE",
+              fmt::format("cannot write the governance state file {}: {}; ML starts "
+                          "DISABLED_GOVERNANCE (a latch that cannot be persisted would be lost "
+                          "by a restart). Fix the directory (permissions, space): the latch is "
+                          "then written, and an operator re-enables",
+                          m.state_file.string(), e.what()));
     }
   } catch (const GovernanceStateError& e) {
     latched = true;
@@ -571,11 +875,14 @@ GovernedPredictor::GovernedPredictor(const Config& config, const FeatureContract
     m.record.since = ts;
     m.record.reason = fmt::format("state file unreadable, treated as disabled: {}", e.what());
     m.record.history.push_back({ts, "STATE_FILE_UNREADABLE", "", e.what()});
+    m.seen = Impl::stamp_of(m.state_file);
+    m.unreadable_reported = true;
     m.event(spdlog::level::critical, "", "DISABLED_BY_GOVERNANCE", "STATE_FILE_UNREADABLE",
-            fmt::format("governance state file is garbage, so ML is treated as DISABLED (never "
-                        "as enabled): {}; inspect it, then re-enable explicitly",
+            fmt::format("governance state file is garbage or refused, so ML is treated as "
+                        "DISABLED (never as enabled): {}; inspect it, then re-enable explicitly",
                         e.what()));
   }
+  if (!latched) m.seed_window();
 
   ModelRegistryOptions ro;
   ro.models_dir = options.models_dir ? *options.models_dir : config.paths.models_dir;
@@ -597,6 +904,7 @@ GovernedPredictor::GovernedPredictor(const Config& config, const FeatureContract
                       "state {}",
                       m.registry.models().size(), m.registry.degraded_count(),
                       m.registry.refused().size(), to_string(m.state.load())));
+  m.start_watcher();
 }
 
 GovernedPredictor::~GovernedPredictor() = default;
@@ -689,10 +997,18 @@ void GovernedPredictor::reenable(std::string_view operator_name, std::string_vie
   std::string message;
   {
     std::lock_guard<std::mutex> lock(m.mu);
-    GovernanceRecord updated = m.record;
-    apply_reenable(updated, operator_name, reason, m.clock->wall_now());
-    write_governance_state(m.state_file, updated);  // throws: the latch stays
-    m.record = std::move(updated);
+    const auto now = m.clock->wall_now();
+    GovernanceRecord check;
+    apply_reenable(check, operator_name, reason, now);  // validates the arguments
+    GovernanceUpdateOptions o;
+    o.replace_unreadable = true;  // a garbage file is rewritten, noting it was unreadable
+    o.if_missing = &m.record;
+    m.record = update_governance_state_file(  // throws: the latch stays
+        m.state_file, [&](GovernanceRecord& r) { apply_reenable(r, operator_name, reason, now); },
+        o);
+    m.seen = Impl::stamp_of(m.state_file);
+    m.unpersisted_latch.reset();
+    m.unreadable_reported = false;
     m.window.clear();
     old_state = m.state.load(std::memory_order_acquire);
     new_state = m.enabled_state();
@@ -708,9 +1024,57 @@ void GovernedPredictor::reenable(std::string_view operator_name, std::string_vie
   m.notify(old_state, new_state, message);
 }
 
+void GovernedPredictor::disable(std::string_view operator_name, std::string_view reason) {
+  Impl& m = *impl_;
+  if (!m.config.ml_enabled) {
+    throw MlDisabledError(
+        "cannot disable: ML is disabled by configuration (features.ml_enabled is not true)");
+  }
+  MlState old_state{};
+  MlState new_state = MlState::kDisabledGovernance;
+  std::string message;
+  {
+    std::lock_guard<std::mutex> lock(m.mu);
+    const auto now = m.clock->wall_now();
+    GovernanceRecord check;
+    apply_operator_disable(check, operator_name, reason, now);  // validates the arguments
+    old_state = m.state.load(std::memory_order_acquire);
+    // ML goes off in this process first: the operator's switch never waits on the disk.
+    m.state.store(new_state, std::memory_order_release);
+    std::string persist_error;
+    try {
+      GovernanceUpdateOptions o;
+      o.if_missing = &m.record;
+      m.record = update_governance_state_file(
+          m.state_file,
+          [&](GovernanceRecord& r) { apply_operator_disable(r, operator_name, reason, now); }, o);
+      m.seen = Impl::stamp_of(m.state_file);
+    } catch (const std::exception& e) {
+      persist_error = e.what();
+      apply_operator_disable(m.record, operator_name, reason, now);
+      m.unpersisted_latch.emplace("DISABLED_BY_OPERATOR", m.record.reason);
+    }
+    message = m.record.reason;
+    m.event(spdlog::level::err, "", "DISABLED_BY_OPERATOR", "OPERATOR",
+            fmt::format("{} (state {} -> {})", message, to_string(old_state), to_string(new_state)),
+            nlohmann::json{{"operator", std::string(operator_name)},
+                           {"reason", std::string(reason)},
+                           {"state_file", m.state_file.string()}}
+                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
+    if (!persist_error.empty()) {
+      m.event(spdlog::level::critical, "", "STATE_NOT_PERSISTED", "STATE_FILE_WRITE_FAILED",
+              fmt::format("the operator's disable could not be persisted to {}: {}; ML is off in "
+                          "this process and the write is retried every second",
+                          m.state_file.string(), persist_error));
+    }
+  }
+  m.notify(old_state, new_state, message);
+}
+
 std::string GovernedPredictor::heartbeat(std::chrono::seconds uptime, std::uint64_t symbols,
                                          std::uint64_t cycles, bool host_halted) {
   Impl& m = *impl_;
+  m.sync();  // a change another process made to the state file shows in this very line
   HeartbeatInput in;
   in.uptime = uptime;
   in.symbols = symbols;
@@ -719,8 +1083,9 @@ std::string GovernedPredictor::heartbeat(std::chrono::seconds uptime, std::uint6
   in.ml_state = state();
   in.model_errors = model_errors();
   std::string line = format_heartbeat_line(in);
-  // One record: JsonLinesFileSink turns a heartbeat line into the JSON record
-  // of format_heartbeat_json (live.jsonl), the console shows the line as is.
+  // Logged for live.jsonl (JsonLinesFileSink turns the line into the JSON
+  // record of format_heartbeat_json); make_governance_logger's console leaves
+  // it out: the host prints what this returns, so it shows once.
   m.logger->info("{}", line);
   return line;
 }

@@ -100,12 +100,15 @@ bool starts_with_heartbeat(std::string_view payload) {
 }
 
 // A sink writing formatted records to a FILE* it does not own (stderr).
+// Heartbeat lines are left out: the host prints what heartbeat() returns
+// (see make_governance_logger).
 class StreamSink final : public spdlog::sinks::base_sink<std::mutex> {
  public:
   explicit StreamSink(std::FILE* stream) : stream_(stream) {}
 
  protected:
   void sink_it_(const spdlog::details::log_msg& msg) override {
+    if (starts_with_heartbeat(to_view(msg.payload))) return;
     try {
       spdlog::memory_buf_t buf;
       formatter_->format(msg, buf);
@@ -185,8 +188,13 @@ JsonLinesFileSink::JsonLinesFileSink(const std::filesystem::path& file,
   }
 }
 
+JsonLinesFileSink::JsonLinesFileSink(std::FILE* stream, std::shared_ptr<const Clock> clock)
+    : file_(stream), owns_file_(false), clock_(std::move(clock)) {
+  if (!clock_) clock_ = std::make_shared<SystemClock>();
+}
+
 JsonLinesFileSink::~JsonLinesFileSink() {
-  if (file_ != nullptr) std::fclose(file_);
+  if (file_ != nullptr && owns_file_) std::fclose(file_);
 }
 
 std::uint64_t JsonLinesFileSink::write_errors() const noexcept { return write_errors_.load(); }
@@ -298,6 +306,14 @@ std::shared_ptr<spdlog::logger> make_governance_logger(const LoggerOptions& opti
   auto logger = std::make_shared<spdlog::logger>(options.name, sinks.begin(), sinks.end());
   logger->set_level(options.level);
   logger->flush_on(spdlog::level::warn);
+  return logger;
+}
+
+std::shared_ptr<spdlog::logger> make_stderr_logger(std::shared_ptr<const Clock> clock,
+                                                   spdlog::level::level_enum level) {
+  auto sink = std::make_shared<JsonLinesFileSink>(stderr, std::move(clock));
+  auto logger = std::make_shared<spdlog::logger>("mlgov-stderr", sink);
+  logger->set_level(level);
   return logger;
 }
 

@@ -1,6 +1,8 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
 //
-// `mlgov governance status|reenable`, run as a user would from a shell.
+// `mlgov governance status|reenable|disable`, run as a user would from a shell.
+#include <fstream>
+#include <sstream>
 #include <string>
 
 #include <gtest/gtest.h>
@@ -41,14 +43,25 @@ struct CliGovernance : ::testing::Test {
   }
 };
 
-TEST_F(CliGovernance, StatusOfAMissingFileSaysNeverLatched) {
-  EXPECT_EQ(run("status --state-file " + q(state.string())), 0) << out;
-  EXPECT_NE(out.find("state: ENABLED (no state file: never latched)"), std::string::npos) << out;
+// A monitor calling status on a mistyped path must not read "enabled".
+TEST_F(CliGovernance, StatusOfAMissingFileExits2SayingMissing) {
+  EXPECT_EQ(run("status --state-file " + q(state.string())), 2) << out;
+  EXPECT_NE(out.find("mlgov: error: " + state.string() + ": no governance state file (missing)"),
+            std::string::npos)
+      << out;
+  EXPECT_EQ(out.find("state: ENABLED"), std::string::npos) << out;
 }
 
-TEST_F(CliGovernance, StatusOfALatchedFilePrintsStateFailuresAndHistory) {
+TEST_F(CliGovernance, StatusOfAnEnabledFileExits0) {
   write_latched();
+  ASSERT_EQ(run("reenable --state-file " + q(state.string()) + " --operator a --reason b"), 0);
   EXPECT_EQ(run("status --state-file " + q(state.string())), 0) << out;
+  EXPECT_NE(out.find("state: ENABLED"), std::string::npos) << out;
+}
+
+TEST_F(CliGovernance, StatusOfALatchedFileExits1AndPrintsStateFailuresAndHistory) {
+  write_latched();
+  EXPECT_EQ(run("status --state-file " + q(state.string())), 1) << out;
   EXPECT_NE(out.find("state: DISABLED_GOVERNANCE"), std::string::npos) << out;
   EXPECT_NE(out.find("since: 2026-01-01T00:05:00.000Z"), std::string::npos) << out;
   EXPECT_NE(out.find("2026-01-01T00:05:00.000Z GOOG FEATURE_MISMATCH"), std::string::npos) << out;
@@ -73,6 +86,57 @@ TEST_F(CliGovernance, ReenableWritesTheAuditRecord) {
   EXPECT_NE(out.find("state: ENABLED"), std::string::npos) << out;
 }
 
+TEST_F(CliGovernance, DisableLatchesWithTheOperatorsAuditRecord) {
+  write_latched();
+  ASSERT_EQ(run("reenable --state-file " + q(state.string()) + " --operator alice --reason ok"), 0);
+  EXPECT_EQ(run("disable --state-file " + q(state.string()) +
+                " --operator bob --reason 'INC-7: bad feed'"),
+            0)
+      << out;
+  const GovernanceRecord r = read_governance_state(state);
+  EXPECT_TRUE(r.disabled);
+  EXPECT_EQ(r.reason, "disabled by operator bob: INC-7: bad feed");
+  ASSERT_EQ(r.history.size(), 3u);
+  EXPECT_EQ(r.history[2].event, "DISABLED_BY_OPERATOR");
+  EXPECT_EQ(r.history[2].operator_name, "bob");
+  EXPECT_EQ(run("status --state-file " + q(state.string())), 1) << out;
+  EXPECT_NE(out.find("disabled_by: DISABLED_BY_OPERATOR"), std::string::npos) << out;
+}
+
+TEST_F(CliGovernance, ConfigOptionTakesTheStateFileFromTheConfig) {
+  write_latched();
+  // The shipped config with its state_file pointed at this test's file.
+  std::string config;
+  {
+    std::ifstream in(testing::source_dir() / "configs" / "golden_config.yaml");
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    config = ss.str();
+  }
+  const std::string key = "state_file: runtime/governance_state.json";
+  const auto pos = config.find(key);
+  ASSERT_NE(pos, std::string::npos);
+  config.replace(pos, key.size(), "state_file: \"" + state.string() + "\"");
+  testing::write_text(dir / "config.yaml", config);
+  EXPECT_EQ(run("status --config " + q((dir / "config.yaml").string())), 1) << out;
+  EXPECT_NE(out.find("state_file: " + state.string()), std::string::npos) << out;
+  EXPECT_EQ(run("reenable --config " + q((dir / "config.yaml").string()) +
+                " --operator alice --reason fixed"),
+            0)
+      << out;
+  EXPECT_FALSE(read_governance_state(state).disabled);
+}
+
+TEST_F(CliGovernance, EachSubcommandsHelpHasAnExampleAndTheExitCodes) {
+  for (const std::string sub : {"status", "reenable", "disable"}) {
+    EXPECT_EQ(run(sub + " --help"), 0) << out;
+    EXPECT_NE(out.find("Example:\n  mlgov governance " + sub), std::string::npos) << out;
+    EXPECT_NE(out.find("Exit codes:"), std::string::npos) << out;
+    EXPECT_NE(out.find("--state-file FILE"), std::string::npos) << out;
+    EXPECT_NE(out.find("--config FILE"), std::string::npos) << out;
+  }
+}
+
 TEST_F(CliGovernance, ReenableWithoutOperatorOrReasonExits2) {
   write_latched();
   EXPECT_EQ(run("reenable --state-file " + q(state.string()) + " --reason x"), 2) << out;
@@ -86,13 +150,16 @@ TEST_F(CliGovernance, ReenableWithoutOperatorOrReasonExits2) {
 
 TEST_F(CliGovernance, MissingStateFileArgumentExits2) {
   EXPECT_EQ(run("status"), 2) << out;
-  EXPECT_NE(out.find("--state-file"), std::string::npos) << out;
+  EXPECT_NE(out.find("mlgov: error: give --state-file FILE or --config FILE"), std::string::npos)
+      << out;
 }
 
 TEST_F(CliGovernance, GarbageStateFileExits2NamingItAndIsLeftAlone) {
   testing::write_text(state, "this is not json");
   EXPECT_EQ(run("status --state-file " + q(state.string())), 2) << out;
   EXPECT_NE(out.find(state.string()), std::string::npos) << out;
+  EXPECT_NE(out.find("mlgov: error: " + state.string()), std::string::npos) << out;
+  EXPECT_NE(out.find("unreadable"), std::string::npos) << out;
   EXPECT_NE(out.find("treats this file as DISABLED_GOVERNANCE"), std::string::npos) << out;
   EXPECT_EQ(run("reenable --state-file " + q(state.string()) + " --operator a --reason b"), 2)
       << out;
@@ -105,7 +172,7 @@ TEST_F(CliGovernance, StatusEscapesControlCharacters) {
   r.disabled = true;
   r.last_failures.push_back({"t", "EVIL\nstate: ENABLED", "FEATURE_MISMATCH", "m"});
   write_governance_state(state, r);
-  EXPECT_EQ(run("status --state-file " + q(state.string())), 0) << out;
+  EXPECT_EQ(run("status --state-file " + q(state.string())), 1) << out;
   EXPECT_EQ(out.find("\nstate: ENABLED"), std::string::npos) << out;
   EXPECT_NE(out.find("EVIL\\nstate: ENABLED"), std::string::npos) << out;
 }

@@ -3,9 +3,18 @@
 // The sliding-window failure counter and the governance state file.
 #include "mlgov/governance.h"
 
+#include <fcntl.h>
+#include <signal.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <algorithm>
 #include <chrono>
 #include <stdexcept>
 #include <string>
+#include <vector>
 
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
@@ -157,7 +166,8 @@ TEST(GovernanceState, FileIsTheDocumentedJson) {
   TempDir dir;
   write_governance_state(dir / "s.json", latched_record());
   const auto doc = nlohmann::json::parse(read_file(dir / "s.json"));
-  EXPECT_EQ(doc["format"], "mlgov-governance-state/1");
+  EXPECT_EQ(doc["format"], "mlgov-governance-state/2");
+  EXPECT_TRUE(doc["window_failures"].is_array());
   EXPECT_EQ(doc["state"], "DISABLED_GOVERNANCE");
   EXPECT_EQ(doc["since"], "2026-01-01T00:05:00.000Z");
   EXPECT_EQ(doc["last_failures"][0]["symbol"], "GOOG");
@@ -246,13 +256,13 @@ TEST(GovernanceState, ReenableFileRewritesItAtomically) {
   EXPECT_FALSE(back.disabled);
   ASSERT_EQ(back.history.size(), 2u);
   EXPECT_EQ(back.history.back().operator_name, "bob");
-  // No temporary file is left beside it.
-  int entries = 0;
+  // No temporary file is left beside it: only the file and its lock file.
+  std::vector<std::string> names;
   for (const auto& e : std::filesystem::directory_iterator(dir.path())) {
-    (void)e;
-    ++entries;
+    names.push_back(e.path().filename().string());
   }
-  EXPECT_EQ(entries, 1);
+  std::sort(names.begin(), names.end());
+  EXPECT_EQ(names, (std::vector<std::string>{"state.json", "state.json.lock"}));
 }
 
 TEST(GovernanceState, ReenableRefusesToOverwriteGarbage) {
@@ -262,6 +272,243 @@ TEST(GovernanceState, ReenableRefusesToOverwriteGarbage) {
   ManualClock clock;
   EXPECT_THROW(reenable_governance_state_file(file, "bob", "x", clock), GovernanceStateError);
   EXPECT_EQ(read_file(file), "garbage");
+}
+
+// ---------------------------------------------------------------------------
+// The shared window, old files, hostile files, the lock
+
+// 2026-01-01T00:00:00Z (see ReenableClearsLatchAndAppendsAuditEntry) plus `s` seconds.
+std::chrono::system_clock::time_point wall(long long s) {
+  return std::chrono::system_clock::time_point(std::chrono::seconds(1'767'225'600 + s));
+}
+
+TEST(GovernanceState, WindowFailuresInsideTheWindowCount) {
+  GovernanceRecord r;
+  r.window_failures = {"2026-01-01T00:00:00.000Z", "2026-01-01T00:04:00.000Z"};
+  EXPECT_EQ(failures_in_window(r, wall(299), 300s), 2u);
+  EXPECT_EQ(failures_in_window(r, wall(300), 300s), 1u);  // half-open: 300 s old is out
+  EXPECT_EQ(failures_in_window(r, wall(540), 300s), 0u);
+}
+
+// A clock that went backwards across a restart: the failure looks like it
+// happened in the future. It counts (fail safe).
+TEST(GovernanceState, WindowFailureInTheFutureCounts) {
+  GovernanceRecord r;
+  r.window_failures = {"2026-01-01T01:00:00.000Z"};
+  EXPECT_EQ(failures_in_window(r, wall(0), 300s), 1u);
+}
+
+TEST(GovernanceState, Format1FileIsReadAndItsLatchHonoured) {
+  TempDir dir;
+  write_text(dir / "s.json",
+             R"({"format":"mlgov-governance-state/1","state":"DISABLED_GOVERNANCE",)"
+             R"("since":"2026-01-01T00:05:00.000Z","reason":"3 failures","last_failures":[],)"
+             R"("history":[{"ts":"2026-01-01T00:05:00.000Z","event":"DISABLED_BY_GOVERNANCE",)"
+             R"("reason":"3 failures"}]})");
+  const GovernanceRecord r = read_governance_state(dir / "s.json");
+  EXPECT_TRUE(r.disabled);
+  EXPECT_TRUE(r.window_failures.empty());
+  // Upgraded on write, history kept.
+  ManualClock clock;
+  reenable_governance_state_file(dir / "s.json", "alice", "fixed", clock);
+  const auto doc = nlohmann::json::parse(read_file(dir / "s.json"));
+  EXPECT_EQ(doc["format"], "mlgov-governance-state/2");
+  ASSERT_EQ(doc["history"].size(), 2u);
+  EXPECT_EQ(doc["history"][0]["event"], "DISABLED_BY_GOVERNANCE");
+}
+
+TEST(GovernanceState, MissingFileReadsAsNotExisting) {
+  TempDir dir;
+  const GovernanceStateFile f = read_governance_state_file(dir / "absent.json");
+  EXPECT_FALSE(f.exists);
+  EXPECT_FALSE(f.record.disabled);
+}
+
+// What a refusal must look like: GovernanceStateError naming the file and saying why.
+void expect_refused(const std::filesystem::path& file, const std::string& why) {
+  try {
+    read_governance_state_file(file);
+    FAIL() << file << " was accepted";
+  } catch (const GovernanceStateError& e) {
+    EXPECT_NE(std::string(e.what()).find(file.string()), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(why), std::string::npos) << e.what();
+  }
+}
+
+TEST(GovernanceState, SymlinkIsRefusedEvenToAValidFile) {
+  TempDir dir;
+  write_governance_state(dir / "real.json", latched_record());
+  std::filesystem::create_symlink(dir / "real.json", dir / "state.json");
+  expect_refused(dir / "state.json", "symbolic link");
+}
+
+// A dangling symlink used to read as "missing", i.e. ENABLED.
+TEST(GovernanceState, DanglingSymlinkIsRefusedNotMissing) {
+  TempDir dir;
+  std::filesystem::create_symlink(dir / "nowhere.json", dir / "state.json");
+  expect_refused(dir / "state.json", "symbolic link");
+}
+
+// A FIFO used to block start-up forever.
+TEST(GovernanceState, FifoIsRefusedWithoutBlocking) {
+  TempDir dir;
+  ASSERT_EQ(::mkfifo((dir / "state.json").c_str(), 0600), 0);
+  expect_refused(dir / "state.json", "is a FIFO");
+}
+
+TEST(GovernanceState, DeviceIsRefused) { expect_refused("/dev/null", "is a device"); }
+
+TEST(GovernanceState, DirectoryIsRefused) {
+  TempDir dir;
+  std::filesystem::create_directory(dir / "state.json");
+  expect_refused(dir / "state.json", "is a directory");
+}
+
+// 1e999 overflows a double: nlohmann's out_of_range used to escape.
+TEST(GovernanceState, NumberOutOfRangeIsAStateErrorNamingTheField) {
+  try {
+    parse_governance_record(
+        R"({"format":"mlgov-governance-state/2","state":"ENABLED","since":"","reason":"",)"
+        R"("window_failures":[],"last_failures":[],"history":[{"ts":1e999}]})",
+        "f.json");
+    FAIL();
+  } catch (const GovernanceStateError& e) {
+    EXPECT_NE(std::string(e.what()).find("f.json: not valid JSON: history[0].ts:"),
+              std::string::npos)
+        << e.what();
+    EXPECT_NE(std::string(e.what()).find("number overflow"), std::string::npos) << e.what();
+  }
+}
+
+// nlohmann's DOM parser recurses; a deep document is refused before it runs.
+TEST(GovernanceState, DeeplyNestedDocumentIsRefusedWithoutRecursion) {
+  const std::string deep = std::string(1'000'000, '[') + std::string(1'000'000, ']');
+  try {
+    parse_governance_record(deep, "f.json");
+    FAIL();
+  } catch (const GovernanceStateError& e) {
+    EXPECT_NE(std::string(e.what()).find("nested deeper than"), std::string::npos) << e.what();
+  }
+  const std::string in_history =
+      R"({"format":"mlgov-governance-state/2","state":"ENABLED","since":"","reason":"",)"
+      R"("window_failures":[],"last_failures":[],"history":[{"ts":[[[]]]}]})";
+  EXPECT_THROW(parse_governance_record(in_history, "f.json"), GovernanceStateError);
+}
+
+TEST(GovernanceState, WindowFailureThatIsNotATimeIsAStateError) {
+  try {
+    parse_governance_record(
+        R"({"format":"mlgov-governance-state/2","state":"ENABLED","since":"","reason":"",)"
+        R"("window_failures":["yesterday"],"last_failures":[],"history":[]})",
+        "f.json");
+    FAIL();
+  } catch (const GovernanceStateError& e) {
+    EXPECT_NE(std::string(e.what()).find("f.json: window_failures[0]"), std::string::npos)
+        << e.what();
+  }
+}
+
+TEST(GovernanceState, FileWritableByOthersGivesAWarning) {
+  TempDir dir;
+  write_governance_state(dir / "s.json", latched_record());
+  std::filesystem::permissions(dir / "s.json", std::filesystem::perms::others_write,
+                               std::filesystem::perm_options::add);
+  const GovernanceStateFile f = read_governance_state_file(dir / "s.json");
+  EXPECT_TRUE(f.record.disabled);
+  EXPECT_NE(f.warning.find("writable by others"), std::string::npos) << f.warning;
+  std::filesystem::permissions(dir / "s.json", std::filesystem::perms::others_write,
+                               std::filesystem::perm_options::remove);
+  EXPECT_EQ(read_governance_state_file(dir / "s.json").warning, "");
+}
+
+TEST(GovernanceState, OperatorDisableLatchesAndAppendsItsOwnEvent) {
+  GovernanceRecord r;
+  apply_operator_disable(r, "bob", "INC-7: bad feed", wall(0));
+  EXPECT_TRUE(r.disabled);
+  EXPECT_EQ(r.reason, "disabled by operator bob: INC-7: bad feed");
+  ASSERT_EQ(r.history.size(), 1u);
+  EXPECT_EQ(r.history[0].event, "DISABLED_BY_OPERATOR");
+  EXPECT_EQ(r.history[0].operator_name, "bob");
+  EXPECT_EQ(last_disabling_event(r), "DISABLED_BY_OPERATOR");
+  EXPECT_THROW(apply_operator_disable(r, " ", "x", wall(0)), std::invalid_argument);
+}
+
+// Two writers, each applying its change to the file as it is under the lock:
+// neither record is lost (the old code wrote its own in-memory copy back).
+TEST(GovernanceState, UpdatesMergeWithWhatAnotherWriterWrote) {
+  TempDir dir;
+  const auto file = dir / "s.json";
+  ManualClock clock;
+  disable_governance_state_file(file, "bob", "first", clock);
+  reenable_governance_state_file(file, "alice", "second", clock);
+  disable_governance_state_file(file, "carol", "third", clock);
+  const GovernanceRecord r = read_governance_state(file);
+  ASSERT_EQ(r.history.size(), 3u);
+  EXPECT_EQ(r.history[0].operator_name, "bob");
+  EXPECT_EQ(r.history[1].operator_name, "alice");
+  EXPECT_EQ(r.history[2].operator_name, "carol");
+}
+
+// The lock is an flock on the sidecar file: a holder that dies (here a real
+// child process, killed with SIGKILL while it holds the lock) releases it.
+TEST(GovernanceState, LockOfAProcessKilledWhileHoldingItIsReleasedByTheKernel) {
+  TempDir dir;
+  const auto file = dir / "s.json";
+  write_governance_state(file, latched_record());
+  int ready[2];
+  ASSERT_EQ(::pipe(ready), 0);
+  const pid_t child = ::fork();
+  ASSERT_GE(child, 0);
+  if (child == 0) {
+    const int fd = ::open(governance_lock_file(file).c_str(), O_RDWR | O_CREAT, 0644);
+    if (fd < 0 || ::flock(fd, LOCK_EX) != 0) ::_exit(1);
+    const char byte = 'L';
+    if (::write(ready[1], &byte, 1) != 1) ::_exit(1);
+    for (;;) ::pause();
+  }
+  ::close(ready[1]);
+  char byte = 0;
+  ASSERT_EQ(::read(ready[0], &byte, 1), 1);
+  ::close(ready[0]);
+
+  // Held: a writer gives up with a clear error, and the file is untouched.
+  GovernanceUpdateOptions o;
+  o.lock_timeout = std::chrono::milliseconds(200);
+  try {
+    update_governance_state_file(
+        file, [](GovernanceRecord& r) { r.disabled = false; }, o);
+    ADD_FAILURE() << "the lock was not held";
+  } catch (const std::system_error& e) {
+    EXPECT_NE(std::string(e.what()).find("cannot lock the state file"), std::string::npos)
+        << e.what();
+  }
+  EXPECT_TRUE(read_governance_state(file).disabled);
+
+  ASSERT_EQ(::kill(child, SIGKILL), 0);
+  int status = 0;
+  ASSERT_EQ(::waitpid(child, &status, 0), child);
+  ASSERT_TRUE(WIFSIGNALED(status));
+  ManualClock clock;
+  const GovernanceRecord r = reenable_governance_state_file(file, "alice", "after kill", clock);
+  EXPECT_FALSE(r.disabled);
+  EXPECT_FALSE(read_governance_state(file).disabled);
+}
+
+TEST(AtomicFile, StaleTemporariesOlderThanTheAgeAreRemovedOthersKept) {
+  TempDir dir;
+  const auto file = dir / "s.json";
+  write_text(dir / ".s.json.tmp.123.456", "old");
+  write_text(dir / ".s.json.tmp.124.457", "new");
+  write_text(dir / ".other.json.tmp.1.2", "not ours");
+  const auto two_days_ago = std::filesystem::file_time_type::clock::now() - 48h;
+  std::filesystem::last_write_time(dir / ".s.json.tmp.123.456", two_days_ago);
+  std::filesystem::last_write_time(dir / ".other.json.tmp.1.2", two_days_ago);
+  const auto removed = remove_stale_temporaries(file, 24h);
+  ASSERT_EQ(removed.size(), 1u);
+  EXPECT_EQ(removed[0].filename(), ".s.json.tmp.123.456");
+  EXPECT_FALSE(std::filesystem::exists(dir / ".s.json.tmp.123.456"));
+  EXPECT_TRUE(std::filesystem::exists(dir / ".s.json.tmp.124.457"));
+  EXPECT_TRUE(std::filesystem::exists(dir / ".other.json.tmp.1.2"));
 }
 
 }  // namespace

@@ -5,6 +5,8 @@
 // metrics. Real XGBoost models; a ManualClock, never a sleep.
 #include "mlgov/governed_predictor.h"
 
+#include <sys/stat.h>
+
 #include <chrono>
 #include <cmath>
 #include <limits>
@@ -436,6 +438,113 @@ TEST_F(PredictorTest, GarbageStateFileIsTreatedAsDisabledLoudly) {
             std::string::npos);
 }
 
+TEST_F(PredictorTest, MissingStateFileIsAWarningAndIsCreatedWithAStartedRecord) {
+  ASSERT_FALSE(std::filesystem::exists(config.governance.state_file));
+  auto p = make();
+  EXPECT_EQ(p->state(), MlState::kEnabledOk);
+  const auto warnings = sink->with_status("STATE_FILE_MISSING");
+  ASSERT_EQ(warnings.size(), 1u);
+  EXPECT_EQ(warnings[0]["level"], "WARNING");
+  EXPECT_EQ(warnings[0]["message"],
+            "no governance state at " + config.governance.state_file.string() +
+                ": starting enabled with an empty history; expected only on a first start");
+  const GovernanceRecord on_disk = read_governance_state(config.governance.state_file);
+  ASSERT_EQ(on_disk.history.size(), 1u);
+  EXPECT_EQ(on_disk.history[0].event, "STARTED");
+  EXPECT_EQ(on_disk.history[0].ts, "2026-01-01T00:00:00.000Z");
+}
+
+// Failures an earlier run left in the file's window count after a restart.
+TEST_F(PredictorTest, WindowFailuresInTheStateFileCountAtStart) {
+  GovernanceRecord r;  // two failures 10 s and 5 s before the ManualClock's start
+  r.window_failures = {"2025-12-31T23:59:50.000Z", "2025-12-31T23:59:55.000Z"};
+  write_governance_state(config.governance.state_file, r);
+  auto p = make();
+  EXPECT_EQ(p->metrics().failures_in_window, 2u);
+  fail_once(*p);
+  EXPECT_EQ(p->state(), MlState::kDisabledGovernance);
+}
+
+TEST_F(PredictorTest, OperatorDisableLatchesAndIsLoggedAsDisabledByOperator) {
+  auto p = make();
+  p->disable("bob", "INC-7: bad feed");
+  EXPECT_EQ(p->state(), MlState::kDisabledGovernance);
+  EXPECT_EQ(p->try_predict("GOOG", good.row()).status, PredictStatus::kGovernanceDisabled);
+  const auto events = sink->with_status("DISABLED_BY_OPERATOR");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["level"], "ERROR");
+  EXPECT_EQ(events[0]["details"]["operator"], "bob");
+  EXPECT_TRUE(sink->with_status("DISABLED_BY_GOVERNANCE").empty());
+  const GovernanceRecord on_disk = read_governance_state(config.governance.state_file);
+  EXPECT_TRUE(on_disk.disabled);
+  EXPECT_EQ(on_disk.reason, "disabled by operator bob: INC-7: bad feed");
+  EXPECT_EQ(on_disk.history.back().event, "DISABLED_BY_OPERATOR");
+  ASSERT_EQ(listener.changes.size(), 1u);
+  EXPECT_EQ(listener.changes[0].reason, "disabled by operator bob: INC-7: bad feed");
+  EXPECT_THROW(p->disable("", "x"), std::invalid_argument);
+  // The heartbeat keeps the state names.
+  EXPECT_NE(p->heartbeat(1s, 1, 1).find("ml_state=DISABLED_GOVERNANCE"), std::string::npos);
+}
+
+// What the CLI (or another engine) writes shows at the next heartbeat.
+TEST_F(PredictorTest, ChangeToTheStateFileShowsAtTheNextHeartbeat) {
+  auto p = make();
+  disable_governance_state_file(config.governance.state_file, "bob", "kill", *clock);
+  EXPECT_NE(p->heartbeat(1s, 1, 1).find("ml_state=DISABLED_GOVERNANCE"), std::string::npos);
+  EXPECT_EQ(p->try_predict("GOOG", good.row()).status, PredictStatus::kGovernanceDisabled);
+  reenable_governance_state_file(config.governance.state_file, "alice", "fixed", *clock);
+  EXPECT_NE(p->heartbeat(2s, 1, 2).find("ml_state=ENABLED|OK"), std::string::npos);
+  EXPECT_TRUE(p->try_predict("GOOG", good.row()).ok());
+  // (The listener may be told from the watcher thread, which can take the
+  // change in first; the logged events say the same without a race.)
+  EXPECT_EQ(sink->with_status("DISABLED_BY_OPERATOR").size(), 1u);
+  EXPECT_EQ(sink->with_status("REENABLED").size(), 1u);
+}
+
+TEST_F(PredictorTest, FifoStateFileStartsDisabledWithoutBlocking) {
+  std::filesystem::create_directories(config.governance.state_file.parent_path());
+  ASSERT_EQ(::mkfifo(config.governance.state_file.c_str(), 0600), 0);
+  auto p = make();
+  EXPECT_EQ(p->state(), MlState::kDisabledGovernance);
+  const auto events = sink->with_status("DISABLED_BY_GOVERNANCE");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["level"], "CRITICAL");
+  EXPECT_NE(events[0]["message"].get<std::string>().find("is a FIFO"), std::string::npos);
+}
+
+TEST_F(PredictorTest, StaleStateTemporariesAreRemovedAtStartWithALogLine) {
+  const auto state_dir = config.governance.state_file.parent_path();
+  std::filesystem::create_directories(state_dir);
+  const auto stale = state_dir / ".governance_state.json.tmp.99.1";
+  testing::write_text(stale, "partial");
+  std::filesystem::last_write_time(stale, std::filesystem::file_time_type::clock::now() - 25h);
+  auto p = make();
+  EXPECT_FALSE(std::filesystem::exists(stale));
+  const auto events = sink->with_status("STATE_TEMPORARY_REMOVED");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_NE(events[0]["message"].get<std::string>().find(stale.string()), std::string::npos);
+}
+
+// No logger given: WARNING and up still reach stderr, as JSON lines.
+TEST_F(PredictorTest, PredictorWithoutALoggerWritesWarningsToStderr) {
+  PredictorOptions o = options();
+  o.logger = nullptr;
+  ::testing::internal::CaptureStderr();
+  {
+    GovernedPredictor p(config, ml_v1(), o);
+    fail_once(p);
+  }
+  const std::string err = ::testing::internal::GetCapturedStderr();
+  std::vector<json> lines;
+  std::istringstream in(err);
+  for (std::string line; std::getline(in, line);) lines.push_back(json::parse(line));
+  ASSERT_EQ(lines.size(), 2u) << err;  // the missing state file, the failure; no INFO
+  EXPECT_EQ(lines[0]["status"], "STATE_FILE_MISSING");
+  EXPECT_EQ(lines[0]["level"], "WARNING");
+  EXPECT_EQ(lines[1]["status"], "FAILURE_RECORDED");
+  EXPECT_EQ(lines[1]["reason"], "FEATURE_MISMATCH");
+}
+
 TEST_F(PredictorTest, ReenableClearsTheLatchAndTheWindow) {
   auto p = make();
   for (int i = 0; i < 3; ++i) fail_once(*p);
@@ -458,12 +567,15 @@ TEST_F(PredictorTest, ReenableWritesTheAuditRecordAndLogsIt) {
   p->reenable("alice", "retrained GOOG");
   const GovernanceRecord on_disk = read_governance_state(config.governance.state_file);
   EXPECT_FALSE(on_disk.disabled);
-  ASSERT_EQ(on_disk.history.size(), 2u);
-  EXPECT_EQ(on_disk.history[1].event, "REENABLED");
-  EXPECT_EQ(on_disk.history[1].operator_name, "alice");
-  EXPECT_EQ(on_disk.history[1].reason, "retrained GOOG");
+  // STARTED, DISABLED_BY_GOVERNANCE, then the operator's entry.
+  ASSERT_EQ(on_disk.history.size(), 3u);
+  EXPECT_EQ(on_disk.history[0].event, "STARTED");
+  EXPECT_EQ(on_disk.history[1].event, "DISABLED_BY_GOVERNANCE");
+  EXPECT_EQ(on_disk.history[2].event, "REENABLED");
+  EXPECT_EQ(on_disk.history[2].operator_name, "alice");
+  EXPECT_EQ(on_disk.history[2].reason, "retrained GOOG");
   // ManualClock starts at 2026-01-01T00:00:00Z; 1.5 s later.
-  EXPECT_EQ(on_disk.history[1].ts, "2026-01-01T00:00:01.500Z");
+  EXPECT_EQ(on_disk.history[2].ts, "2026-01-01T00:00:01.500Z");
   const auto events = sink->with_status("REENABLED");
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0]["details"]["operator"], "alice");

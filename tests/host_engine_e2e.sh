@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # examples/host_engine end to end, the story of the README demo on a small
 # universe: an injected column swap trips governance at the third failure,
-# the latch survives a restart, an operator's re-enable brings ML back, and
+# the latch survives a restart, `mlgov governance status` exits 1 while it
+# holds, an operator's re-enable brings ML back, and
 # the shipped config (ML off) gives DISABLED_CONFIG.
 #
 # Usage: host_engine_e2e.sh HOST_ENGINE MLGOV SOURCE_DIR   (run by ctest)
@@ -90,8 +91,12 @@ check "after a restart the heartbeat still says DISABLED_GOVERNANCE" has_line \
 check "after a restart every call is blocked (3 x 12)" has_line \
   'predictions: GOVERNANCE_DISABLED=36$' run2.out
 
-# 3. The operator re-enables; the next start predicts again.
-"$MLGOV" governance reenable --state-file runtime/governance_state.json --operator e2e \
+# 3. The operator re-enables (a running engine would follow within a second;
+# this one has exited, so the next start predicts again).
+rc=0
+"$MLGOV" governance status --config config.yaml >status.out 2>&1 || rc=$?
+check "mlgov governance status exits 1 while latched" test "$rc" -eq 1
+"$MLGOV" governance reenable --config config.yaml --operator e2e \
   --reason "test: injected swap removed" >/dev/null
 run_engine run3.out || echo "run 3 exited $?"
 check "after the re-enable the heartbeat says ENABLED|OK" has_line \

@@ -165,8 +165,9 @@ TEST(Runbook, RunnableBlocksCoverTriageLogsAuditRetrainRollbackAndReenable) {
     if (b.runnable) runnable += b.code;
   }
   for (const std::string needle :
-       {"mlgov governance status", "mlgov governance reenable", "mlgov audit", "mlgov train",
-        "runtime/logs/live.jsonl", "runtime/logs/errors.jsonl", "models/quarantine"}) {
+       {"mlgov governance status", "mlgov governance reenable", "mlgov governance disable",
+        "mlgov audit", "mlgov train", "runtime/logs/live.jsonl", "runtime/logs/errors.jsonl",
+        "models/quarantine"}) {
     EXPECT_NE(runnable.find(needle), std::string::npos) << "no runnable block uses " << needle;
   }
   for (const std::string state :
@@ -321,11 +322,18 @@ TEST(Runbook, RunnableBlocksSucceedAsWrittenAgainstALatchedEngineDirectory) {
   }
   EXPECT_GE(ran, 10);
 
-  // The end state the procedures promise: latch cleared with the operator's
-  // audit entry, the retrained S001 moved to quarantine, the old one loaded.
+  // The end state the procedures promise: the latch, the L1 and rollback
+  // kill switches and the re-enable all in the audit trail, in that order,
+  // latch cleared; the retrained S001 moved to quarantine, the old one loaded.
   const mlgov::GovernanceRecord record =
       mlgov::read_governance_state(dir / "runtime" / "governance_state.json");
   EXPECT_FALSE(record.disabled);
+  std::vector<std::string> events;
+  for (const auto& h : record.history) {
+    if (h.event != "STARTED") events.push_back(h.event);
+  }
+  EXPECT_EQ(events, (std::vector<std::string>{"DISABLED_BY_GOVERNANCE", "DISABLED_BY_OPERATOR",
+                                              "DISABLED_BY_OPERATOR", "REENABLED"}));
   ASSERT_FALSE(record.history.empty());
   EXPECT_EQ(record.history.back().event, "REENABLED");
   EXPECT_FALSE(record.history.back().operator_name.empty());

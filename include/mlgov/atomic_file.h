@@ -4,9 +4,11 @@
 // never a torn mix, and a failure leaves the old file untouched.
 #pragma once
 
+#include <chrono>
 #include <filesystem>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace mlgov {
 
@@ -24,5 +26,13 @@ void fsync_directory(const std::filesystem::path& dir);
 
 // Reads a whole file. Throws std::system_error naming the path.
 std::string read_file(const std::filesystem::path& path);
+
+// Removes the temporaries write_file_atomically(path, ...) left beside
+// `path` (".<name>.tmp.<pid>.<n>", from a writer that crashed between create
+// and rename) whose last modification is older than `max_age`. Returns the
+// paths removed. Never throws except std::bad_alloc: a directory that cannot
+// be listed or a file that cannot be removed is skipped.
+std::vector<std::filesystem::path> remove_stale_temporaries(const std::filesystem::path& path,
+                                                            std::chrono::seconds max_age);
 
 }  // namespace mlgov

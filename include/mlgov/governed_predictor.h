@@ -74,7 +74,10 @@ struct PredictResult {
 
 // Observer the host implements to hook its own alerting (pager, chat). Called
 // after the state changed (DISABLED_GOVERNANCE latched, or re-enabled), from
-// the thread that caused the change, outside the predictor's locks. It may
+// the thread that caused the change (a predicting thread, the caller of
+// reenable()/disable()/heartbeat(), or the predictor's state-file watcher
+// thread for a change made by another process), outside the predictor's
+// locks. It may
 // read the predictor (state(), metrics()) but must not call reenable() from
 // the callback. Must not throw (an exception is caught and logged).
 class StateListener {
@@ -87,7 +90,7 @@ class StateListener {
 // Injected dependencies and overrides. Every field has a working default.
 struct PredictorOptions {
   std::shared_ptr<const Clock> clock;               // null: SystemClock
-  std::shared_ptr<spdlog::logger> logger;           // null: make_null_logger()
+  std::shared_ptr<spdlog::logger> logger;           // null: make_stderr_logger() (WARNING and up)
   StateListener* listener = nullptr;                // not owned; must outlive the predictor
   std::optional<std::filesystem::path> models_dir;  // overrides config.paths.models_dir
   std::optional<std::filesystem::path> state_file;  // overrides config.governance.state_file
@@ -97,16 +100,32 @@ struct PredictorOptions {
 // has_model(), symbol(), model_info(), metrics() and heartbeat() may be
 // called from any number of threads at once without external
 // synchronisation. The state is a std::atomic read without a lock; the
-// success path takes no lock, allocates nothing, logs nothing and throws
-// nothing. Recording a failure takes an internal mutex (and allocates, logs,
-// and may write the state file). reenable() may also be called concurrently
-// with predictions.
+// success path takes no lock, makes no system call, allocates nothing, logs
+// nothing and throws nothing. Recording a failure takes an internal mutex
+// (and allocates, logs, and updates the state file under its file lock).
+// reenable() and disable() may also be called concurrently with
+// predictions. With ML enabled by config, the predictor owns one watcher
+// thread that stat()s the state file every 200 ms and takes in changes other
+// processes made (a latch, `mlgov governance reenable|disable`); heartbeat()
+// checks synchronously too. The destructor stops it.
+//
+// The state file is shared: every engine on it counts the failures of all
+// (max_failures inside window_seconds across them latch all), and a latch,
+// re-enable or disable written by one reaches the others within a second or
+// at their next heartbeat(), without a restart.
 class GovernedPredictor {
  public:
   // Builds the predictor. With config.ml_enabled false the state is
-  // DISABLED_CONFIG and no model is loaded. Otherwise: reads the governance
-  // state file (a latched file gives DISABLED_GOVERNANCE; a garbage file is
-  // logged at CRITICAL and also gives DISABLED_GOVERNANCE, never ENABLED),
+  // DISABLED_CONFIG, no model is loaded and the state file is not touched.
+  // Otherwise: removes state-file temporaries older than a day (logged),
+  // reads the governance state file (read_governance_state_file: a latched
+  // file gives DISABLED_GOVERNANCE; a garbage, symlinked or non-regular file
+  // is logged at CRITICAL and also gives DISABLED_GOVERNANCE, never ENABLED;
+  // a missing one is a WARNING), appends a STARTED history record (creating
+  // a missing file; a file that cannot be written gives DISABLED_GOVERNANCE,
+  // reason STATE_NOT_WRITABLE, logged at CRITICAL, so that a latch this
+  // engine could not persist is never lost by a restart), counts the file's
+  // window failures still inside window_seconds (a future time counts),
   // loads the models (ModelRegistry::load), records every refused model as a
   // MODEL_REFUSED governance failure (so enough refusals latch), and starts
   // ENABLED|DEGRADED when a model is legacy, stale or refused, ENABLED|OK
@@ -198,21 +217,36 @@ class GovernedPredictor {
   MlState state() const noexcept;
 
   // Clears the governance latch and the failure window, records the
-  // operator's audit entry in the state file (history) and logs it as a
-  // REENABLED event. The state becomes ENABLED|DEGRADED or ENABLED|OK by the
-  // models, and the listener is told. Throws std::invalid_argument for a
-  // blank operator or reason, MlDisabledError when ML is disabled by config,
-  // std::system_error when the state file cannot be written (the latch then
-  // stays). Works when the state file was garbage (it is rewritten, noting
-  // that the old content was unreadable).
+  // operator's audit entry in the state file (history, under the file lock)
+  // and logs it as a REENABLED event. The state becomes ENABLED|DEGRADED or
+  // ENABLED|OK by the models, and the listener is told; other engines on the
+  // file follow within a second. Throws std::invalid_argument for a blank
+  // operator or reason, MlDisabledError when ML is disabled by config,
+  // std::system_error when the state file cannot be locked or written (the
+  // latch then stays). Works when the state file was garbage (it is
+  // rewritten, noting that the old content was unreadable).
   void reenable(std::string_view operator_name, std::string_view reason);
 
-  // Logs the heartbeat line once at INFO and returns it, e.g.
+  // The operator's kill switch: DISABLED_GOVERNANCE at once in this process,
+  // a DISABLED_BY_OPERATOR history entry in the state file (reason
+  // "disabled by operator NAME: TEXT"; an existing latch keeps its reason),
+  // an ERROR event DISABLED_BY_OPERATOR, the listener told; other engines on
+  // the file follow within a second. Throws std::invalid_argument for a blank
+  // operator or reason (nothing changes), MlDisabledError when ML is disabled
+  // by config. When the file cannot be written, ML stays off here, a
+  // STATE_NOT_PERSISTED event is logged and the write is retried every
+  // second.
+  void disable(std::string_view operator_name, std::string_view reason);
+
+  // Takes in any change another process made to the state file (so the line
+  // shows it), then logs the heartbeat line once at INFO and returns it, e.g.
   //   [HEARTBEAT] uptime=159s | symbols=225 | cycles=2 | state=DEGRADED |
   //   ml_state=DISABLED_GOVERNANCE | model_errors=574
   // (one line). ml_state and model_errors come from the predictor. With
   // make_governance_logger, live.jsonl receives the same fields as the JSON
-  // record of format_heartbeat_json and the console shows the line unthrottled.
+  // record of format_heartbeat_json; the console sink leaves heartbeat lines
+  // out, because printing the returned line is the host's job: a host that
+  // prints it shows each heartbeat exactly once.
   std::string heartbeat(std::chrono::seconds uptime, std::uint64_t symbols, std::uint64_t cycles,
                         bool host_halted = false);
 

@@ -72,6 +72,8 @@ class JsonLinesFileSink final : public spdlog::sinks::base_sink<std::mutex> {
   // Opens (appends to) `file`, creating parent directories. Throws
   // std::system_error naming the file when it cannot be opened.
   JsonLinesFileSink(const std::filesystem::path& file, std::shared_ptr<const Clock> clock);
+  // Writes to `stream` (e.g. stderr), which it does not own or close.
+  JsonLinesFileSink(std::FILE* stream, std::shared_ptr<const Clock> clock);
   ~JsonLinesFileSink() override;
   std::uint64_t write_errors() const noexcept;
 
@@ -81,6 +83,7 @@ class JsonLinesFileSink final : public spdlog::sinks::base_sink<std::mutex> {
 
  private:
   std::FILE* file_ = nullptr;
+  bool owns_file_ = true;
   std::shared_ptr<const Clock> clock_;
   std::atomic<std::uint64_t> write_errors_{0};
 };
@@ -131,15 +134,25 @@ struct LoggerOptions {
 
 // A logger (not registered anywhere) with: logs_dir/live.jsonl (INFO and
 // up), logs_dir/errors.jsonl (ERROR and up), and, if options.console, stderr
-// through a ThrottledSink ("%Y-%m-%dT%H:%M:%S.%eZ [%l] %v" lines, UTC). Level
+// through a ThrottledSink ("%Y-%m-%dT%H:%M:%S.%eZ [%l] %v" lines, UTC). The
+// console leaves out heartbeat lines: GovernedPredictor::heartbeat() returns
+// the line for the host to print, and logs it only for live.jsonl, so a host
+// that prints what heartbeat() returns shows each heartbeat once. Level
 // options.level, flushed on WARNING and up (the files flush every line
 // anyway). Creates logs_dir. Throws std::system_error naming a path that
 // cannot be created or opened. Threading: spdlog loggers are thread-safe.
 std::shared_ptr<spdlog::logger> make_governance_logger(const LoggerOptions& options,
                                                        std::shared_ptr<const Clock> clock);
 
+// The default logger of a GovernedPredictor built without one: WARNING and
+// up to stderr, one JSON line per event (the record errors.jsonl would hold,
+// JsonLinesFileSink on stderr), flushed every line, so nothing that matters
+// is silent. Threading: spdlog loggers are thread-safe.
+std::shared_ptr<spdlog::logger> make_stderr_logger(
+    std::shared_ptr<const Clock> clock, spdlog::level::level_enum level = spdlog::level::warn);
+
 // A logger with no sinks and level off: drops everything at the cost of one
-// level comparison. The default when the host passes none.
+// level comparison. For hosts that want silence: pass it explicitly.
 std::shared_ptr<spdlog::logger> make_null_logger(std::string name = "mlgov-null");
 
 }  // namespace mlgov

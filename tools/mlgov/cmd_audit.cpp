@@ -536,6 +536,7 @@ int Auditor::run() {
     PredictorOptions popts;
     popts.models_dir = std::filesystem::path(*opt_.models);
     popts.state_file = scratch->path() / "governance_state.json";
+    popts.logger = make_null_logger();  // a scratch state: the tool reports on its own
     predictor = std::make_unique<GovernedPredictor>(pc, *contract_, popts);
   }
 

@@ -41,6 +41,7 @@
 #include "mlgov/errors.h"
 #include "mlgov/feature_schema.h"
 #include "mlgov/governed_predictor.h"
+#include "mlgov/logging.h"
 
 namespace mlgov::cli {
 namespace {
@@ -169,6 +170,7 @@ void run_predict(const PredictOptions& opt) {
   PredictorOptions popts;
   popts.models_dir = std::filesystem::path(opt.models);
   popts.state_file = scratch.path() / "governance_state.json";
+  popts.logger = make_null_logger();  // a scratch state: the tool reports on its own
   GovernedPredictor predictor(config, contract, popts);
   for (const auto& refused : predictor.registry().refused()) {
     std::fprintf(stderr, "mlgov: model refused: %s\n", refused.message.c_str());
