@@ -19,10 +19,11 @@ int main(int argc, char** argv) {
   app.failure_message([](const CLI::App* failed, const CLI::Error& e) {
     return "mlgov: error: " + CLI::FailureMessage::simple(failed, e);
   });
-  app.footer("\nEvery subcommand takes --config FILE (paths default from it) and --help.\n" +
-             mlgov::cli::exit_codes_text("a check failed (audit below --min-pass-rate, "
-                                         "predict refused a row or a model, governance status "
-                                         "disabled)"));
+  app.footer(
+      "\nmlgov <command> --help: its options, an example and its exit codes. --config FILE:\n"
+      "the paths default from your engine's YAML config.\n" +
+      mlgov::cli::exit_codes_text("a check failed (audit below --min-pass-rate, "
+                                  "predict refused a row or a model)"));
   mlgov::cli::register_contract_command(app);
   mlgov::cli::register_features_command(app);
   mlgov::cli::register_synth_command(app);
