@@ -10,4 +10,7 @@ ModelFeatureMismatchError::ModelFeatureMismatchError(const std::string& context,
     : Error(context + ": feature mismatch: " + mismatch.summary()),
       mismatch_(std::move(mismatch)) {}
 
+NoModelError::NoModelError(std::string symbol, const std::string& message)
+    : ModelError(message), symbol_(std::move(symbol)) {}
+
 }  // namespace mlgov

@@ -610,7 +610,7 @@ std::optional<FeatureRow> FeatureStream::update_or_throw(const Bar& bar,
 }
 
 FeatureRow FeatureStream::row() const noexcept {
-  if (!impl_->has_row) return {impl_->computer->schema().get(), {}};
+  if (!impl_->has_row) return FeatureRow::none();
   return {impl_->computer->schema().get(), std::span<const float>(impl_->out.data(), impl_->ncols)};
 }
 
@@ -748,7 +748,7 @@ FeatureStatus UniverseStream::status(std::size_t i) const noexcept {
 }
 
 FeatureRow UniverseStream::row(std::size_t i) const noexcept {
-  if (status(i) != FeatureStatus::kReady) return {impl_->computer->schema().get(), {}};
+  if (status(i) != FeatureStatus::kReady) return FeatureRow::none();
   return impl_->streams[i].row();
 }
 

@@ -16,6 +16,12 @@
 #ifndef MLGOV_INSTALL_CONTRACTS_DIR
 #define MLGOV_INSTALL_CONTRACTS_DIR "/usr/local/share/mlgov/contracts"
 #endif
+// The installed contracts relative to the installed bin directory, so a
+// program installed with mlgov (the mlgov tool) finds them wherever the
+// prefix was moved or installed to (cmake --install --prefix P).
+#ifndef MLGOV_BIN_TO_CONTRACTS_DIR
+#define MLGOV_BIN_TO_CONTRACTS_DIR "../share/mlgov/contracts"
+#endif
 
 namespace mlgov {
 namespace {
@@ -204,7 +210,19 @@ std::optional<std::size_t> FeatureContract::index_of(std::string_view name) cons
   return std::nullopt;
 }
 
-std::filesystem::path installed_contracts_dir() { return MLGOV_INSTALL_CONTRACTS_DIR; }
+std::filesystem::path contracts_dir_beside_executable() {
+  std::error_code ec;
+  const std::filesystem::path exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (ec || exe.empty()) return {};
+  return (exe.parent_path() / MLGOV_BIN_TO_CONTRACTS_DIR).lexically_normal();
+}
+
+std::filesystem::path installed_contracts_dir() {
+  std::filesystem::path beside = contracts_dir_beside_executable();
+  std::error_code ec;
+  if (!beside.empty() && std::filesystem::is_directory(beside, ec)) return beside;
+  return MLGOV_INSTALL_CONTRACTS_DIR;
+}
 
 FeatureContract load_feature_contract(std::string_view name,
                                       const std::filesystem::path& contracts_dir) {
@@ -215,7 +233,10 @@ FeatureContract load_feature_contract(std::string_view name,
   const std::string file_name = fmt::format("feature_contract_{}.json", name);
   std::vector<std::filesystem::path> candidates;
   if (!contracts_dir.empty()) candidates.push_back(contracts_dir / file_name);
-  candidates.push_back(installed_contracts_dir() / file_name);
+  const std::filesystem::path beside = contracts_dir_beside_executable();
+  if (!beside.empty()) candidates.push_back(beside / file_name);
+  const std::filesystem::path configured = MLGOV_INSTALL_CONTRACTS_DIR;
+  if (configured != beside) candidates.push_back(configured / file_name);
   std::vector<std::string> searched;
   for (const auto& candidate : candidates) {
     std::error_code ec;

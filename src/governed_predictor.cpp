@@ -764,7 +764,16 @@ struct GovernedPredictor::Impl {
             fmt::format("{}: ML is disabled by governance ({}); an operator must re-enable it", sym,
                         state_file.string()));
       case PredictStatus::kNoModel:
-        throw ModelError(fmt::format("{}: no model loaded for this symbol", sym));
+        for (const RefusedModel& refused : registry.refused()) {
+          if (refused.symbol == symbol) {
+            throw NoModelError(std::string(symbol),
+                               fmt::format("{}: no model loaded for this symbol (its model was "
+                                           "refused at load: {})",
+                                           sym, refused.message));
+          }
+        }
+        throw NoModelError(std::string(symbol),
+                           fmt::format("{}: no model loaded for this symbol", sym));
       case PredictStatus::kInsufficientHistory:
         throw DataError(fmt::format("{}: no feature row yet (insufficient history)", sym));
       default:
@@ -962,9 +971,10 @@ float GovernedPredictor::predict(ModelHandle model, const FeatureRow& row) {
   if (hot == nullptr) {
     const std::string label(kInvalidHandleLabel);
     if (r.status == PredictStatus::kNoModel) {
-      throw ModelError(label +
-                       ": no model loaded for this handle (default-constructed, resolved for a "
-                       "symbol without a model, or resolved by another predictor)");
+      throw NoModelError("", label +
+                                 ": no model loaded for this handle (default-constructed, "
+                                 "resolved for a symbol without a model, or resolved by another "
+                                 "predictor)");
     }
     impl_->raise(r, label, label, nullptr, row);
   }

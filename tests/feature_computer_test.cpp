@@ -574,7 +574,6 @@ TEST(FeatureStream, ReportsInsufficientHistoryUntilBar253) {
     ASSERT_EQ(bench.update(bars[static_cast<std::size_t>(i)]), FeatureStatus::kReady);
     ASSERT_EQ(stream.update(bars[static_cast<std::size_t>(i)], bench),
               FeatureStatus::kInsufficientHistory);
-    EXPECT_TRUE(stream.row().values.empty());
   }
   bench.update(bars.back());
   EXPECT_EQ(stream.update(bars.back(), bench), FeatureStatus::kReady);
@@ -664,6 +663,62 @@ TEST(FeatureStream, CrossRankIsOneHalfOutsideAUniverse) {
   EXPECT_FLOAT_EQ(stream.row().values[27], 0.5f);
   ASSERT_TRUE(stream.ret_20d().has_value());
   EXPECT_NEAR(*stream.ret_20d(), 0.2f, 1e-6);
+}
+
+// "No row" has one value: a stream that is not ready returns FeatureRow{},
+// never a row with the schema and no values (which the predictor would count
+// as a wrong feature count).
+TEST(FeatureStream, RowBeforeTheFirstReadyBarIsTheNoRowValue) {
+  const FeatureComputer computer = ml_v1();
+  BenchmarkStream bench;
+  FeatureStream stream(computer, "X");
+  const auto bars = flat(kN);
+  EXPECT_TRUE(stream.row().is_none());
+  for (int i = 0; i < kN - 1; ++i) {
+    bench.update(bars[static_cast<std::size_t>(i)]);
+    stream.update(bars[static_cast<std::size_t>(i)], bench);
+    const FeatureRow row = stream.row();
+    EXPECT_TRUE(row.is_none()) << "bar " << i;
+    EXPECT_EQ(row.schema, FeatureRow{}.schema) << "bar " << i;
+    EXPECT_EQ(row.values.data(), FeatureRow{}.values.data()) << "bar " << i;
+  }
+  bench.update(bars.back());
+  stream.update(bars.back(), bench);
+  EXPECT_FALSE(stream.row().is_none());
+  EXPECT_EQ(stream.row().schema, computer.schema().get());
+}
+
+TEST(UniverseStream, RowOfASymbolNotReadyIsTheNoRowValue) {
+  const FeatureComputer computer = ml_v1();
+  SectorMap sectors;
+  sectors.sector_of = {{"A", "tech"}, {"B", "tech"}};
+  UniverseStream stream(computer, {"A", "B"}, sectors, "BENCH");
+  const auto bars = flat(kN);
+  for (int i = 0; i < kN; ++i) {
+    const Bar& bar = bars[static_cast<std::size_t>(i)];
+    // B has no bar on the last date: not ready on that step.
+    const std::vector<const Bar*> today = {&bar, i == kN - 1 ? nullptr : &bar};
+    ASSERT_EQ(stream.step(bar, today), FeatureStatus::kReady);
+    if (i < kN - 1) {
+      EXPECT_TRUE(stream.row(0).is_none()) << "bar " << i;
+      EXPECT_TRUE(stream.row(1).is_none()) << "bar " << i;
+    }
+  }
+  EXPECT_EQ(stream.status(0), FeatureStatus::kReady);
+  EXPECT_EQ(stream.row(0).values.size(), 28U);
+  EXPECT_NE(stream.status(1), FeatureStatus::kReady);
+  EXPECT_TRUE(stream.row(1).is_none());
+  EXPECT_TRUE(stream.row(7).is_none());  // no such symbol
+}
+
+TEST(FeatureRow, NoneIsTheDefaultValue) {
+  constexpr FeatureRow none = FeatureRow::none();
+  static_assert(none.is_none());
+  static_assert(FeatureRow{}.is_none());
+  const std::vector<float> values(28, 1.0f);
+  const FeatureComputer computer = ml_v1();
+  EXPECT_FALSE((FeatureRow{computer.schema().get(), {}}).is_none());
+  EXPECT_FALSE((FeatureRow{nullptr, values}).is_none());
 }
 
 }  // namespace

@@ -46,10 +46,26 @@ class DataError : public Error {
 };
 
 // A model file cannot be loaded or evaluated (truncated JSON, wrong feature
-// count, XGBoost error), or no model exists for the symbol asked about.
+// count, XGBoost error), or no model exists for the symbol asked about
+// (NoModelError).
 class ModelError : public Error {
  public:
   using Error::Error;
+};
+
+// No model is loaded for the symbol (or the handle) a prediction asked for:
+// a condition of the universe, not a model that failed. A ModelError, so
+// code catching ModelError still catches it; catch NoModelError first to
+// tell "no model" from "the model failed". symbol() is the symbol asked
+// about (empty for a handle that names no model).
+class NoModelError : public ModelError {
+ public:
+  NoModelError(std::string symbol, const std::string& message);
+
+  const std::string& symbol() const noexcept { return symbol_; }
+
+ private:
+  std::string symbol_;
 };
 
 // The features given to a model differ from the ones it was trained on.

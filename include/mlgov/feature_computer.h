@@ -196,7 +196,8 @@ class FeatureStream {
   // the rule otherwise.
   std::optional<FeatureRow> update_or_throw(const Bar& bar, const BenchmarkStream& benchmark);
 
-  // The last kReady row; valid until the next update. Empty values before.
+  // The last kReady row; valid until the next update. FeatureRow::none()
+  // before the first kReady (the predictor answers it kInsufficientHistory).
   FeatureRow row() const noexcept;
   const std::string& symbol() const noexcept { return symbol_; }
   // Bars accepted so far.
@@ -248,7 +249,9 @@ class UniverseStream {
   void step_or_throw(const Bar& benchmark_bar, std::span<const Bar* const> bars);
 
   FeatureStatus status(std::size_t i) const noexcept;
-  // Symbol i's row of the last step (empty unless status(i) == kReady).
+  // Symbol i's row of the last step; FeatureRow::none() unless
+  // status(i) == kReady, so try_predict(handle, row(i)) from the first bar
+  // answers kInsufficientHistory (not a failure) until the row is ready.
   FeatureRow row(std::size_t i) const noexcept;
   const FeatureStream& stream(std::size_t i) const noexcept;
   const BenchmarkStream& benchmark() const noexcept;

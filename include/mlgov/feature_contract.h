@@ -72,13 +72,24 @@ class FeatureContract {
 
 // Loads contract `name` (e.g. "ml_v1") from the file
 // feature_contract_<name>.json, searching `contracts_dir` first (skipped when
-// empty) and then the installed share/mlgov/contracts directory. Throws
-// ContractError listing every place searched when none has it, and for a
-// name that is not [A-Za-z0-9_.-]+ (no path can be smuggled in).
+// empty), then the running program's <bin>/../share/mlgov/contracts (found
+// through /proc/self/exe: what an installed mlgov tool uses, wherever its
+// prefix is), then the share/mlgov/contracts of the prefix mlgov was
+// configured for. Throws ContractError listing every place searched when
+// none has it, and for a name that is not [A-Za-z0-9_.-]+ (no path can be
+// smuggled in). A host installed elsewhere passes the package's
+// mlgov_CONTRACTS_DIR (or its own directory) as `contracts_dir`.
 FeatureContract load_feature_contract(std::string_view name,
                                       const std::filesystem::path& contracts_dir = {});
 
-// The directory the library was configured to install contracts into.
+// The running program's <bin>/../share/mlgov/contracts when that directory
+// exists (an installed mlgov tool), else the directory the library was
+// configured to install contracts into.
 std::filesystem::path installed_contracts_dir();
+
+// The running program's <bin>/../share/mlgov/contracts (through
+// /proc/self/exe), whether or not it exists; empty when the program's path
+// cannot be read.
+std::filesystem::path contracts_dir_beside_executable();
 
 }  // namespace mlgov

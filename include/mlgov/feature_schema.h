@@ -64,9 +64,19 @@ std::string compute_feature_fingerprint(const std::string& contract_name,
 // One row of features as produced by FeatureComputer: a view, owning nothing.
 // `schema` names the columns; `values` holds schema->size() float32 values
 // unless the row is malformed (the predictor checks). Trivially copyable.
+//
+// "No row" has exactly one value, FeatureRow::none() == FeatureRow{}: no
+// schema and no values. A stream that is not ready returns it, and the
+// predictor answers it with kInsufficientHistory (not a failure). A row with
+// a schema but no values is a malformed row (a wrong feature count).
 struct FeatureRow {
   const FeatureSchema* schema = nullptr;
   std::span<const float> values;
+
+  // The "no row yet" value (the same as FeatureRow{}).
+  static constexpr FeatureRow none() noexcept { return {}; }
+  // True for none(): no schema and no values.
+  constexpr bool is_none() const noexcept { return schema == nullptr && values.data() == nullptr; }
 };
 
 }  // namespace mlgov

@@ -214,9 +214,16 @@ void Auditor::load_inputs() {
   data_dir_ = opt_.data;
   chosen_ = resolve_symbols(opt_.symbols, data_dir_, benchmark_name_, opt_.sectors);
   sectors_ = load_sector_map(opt_.sectors);
-  benchmark_ = load_bars_csv(bar_file(data_dir_, benchmark_name_), benchmark_name_);
+  benchmark_ = load_symbol_bars(data_dir_, benchmark_name_, true);
 
-  const auto names = rank_universe(chosen_, sectors_, data_dir_, benchmark_name_);
+  std::vector<std::string> without_data;
+  const auto names = rank_universe(chosen_, sectors_, data_dir_, benchmark_name_, &without_data);
+  if (!without_data.empty()) {
+    warnings_.push_back(fmt::format(
+        "{} symbol(s) of {} have no data file in {} and are left out "
+        "of the rank universe: {}",
+        without_data.size(), opt_.sectors, data_dir_.string(), name_list(without_data)));
+  }
   for (std::size_t i = 0; i < names.size(); ++i) {
     const bool is_chosen = i < chosen_.size();
     const auto& name = names[i];
@@ -224,7 +231,7 @@ void Auditor::load_inputs() {
       if (sectors_.sector_of.find(name) == sectors_.sector_of.end()) {
         throw DataError(fmt::format("{}: no sector for {}", sectors_.source, name));
       }
-      BarSeries bars = load_bars_csv(bar_file(data_dir_, name), name);
+      BarSeries bars = load_symbol_bars(data_dir_, name);
       if (is_chosen) bar_counts_[name] = bars.bars.size();
       universe_.push_back(std::move(bars));
     } catch (const Error& e) {
@@ -566,6 +573,7 @@ int Auditor::run() {
         std::printf("  FAIL %s %s: %s\n", sym.c_str(), c.name.c_str(), c.detail.c_str());
     }
   }
+  for (const auto& w : warnings_) std::printf("  warning: %s\n", w.c_str());
   const double pass_rate = static_cast<double>(passed) / static_cast<double>(chosen_.size());
   return pass_rate < opt_.min_pass_rate ? 1 : 0;
 }
@@ -577,21 +585,36 @@ void register_audit_command(CLI::App& app) {
   auto* cmd = app.add_subcommand(
       "audit", "Check features (contract, parity, ranges) and models per symbol; JSON report");
   cmd->add_option("--symbols", opt->symbols, "A,B,... or all (every bar file in --data)")
-      ->required();
-  cmd->add_option("--data", opt->data, "directory of <SYMBOL>.csv bar files")->required();
+      ->required()
+      ->type_name("A,B,...|all");
+  cmd->add_option("--data", opt->data, "directory of <SYMBOL>.csv bar files")
+      ->required()
+      ->type_name("DIR");
   cmd->add_option("--benchmark", opt->benchmark,
-                  "benchmark symbol (default: the config's data.benchmark_symbol, SPX)");
-  cmd->add_option("--sectors", opt->sectors, "symbol,sector CSV")->required();
-  cmd->add_option("--models", opt->models, "models directory: also audit each symbol's model");
-  cmd->add_option("--out", opt->out, "report file, e.g. reports/audit.json")->required();
+                  "benchmark symbol (default: the config's data.benchmark_symbol, SPX)")
+      ->type_name("SYMBOL");
+  cmd->add_option("--sectors", opt->sectors, "symbol,sector CSV")->required()->type_name("FILE");
+  cmd->add_option("--models", opt->models,
+                  "models directory: also audit each symbol's model (only when given)")
+      ->type_name("DIR");
+  cmd->add_option("--out", opt->out, "report file, e.g. reports/audit.json")
+      ->required()
+      ->type_name("FILE");
   cmd->add_option("--min-pass-rate", opt->min_pass_rate,
                   "exit code 1 when the share of passing symbols is below this")
-      ->capture_default_str();
-  cmd->add_option("--config", opt->config,
-                  "YAML config (contract, benchmark, model rules); defaults otherwise");
+      ->capture_default_str()
+      ->type_name("RATE");
+  add_config_option(cmd, opt->config,
+                    "contract, paths.contracts_dir, data.benchmark_symbol, model rules; "
+                    "defaults otherwise");
   cmd->add_option("--contracts-dir", opt->contracts_dir,
                   "where feature_contract_<name>.json lives (default: the config's "
-                  "paths.contracts_dir, then the installed contracts)");
+                  "paths.contracts_dir, then the installed contracts)")
+      ->type_name("DIR");
+  set_help_footer(cmd,
+                  "mlgov audit --config config.yaml --symbols all --data /tmp/synth --sectors "
+                  "/tmp/synth/sectors.csv --models models/ml_alpha --out reports/audit.json",
+                  "the pass rate is below --min-pass-rate");
   cmd->callback([opt] {
     Auditor auditor(*opt);
     const int rc = auditor.run();

@@ -22,6 +22,7 @@
 #include <cstdio>
 #include <fstream>
 #include <memory>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -30,6 +31,7 @@
 
 #include "commands.h"
 #include "hot_path_fixture.h"
+#include "market_inputs.h"
 #include "model_backend.h"
 
 namespace mlgov::cli {
@@ -109,10 +111,15 @@ Percentiles time_batch(internal::ModelBackend& backend, const std::vector<float>
   return percentiles(std::move(us));
 }
 
-void register_options(CLI::App* cmd, bool& quick, std::string& contracts_dir) {
+void register_options(CLI::App* cmd, bool& quick, std::optional<std::string>& contracts_dir,
+                      std::optional<std::string>& config) {
   cmd->add_flag("--quick", quick, "fewer samples (a rough figure in seconds)");
-  cmd->add_option("--contracts-dir", contracts_dir, "where feature_contract_ml_v1.json is")
-      ->capture_default_str();
+  cmd->add_option("--contracts-dir", contracts_dir,
+                  "where feature_contract_ml_v1.json is (default: the config's "
+                  "paths.contracts_dir, contracts, then the installed contracts)")
+      ->type_name("DIR");
+  add_config_option(cmd, config, "paths.contracts_dir");
+  set_help_footer(cmd, "mlgov bench --quick", "a prediction failed (the figures are not valid)");
 }
 
 void run(bool quick, const std::string& contracts_dir) {
@@ -286,10 +293,14 @@ void run(bool quick, const std::string& contracts_dir) {
 
 void register_bench_command(CLI::App& app) {
   auto quick = std::make_shared<bool>(false);
-  auto contracts_dir = std::make_shared<std::string>("contracts");
+  auto contracts_dir = std::make_shared<std::optional<std::string>>();
+  auto config = std::make_shared<std::optional<std::string>>();
   auto* cmd = app.add_subcommand("bench", "Measure the hot path on this machine (release build)");
-  register_options(cmd, *quick, *contracts_dir);
-  cmd->callback([quick, contracts_dir] { run(*quick, *contracts_dir); });
+  register_options(cmd, *quick, *contracts_dir, *config);
+  cmd->callback([quick, contracts_dir, config] {
+    const Config loaded = load_tool_config(*config);
+    run(*quick, contracts_dir->has_value() ? **contracts_dir : loaded.paths.contracts_dir.string());
+  });
 }
 
 }  // namespace mlgov::cli

@@ -1,32 +1,44 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
 //
-// `mlgov contract [--name ml_v1] [--contracts-dir DIR] [--json]`: prints the
-// contract as loaded and validated, with its fingerprint.
+// `mlgov contract [--config FILE] [--name ml_v1] [--contracts-dir DIR]
+// [--json]`: prints the contract as loaded and validated, with its
+// fingerprint and the file it came from.
 #include <cstdio>
+#include <memory>
+#include <optional>
 #include <string>
 
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
+#include "market_inputs.h"
 #include "mlgov/feature_contract.h"
 
 namespace mlgov::cli {
 
 void register_contract_command(CLI::App& app) {
   struct Options {
-    std::string name = "ml_v1";
-    std::string contracts_dir = "contracts";
+    std::optional<std::string> name;
+    std::optional<std::string> contracts_dir;
+    std::optional<std::string> config;
     bool json = false;
   };
   auto options = std::make_shared<Options>();
   auto* cmd = app.add_subcommand("contract", "Load, validate and print a feature contract");
-  cmd->add_option("--name", options->name, "contract name")->capture_default_str();
+  cmd->add_option("--name", options->name,
+                  "contract name (default: the config's features.contract, ml_v1)")
+      ->type_name("NAME");
   cmd->add_option("--contracts-dir", options->contracts_dir,
-                  "directory searched before the installed one")
-      ->capture_default_str();
+                  "directory searched first (default: the config's paths.contracts_dir, "
+                  "contracts); then <bin>/../share/mlgov/contracts, then the configured prefix's")
+      ->type_name("DIR");
+  add_config_option(cmd, options->config, "features.contract and paths.contracts_dir");
   cmd->add_flag("--json", options->json, "print JSON instead of text");
+  set_help_footer(cmd, "mlgov contract --config config.yaml --json");
   cmd->callback([options] {
-    const FeatureContract contract = load_feature_contract(options->name, options->contracts_dir);
+    Config config = load_tool_config(options->config);
+    if (options->name) config.contract = *options->name;
+    const FeatureContract contract = load_tool_contract(config, options->contracts_dir);
     if (options->json) {
       nlohmann::json out = {{"name", contract.name()},
                             {"version", contract.version()},

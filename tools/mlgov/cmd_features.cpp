@@ -1,7 +1,7 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
 //
-// `mlgov features --data DIR --benchmark SPX [--symbols A,B,...]
-//                 [--sectors FILE] --out features.csv
+// `mlgov features --data DIR [--benchmark SPX] [--symbols A,B,...]
+//                 [--sectors FILE] --out features.csv [--config FILE]
 //                 [--contract ml_v1] [--contracts-dir contracts]`
 //
 // Computes the contract's features for a universe of bar files DIR/<SYM>.csv
@@ -17,6 +17,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <string>
 #include <system_error>
 #include <vector>
@@ -24,6 +25,7 @@
 #include <fmt/format.h>
 
 #include "commands.h"
+#include "market_inputs.h"
 #include "mlgov/atomic_file.h"
 #include "mlgov/bars.h"
 #include "mlgov/errors.h"
@@ -38,11 +40,12 @@ namespace fs = std::filesystem;
 struct FeaturesOptions {
   std::string data_dir;
   std::vector<std::string> symbols;
-  std::string benchmark;
+  std::optional<std::string> benchmark;
   std::string sectors;
   std::string out;
-  std::string contract = "ml_v1";
-  std::string contracts_dir = "contracts";
+  std::optional<std::string> contract;
+  std::optional<std::string> contracts_dir;
+  std::optional<std::string> config;
 };
 
 bool is_plain_symbol(const std::string& s) {
@@ -64,19 +67,22 @@ std::vector<std::string> discover_symbols(const fs::path& dir, const std::string
 }
 
 void run_features(const FeaturesOptions& o) {
+  Config config = load_tool_config(o.config);
+  if (o.contract) config.contract = *o.contract;
+  const std::string benchmark_name = o.benchmark.value_or(config.data.benchmark_symbol);
   const fs::path dir = o.data_dir;
   if (!fs::is_directory(dir))
     throw CommandExit(2, fmt::format("--data {}: not a directory", o.data_dir));
-  if (!is_plain_symbol(o.benchmark)) {
-    throw CommandExit(2, fmt::format("--benchmark \"{}\": not a symbol name", o.benchmark));
+  if (!is_plain_symbol(benchmark_name)) {
+    throw CommandExit(2, fmt::format("--benchmark \"{}\": not a symbol name", benchmark_name));
   }
-  const fs::path bench_file = dir / (o.benchmark + ".csv");
+  const fs::path bench_file = dir / (benchmark_name + ".csv");
   if (!fs::exists(bench_file)) {
-    throw CommandExit(
-        2, fmt::format("unknown benchmark {}: no file {}", o.benchmark, bench_file.string()));
+    throw CommandExit(2, fmt::format("no data file for benchmark {} (looked for {})",
+                                     benchmark_name, bench_file.string()));
   }
   std::vector<std::string> symbols =
-      o.symbols.empty() ? discover_symbols(dir, o.benchmark) : o.symbols;
+      o.symbols.empty() ? discover_symbols(dir, benchmark_name) : o.symbols;
   if (symbols.empty()) {
     throw CommandExit(2, fmt::format("no symbol files in {} (besides the benchmark)", o.data_dir));
   }
@@ -87,11 +93,11 @@ void run_features(const FeaturesOptions& o) {
       throw CommandExit(2, fmt::format("--symbols: \"{}\" is not a symbol name", sym));
     const fs::path file = dir / (sym + ".csv");
     if (!fs::exists(file)) {
-      throw CommandExit(2, fmt::format("unknown symbol {}: no file {}", sym, file.string()));
+      throw CommandExit(2, fmt::format("no data file for {} (looked for {})", sym, file.string()));
     }
     universe.push_back(load_bars_csv(file, sym));
   }
-  const BarSeries benchmark = load_bars_csv(bench_file, o.benchmark);
+  const BarSeries benchmark = load_bars_csv(bench_file, benchmark_name);
 
   SectorMap sectors;
   if (!o.sectors.empty()) {
@@ -104,7 +110,7 @@ void run_features(const FeaturesOptions& o) {
                  "cross_rank_sector = 0.5\n");
   }
 
-  const FeatureComputer computer(load_feature_contract(o.contract, o.contracts_dir));
+  const FeatureComputer computer(load_tool_contract(config, o.contracts_dir));
   const FeatureFrame frame = computer.compute_universe(universe, benchmark, sectors);
   for (const std::string& w : frame.warnings) {
     std::fprintf(stderr, "mlgov features: warning: %s\n", w.c_str());
@@ -144,21 +150,34 @@ void register_features_command(CLI::App& app) {
   auto options = std::make_shared<FeaturesOptions>();
   auto* cmd =
       app.add_subcommand("features", "Compute contract features for a universe of bar CSV files");
-  cmd->add_option("--data", options->data_dir, "directory of <SYMBOL>.csv bar files")->required();
+  cmd->add_option("--data", options->data_dir, "directory of <SYMBOL>.csv bar files")
+      ->required()
+      ->type_name("DIR");
   cmd->add_option("--symbols", options->symbols,
                   "comma-separated symbols (default: every CSV in --data but the benchmark "
                   "and sectors.csv)")
-      ->delimiter(',');
+      ->delimiter(',')
+      ->type_name("A,B,...");
   cmd->add_option("--benchmark", options->benchmark,
-                  "benchmark symbol; its file <DIR>/<SYMBOL>.csv gives beta_60's returns")
-      ->required();
+                  "benchmark symbol; its file <DIR>/<SYMBOL>.csv gives beta_60's returns "
+                  "(default: the config's data.benchmark_symbol, SPX)")
+      ->type_name("SYMBOL");
   cmd->add_option("--sectors", options->sectors,
-                  "symbol,sector CSV (default: every symbol its own sector, rank 0.5)");
-  cmd->add_option("--out", options->out, "output CSV")->required();
-  cmd->add_option("--contract", options->contract, "contract name")->capture_default_str();
+                  "symbol,sector CSV (default: every symbol its own sector, rank 0.5)")
+      ->type_name("FILE");
+  cmd->add_option("--out", options->out, "output CSV")->required()->type_name("FILE");
+  cmd->add_option("--contract", options->contract,
+                  "contract name (default: the config's features.contract, ml_v1)")
+      ->type_name("NAME");
   cmd->add_option("--contracts-dir", options->contracts_dir,
-                  "directory searched before the installed one")
-      ->capture_default_str();
+                  "directory searched first (default: the config's paths.contracts_dir, "
+                  "contracts), then the installed one")
+      ->type_name("DIR");
+  add_config_option(cmd, options->config,
+                    "features.contract, paths.contracts_dir, data.benchmark_symbol");
+  set_help_footer(cmd,
+                  "mlgov features --data data/real --symbols GOOG --benchmark SPX --out "
+                  "features.csv");
   cmd->callback([options] { run_features(*options); });
 }
 

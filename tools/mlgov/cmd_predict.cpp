@@ -1,6 +1,6 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
 //
-// `mlgov predict --models DIR --features features.csv --out predictions.csv
+// `mlgov predict [--models DIR] --features features.csv --out predictions.csv
 //  [--config FILE] [--contracts-dir DIR]`
 //
 // Scores every row of a features CSV (as `mlgov features` writes it: header
@@ -34,6 +34,10 @@
 #include <vector>
 
 #include <fmt/format.h>
+#include <spdlog/details/null_mutex.h>
+#include <spdlog/logger.h>
+#include <spdlog/sinks/base_sink.h>
+#include <nlohmann/json.hpp>
 
 #include "commands.h"
 #include "market_inputs.h"
@@ -47,7 +51,7 @@ namespace mlgov::cli {
 namespace {
 
 struct PredictOptions {
-  std::string models;
+  std::optional<std::string> models;
   std::string features;
   std::string out;
   std::optional<std::string> config;
@@ -59,7 +63,8 @@ struct FeaturesCsv {
   std::vector<std::string> names;  // feature columns, in file order
   std::vector<std::string> dates;  // per row, as written
   std::vector<std::string> symbols;
-  std::vector<float> values;  // row-major
+  std::vector<std::size_t> lines;  // per row, its line in the file (1 = the header)
+  std::vector<float> values;       // row-major
 };
 
 std::vector<std::string> split_fields(const std::string& line) {
@@ -124,6 +129,7 @@ FeaturesCsv read_features_csv(const std::filesystem::path& file) {
     if (fields[1].empty()) throw DataError(fmt::format("{}: empty symbol", where));
     csv.dates.push_back(fields[0]);
     csv.symbols.push_back(fields[1]);
+    csv.lines.push_back(line_no);
     for (std::size_t j = 0; j < csv.names.size(); ++j) {
       const std::string& f = fields[j + 2];
       char* stop = nullptr;
@@ -141,6 +147,50 @@ FeaturesCsv read_features_csv(const std::filesystem::path& file) {
   return csv;
 }
 
+// The predictor's FAILURE_RECORDED records, one entry per distinct failure
+// (reason and details: one per distinct feature mismatch, one per non-finite
+// feature), with the first row that raised it and how many rows did. The
+// rows' failures are the predictor's own log records, so what is printed is
+// what a live engine would log. Single-threaded (the scoring loop).
+class FailureDigest final : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
+ public:
+  struct Entry {
+    std::string reason;
+    std::string message;  // the first record's message
+    std::string key;      // reason + details
+    std::string first_row;
+    std::size_t rows = 0;
+  };
+  // Where the row being scored comes from; set before each try_predict.
+  std::string current_row;
+  const std::vector<Entry>& entries() const noexcept { return entries_; }
+
+ protected:
+  void sink_it_(const spdlog::details::log_msg& msg) override {
+    const auto record = nlohmann::json::parse(
+        std::string_view(msg.payload.data(), msg.payload.size()), nullptr, false);
+    if (!record.is_object() || record.value("status", "") != "FAILURE_RECORDED") return;
+    const std::string reason = record.value("reason", "");
+    if (reason == "MODEL_REFUSED") return;  // printed from the registry, once per model
+    const std::string key =
+        reason +
+        (record.contains("details")
+             ? record["details"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
+             : "");
+    for (Entry& e : entries_) {
+      if (e.key == key) {
+        ++e.rows;
+        return;
+      }
+    }
+    entries_.push_back({reason, record.value("message", ""), key, current_row, 1});
+  }
+  void flush_() override {}
+
+ private:
+  std::vector<Entry> entries_;
+};
+
 bool is_failure(PredictStatus s) {
   return s == PredictStatus::kFeatureMismatch || s == PredictStatus::kWrongFeatureCount ||
          s == PredictStatus::kNonFiniteFeature || s == PredictStatus::kModelError;
@@ -154,12 +204,14 @@ void run_predict(const PredictOptions& opt) {
   const std::size_t n_rows = csv.symbols.size();
   const std::size_t n_cols = csv.names.size();
 
+  const std::string models_dir = opt.models ? *opt.models : config.paths.models_dir.string();
   std::error_code ec;
-  if (!std::filesystem::is_directory(opt.models, ec)) {
-    throw CommandExit(2, fmt::format("--models {}: not a directory", opt.models));
+  if (!std::filesystem::is_directory(models_dir, ec)) {
+    throw CommandExit(2, fmt::format("{} {}: not a directory",
+                                     opt.models ? "--models" : "paths.models_dir", models_dir));
   }
   std::size_t model_dirs = 0;
-  for (const auto& entry : std::filesystem::directory_iterator(opt.models)) {
+  for (const auto& entry : std::filesystem::directory_iterator(models_dir)) {
     (void)entry;
     ++model_dirs;
   }
@@ -167,10 +219,12 @@ void run_predict(const PredictOptions& opt) {
   ScratchDir scratch("mlgov-predict");
   config.ml_enabled = true;
   config.governance.max_failures = static_cast<int>(n_rows + model_dirs + 1);
+  auto digest = std::make_shared<FailureDigest>();
   PredictorOptions popts;
-  popts.models_dir = std::filesystem::path(opt.models);
+  popts.models_dir = std::filesystem::path(models_dir);
   popts.state_file = scratch.path() / "governance_state.json";
-  popts.logger = make_null_logger();  // a scratch state: the tool reports on its own
+  popts.logger = std::make_shared<spdlog::logger>("mlgov-predict", digest);
+  popts.logger->set_level(spdlog::level::warn);
   GovernedPredictor predictor(config, contract, popts);
   for (const auto& refused : predictor.registry().refused()) {
     std::fprintf(stderr, "mlgov: model refused: %s\n", refused.message.c_str());
@@ -181,6 +235,8 @@ void run_predict(const PredictOptions& opt) {
   bool failed = !predictor.registry().refused().empty();
   for (std::size_t i = 0; i < n_rows; ++i) {
     const FeatureRow row{schema.get(), {csv.values.data() + i * n_cols, n_cols}};
+    digest->current_row =
+        fmt::format("{}:{} ({} {})", opt.features, csv.lines[i], csv.dates[i], csv.symbols[i]);
     const PredictResult r = predictor.try_predict(csv.symbols[i], row);
     out += csv.dates[i];
     out += ',';
@@ -206,10 +262,20 @@ void run_predict(const PredictOptions& opt) {
   std::printf("scored %zu rows with %zu models (%s) -> %s\n", n_rows,
               predictor.registry().models().size(), summary.empty() ? "no rows" : summary.c_str(),
               opt.out.c_str());
+  for (const FailureDigest::Entry& e : digest->entries()) {
+    std::fprintf(stderr, "mlgov: %s in %zu row%s, first at %s: %s\n", e.reason.c_str(), e.rows,
+                 e.rows == 1 ? "" : "s", e.first_row.c_str(), e.message.c_str());
+  }
   if (failed) {
-    throw CommandExit(1,
-                      "some rows were refused by governance or a model was refused (see the "
-                      "status column and the messages above)");
+    std::size_t failed_rows = 0;
+    for (const FailureDigest::Entry& e : digest->entries()) failed_rows += e.rows;
+    const std::size_t refused = predictor.registry().refused().size();
+    throw CommandExit(
+        1, fmt::format("{} row{} refused and {} model{} refused: the \"mlgov: model refused\" "
+                       "and per-failure lines above say why, the status column of {} says "
+                       "which rows",
+                       failed_rows, failed_rows == 1 ? "" : "s", refused, refused == 1 ? "" : "s",
+                       opt.out));
   }
 }
 
@@ -219,16 +285,26 @@ void register_predict_command(CLI::App& app) {
   auto opt = std::make_shared<PredictOptions>();
   auto* cmd = app.add_subcommand(
       "predict", "Score a features CSV through the GovernedPredictor (offline backtest scorer)");
-  cmd->add_option("--models", opt->models, "models directory, e.g. models/ml_alpha")->required();
+  cmd->add_option("--models", opt->models,
+                  "models directory (default: the config's paths.models_dir, models/ml_alpha)")
+      ->type_name("DIR");
   cmd->add_option("--features", opt->features, "features CSV as `mlgov features` writes it")
-      ->required();
-  cmd->add_option("--out", opt->out, "predictions CSV: date,symbol,prediction,status")->required();
-  cmd->add_option("--config", opt->config,
-                  "YAML config (contract, backend, model rules); ML is enabled for this tool "
-                  "whatever it says");
+      ->required()
+      ->type_name("FILE");
+  cmd->add_option("--out", opt->out, "predictions CSV: date,symbol,prediction,status")
+      ->required()
+      ->type_name("FILE");
+  add_config_option(cmd, opt->config,
+                    "contract, backend, model rules, paths.models_dir, paths.contracts_dir; ML "
+                    "is enabled for this tool whatever it says");
   cmd->add_option("--contracts-dir", opt->contracts_dir,
                   "where feature_contract_<name>.json lives (default: the config's "
-                  "paths.contracts_dir, then the installed contracts)");
+                  "paths.contracts_dir, then the installed contracts)")
+      ->type_name("DIR");
+  set_help_footer(cmd,
+                  "mlgov predict --config config.yaml --features features.csv --out "
+                  "predictions.csv",
+                  "a row or a model was refused (the whole file is still written)");
   cmd->callback([opt] { run_predict(*opt); });
 }
 

@@ -10,6 +10,7 @@
 #include <string>
 
 #include "commands.h"
+#include "market_inputs.h"
 #include "mlgov/synthetic_market.h"
 
 namespace mlgov::cli {
@@ -17,6 +18,8 @@ namespace mlgov::cli {
 void register_synth_command(CLI::App& app) {
   struct Options {
     SyntheticMarketOptions market;
+    std::optional<std::string> benchmark;
+    std::optional<std::string> config;
     std::string out;
   };
   auto options = std::make_shared<Options>();
@@ -29,12 +32,18 @@ void register_synth_command(CLI::App& app) {
   cmd->add_option("--sectors", options->market.sectors, "number of sectors (SEC01, ...)")
       ->capture_default_str();
   cmd->add_option("--seed", options->market.seed, "random seed")->capture_default_str();
-  cmd->add_option("--benchmark", options->market.benchmark_symbol, "benchmark symbol")
-      ->capture_default_str();
+  cmd->add_option("--benchmark", options->benchmark,
+                  "benchmark symbol (default: the config's data.benchmark_symbol, SPX)")
+      ->type_name("SYMBOL");
   cmd->add_option("--start", options->market.start_date, "first date (YYYY-MM-DD)")
       ->capture_default_str();
-  cmd->add_option("--out", options->out, "output directory")->required();
+  cmd->add_option("--out", options->out, "output directory")->required()->type_name("DIR");
+  add_config_option(cmd, options->config, "data.benchmark_symbol names the benchmark");
+  set_help_footer(cmd,
+                  "mlgov synth --symbols 225 --years 10 --sectors 11 --seed 7 --out /tmp/synth");
   cmd->callback([options] {
+    const Config config = load_tool_config(options->config);
+    options->market.benchmark_symbol = options->benchmark.value_or(config.data.benchmark_symbol);
     SyntheticMarket market;
     try {
       market = generate_synthetic_market(options->market);

@@ -1,7 +1,7 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
 //
-// `mlgov train --symbols A,B,...|all --data DIR --benchmark SPX --sectors FILE
-//  --out models/ml_alpha [--config FILE] [--contracts-dir DIR]`
+// `mlgov train --symbols A,B,...|all --data DIR [--benchmark SPX] --sectors FILE
+//  [--out models/ml_alpha] [--config FILE] [--contracts-dir DIR]`
 //
 // One XGBoost binary:logistic model per symbol on the ml_v1 features of the
 // FeatureComputer (batch, the universe of the data directory so that
@@ -49,7 +49,7 @@ struct TrainOptions {
   std::string data;
   std::optional<std::string> benchmark;
   std::string sectors;
-  std::string out;
+  std::optional<std::string> out;
   std::optional<std::string> config;
   std::optional<std::string> contracts_dir;
   bool fail_after_model_for_test = false;
@@ -151,14 +151,21 @@ void run_train(const TrainOptions& opt) {
   const std::vector<std::string> symbols =
       resolve_symbols(opt.symbols, data_dir, benchmark_name, opt.sectors);
   const SectorMap sectors = load_sector_map(opt.sectors);
-  const BarSeries benchmark = load_bars_csv(bar_file(data_dir, benchmark_name), benchmark_name);
+  const BarSeries benchmark = load_symbol_bars(data_dir, benchmark_name, true);
+  std::vector<std::string> without_data;
   const std::vector<std::string> universe_names =
-      rank_universe(symbols, sectors, data_dir, benchmark_name);
+      rank_universe(symbols, sectors, data_dir, benchmark_name, &without_data);
+  if (!without_data.empty()) {
+    std::printf(
+        "%zu symbol%s of %s %s no data file in %s and %s left out of the rank "
+        "universe: %s\n",
+        without_data.size(), without_data.size() == 1 ? "" : "s", opt.sectors.c_str(),
+        without_data.size() == 1 ? "has" : "have", data_dir.string().c_str(),
+        without_data.size() == 1 ? "is" : "are", name_list(without_data).c_str());
+  }
   std::vector<BarSeries> universe;
   universe.reserve(universe_names.size());
-  for (const auto& name : universe_names) {
-    universe.push_back(load_bars_csv(bar_file(data_dir, name), name));
-  }
+  for (const auto& name : universe_names) universe.push_back(load_symbol_bars(data_dir, name));
   const FeatureFrame frame = computer.compute_universe(universe, benchmark, sectors);
 
   // Every dataset first: a symbol without enough data stops the run before
@@ -169,7 +176,8 @@ void run_train(const TrainOptions& opt) {
     datasets.push_back(internal::build_symbol_dataset(frame, universe[i]));
   }
 
-  const std::filesystem::path out_dir = opt.out;
+  const std::filesystem::path out_dir =
+      opt.out ? std::filesystem::path(*opt.out) : config.paths.models_dir;
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
   if (ec) throw CommandExit(2, fmt::format("--out {}: {}", out_dir.string(), ec.message()));
@@ -231,16 +239,28 @@ void register_train_command(CLI::App& app) {
   auto* cmd =
       app.add_subcommand("train", "Train one XGBoost model per symbol on the ml_v1 features");
   cmd->add_option("--symbols", opt->symbols, "A,B,... or all (every bar file in --data)")
-      ->required();
-  cmd->add_option("--data", opt->data, "directory of <SYMBOL>.csv bar files")->required();
+      ->required()
+      ->type_name("A,B,...|all");
+  cmd->add_option("--data", opt->data, "directory of <SYMBOL>.csv bar files")
+      ->required()
+      ->type_name("DIR");
   cmd->add_option("--benchmark", opt->benchmark,
-                  "benchmark symbol (default: the config's data.benchmark_symbol, SPX)");
-  cmd->add_option("--sectors", opt->sectors, "symbol,sector CSV")->required();
-  cmd->add_option("--out", opt->out, "models directory, e.g. models/ml_alpha")->required();
-  cmd->add_option("--config", opt->config, "YAML config (training: section); defaults otherwise");
+                  "benchmark symbol (default: the config's data.benchmark_symbol, SPX)")
+      ->type_name("SYMBOL");
+  cmd->add_option("--sectors", opt->sectors, "symbol,sector CSV")->required()->type_name("FILE");
+  cmd->add_option("--out", opt->out,
+                  "models directory (default: the config's paths.models_dir, models/ml_alpha)")
+      ->type_name("DIR");
+  add_config_option(cmd, opt->config,
+                    "training: parameters, paths.models_dir, paths.contracts_dir, "
+                    "data.benchmark_symbol; defaults otherwise");
   cmd->add_option("--contracts-dir", opt->contracts_dir,
                   "where feature_contract_<name>.json lives (default: the config's "
-                  "paths.contracts_dir, then the installed contracts)");
+                  "paths.contracts_dir, then the installed contracts)")
+      ->type_name("DIR");
+  set_help_footer(cmd,
+                  "mlgov train --config config.yaml --symbols S001,S002 --data /tmp/synth "
+                  "--sectors /tmp/synth/sectors.csv");
   // Hidden, for the crash-safety test: exit right after model.json is written.
   cmd->add_flag("--fail-after-model-for-test", opt->fail_after_model_for_test)->group("");
   cmd->callback([opt] { run_train(*opt); });

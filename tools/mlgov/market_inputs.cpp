@@ -12,6 +12,7 @@
 
 #include "commands.h"
 #include "mlgov/atomic_file.h"
+#include "mlgov/errors.h"
 #include "mlgov/model_registry.h"
 
 namespace mlgov::cli {
@@ -99,16 +100,40 @@ std::vector<std::string> resolve_symbols(const std::string& spec,
 std::vector<std::string> rank_universe(const std::vector<std::string>& chosen,
                                        const SectorMap& sectors,
                                        const std::filesystem::path& data_dir,
-                                       const std::string& benchmark) {
+                                       const std::string& benchmark,
+                                       std::vector<std::string>* without_data) {
   std::vector<std::string> out = chosen;
   std::set<std::string, std::less<>> seen(chosen.begin(), chosen.end());
   for (const auto& [symbol, sector] : sectors.sector_of) {
     if (symbol == benchmark || seen.count(symbol) != 0 || !is_valid_symbol(symbol)) continue;
     std::error_code ec;
-    if (!std::filesystem::is_regular_file(bar_file(data_dir, symbol), ec)) continue;
+    if (!std::filesystem::is_regular_file(bar_file(data_dir, symbol), ec)) {
+      if (without_data != nullptr) without_data->push_back(symbol);
+      continue;
+    }
     out.push_back(symbol);
     seen.insert(symbol);
   }
+  return out;
+}
+
+BarSeries load_symbol_bars(const std::filesystem::path& data_dir, const std::string& symbol,
+                           bool is_benchmark) {
+  const std::filesystem::path file = bar_file(data_dir, symbol);
+  std::error_code ec;
+  if (!std::filesystem::exists(file, ec)) {
+    throw DataError(fmt::format("no data file for {}{} (looked for {})",
+                                is_benchmark ? "benchmark " : "", symbol, file.string()));
+  }
+  return load_bars_csv(file, symbol);
+}
+
+std::string name_list(const std::vector<std::string>& names, std::size_t limit) {
+  std::string out;
+  for (std::size_t i = 0; i < names.size() && i < limit; ++i) {
+    out += (i == 0 ? "" : ", ") + names[i];
+  }
+  if (names.size() > limit) out += fmt::format(" and {} more", names.size() - limit);
   return out;
 }
 

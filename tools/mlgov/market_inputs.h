@@ -41,10 +41,24 @@ std::vector<std::string> resolve_symbols(const std::string& spec,
 // bar file DIR/<SYM>.csv (in the map's order), never the benchmark. This is
 // the universe a live engine running the whole data directory sees, so a
 // model trained on three symbols learns the same rank it is served.
+// Symbols of the sector map without a bar file are left out and, when
+// `without_data` is given, listed there (in the map's order), so the caller
+// can name them instead of dropping them silently.
 std::vector<std::string> rank_universe(const std::vector<std::string>& chosen,
                                        const SectorMap& sectors,
                                        const std::filesystem::path& data_dir,
-                                       const std::string& benchmark);
+                                       const std::string& benchmark,
+                                       std::vector<std::string>* without_data = nullptr);
+
+// DIR/<symbol>.csv loaded with load_bars_csv. A missing file is a DataError
+// "no data file for <what> (looked for DIR/<symbol>.csv)", where `what` is
+// the symbol, or "benchmark SPX" for the benchmark; other errors are
+// load_bars_csv's (file:line and the rule).
+BarSeries load_symbol_bars(const std::filesystem::path& data_dir, const std::string& symbol,
+                           bool is_benchmark = false);
+
+// "A, B, C" for at most `limit` names, then "and N more".
+std::string name_list(const std::vector<std::string>& names, std::size_t limit = 20);
 
 // The configuration: load_config(file) when given, the documented defaults
 // otherwise. Errors propagate (ConfigError, exit code 2 via main).
