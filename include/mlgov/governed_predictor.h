@@ -213,11 +213,13 @@ class GovernedPredictor {
   // (one line). ml_state and model_errors come from the predictor. With
   // make_governance_logger, live.jsonl receives the same fields as the JSON
   // record of format_heartbeat_json and the console shows the line unthrottled.
+  // Also records the time, the cycles and host_halted for metrics().
   std::string heartbeat(std::chrono::seconds uptime, std::uint64_t symbols, std::uint64_t cycles,
                         bool host_halted = false);
 
   // A consistent-enough snapshot of the counters (each counter is read
-  // atomically; last_error under the failure mutex).
+  // atomically; last_error under the failure mutex), with the build info and
+  // the last heartbeat's host state, cycles and time.
   MetricsSnapshot metrics() const;
 
   // Writes metrics() in the Prometheus text format to `file`, atomically.
