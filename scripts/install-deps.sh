@@ -13,7 +13,7 @@ packages=(
   libxgboost-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
   libcli11-dev libgtest-dev libbenchmark-dev
   jq python3-pandas
-  prometheus prometheus-node-exporter curl
+  prometheus prometheus-node-exporter curl python3-yaml
 )
 services=(prometheus prometheus-node-exporter)
 
