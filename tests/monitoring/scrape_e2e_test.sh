@@ -118,6 +118,13 @@ rc=0
   --metrics-file textfile/mlgov_audit.prom >audit.out 2>&1 || rc=$?
 check "the audit exits 1 (5 of 6 symbols pass, below 0.95)" test "$rc" -eq 1
 audit_prom=textfile/mlgov_audit.prom
+touch not_a_dir
+rc=0
+"$MLGOV" audit --symbols S004 --data data --benchmark SPX --sectors data/sectors.csv \
+  --config config.yaml --out reports/audit2.json --metrics-file not_a_dir/mlgov_audit.prom \
+  >audit_bad.out 2>&1 || rc=$?
+check "an unwritable --metrics-file exits 2 naming the option and the path" \
+  bash -c "test $rc -eq 2 && grep -q -- '--metrics-file not_a_dir/mlgov_audit.prom: cannot write it' audit_bad.out"
 
 # 2. The files themselves.
 check "the heartbeat line keeps the release's format" has_line \

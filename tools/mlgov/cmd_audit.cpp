@@ -582,7 +582,12 @@ int Auditor::run() {
                                 std::chrono::system_clock::now().time_since_epoch())
                                 .count()) /
         1000.0;
-    write_prometheus_text(format_audit_prometheus(m), *opt_.metrics_file);
+    try {
+      write_prometheus_text(format_audit_prometheus(m), *opt_.metrics_file);
+    } catch (const std::exception& e) {
+      throw CommandExit(
+          2, fmt::format("--metrics-file {}: cannot write it: {}", *opt_.metrics_file, e.what()));
+    }
   }
   return pass_rate < opt_.min_pass_rate ? 1 : 0;
 }
