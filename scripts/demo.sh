@@ -115,7 +115,7 @@ echo "--- runtime/logs/live.jsonl: heartbeat records"
 jq -c 'select(.component == "HEARTBEAT") | {ts, state, ml_state, model_errors}' \
   runtime/logs/live.jsonl | tail -n 3
 echo "--- runtime/metrics/mlgov.prom"
-grep -E '^mlgov_(state\{.*\} 1|failures_total\{.*\} [1-9]|predictions_total|blocked_calls_total)' \
+grep -E '^mlgov_((host_)?state\{.*\} 1|failures_total\{.*\} [1-9]|predictions_total|blocked_calls_total)' \
   runtime/metrics/mlgov.prom
 show mlgov governance status --config config.yaml || echo "(exit $?: 1 means ML is disabled)"
 

@@ -28,6 +28,7 @@
 #include "mlgov/errors.h"
 #include "mlgov/heartbeat.h"
 #include "mlgov/logging.h"
+#include "mlgov/version.h"
 #include "model_backend.h"
 
 namespace mlgov {
@@ -288,7 +289,11 @@ struct GovernedPredictor::Impl {
   std::atomic<std::uint64_t> predictions{0};
   std::atomic<std::uint64_t> blocked{0};
   std::atomic<std::uint64_t> model_errors{0};
-  std::array<std::atomic<std::uint64_t>, kFailureReasonCount> by_reason{};
+  std::array<std::atomic<std::uint64_t>, kFailureReasonCount> by_reason{};  // failures and skips
+  // The last heartbeat, for the metrics (wall time 0 = none yet).
+  std::atomic<std::int64_t> heartbeat_wall_ms{0};
+  std::atomic<std::uint64_t> heartbeat_cycles{0};
+  std::atomic<bool> heartbeat_host_halted{false};
 
   std::chrono::nanoseconds window_length;
   mutable std::mutex mu;  // guards window, record, last_error, seen, pending, and state transitions
@@ -1092,6 +1097,12 @@ std::string GovernedPredictor::heartbeat(std::chrono::seconds uptime, std::uint6
   in.host_halted = host_halted;
   in.ml_state = state();
   in.model_errors = model_errors();
+  m.heartbeat_cycles.store(cycles, std::memory_order_relaxed);
+  m.heartbeat_host_halted.store(host_halted, std::memory_order_relaxed);
+  m.heartbeat_wall_ms.store(
+      std::chrono::duration_cast<std::chrono::milliseconds>(m.clock->wall_now().time_since_epoch())
+          .count(),
+      std::memory_order_release);  // after cycles and halted
   std::string line = format_heartbeat_line(in);
   // Logged for live.jsonl (JsonLinesFileSink turns the line into the JSON
   // record of format_heartbeat_json); make_governance_logger's console leaves
@@ -1103,6 +1114,9 @@ std::string GovernedPredictor::heartbeat(std::chrono::seconds uptime, std::uint6
 MetricsSnapshot GovernedPredictor::metrics() const {
   const Impl& m = *impl_;
   MetricsSnapshot s;
+  s.version = library_version();
+  s.git_commit = library_git_commit();
+  s.contract = m.contract.name() + "@" + m.contract.version();
   s.predictions = m.predictions.load(std::memory_order_relaxed);
   for (std::size_t i = 0; i < kFailureReasonCount; ++i) {
     s.failures_by_reason[i] = m.by_reason[i].load(std::memory_order_relaxed);
@@ -1112,6 +1126,17 @@ MetricsSnapshot GovernedPredictor::metrics() const {
   s.state = state();
   s.models_loaded = m.registry.models().size();
   s.models_degraded = m.registry.degraded_count();
+  if (const std::int64_t ms = m.heartbeat_wall_ms.load(std::memory_order_acquire); ms != 0) {
+    HeartbeatInput beat;  // the state= a heartbeat would report now
+    beat.host_halted = m.heartbeat_host_halted.load(std::memory_order_relaxed);
+    beat.ml_state = s.state;
+    const std::string_view host = heartbeat_state(beat);
+    s.host_state = host == "HALTED"     ? HostState::kHalted
+                   : host == "DEGRADED" ? HostState::kDegraded
+                                        : HostState::kOk;
+    s.cycles = m.heartbeat_cycles.load(std::memory_order_relaxed);
+    s.last_heartbeat_seconds = static_cast<double>(ms) / 1000.0;
+  }
   std::lock_guard<std::mutex> lock(m.mu);
   s.failures_in_window = m.window.count_in_window(m.clock->steady_now());
   s.last_error = m.last_error;

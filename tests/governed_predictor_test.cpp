@@ -806,7 +806,7 @@ TEST_F(PredictorTest, WriteMetricsWritesThePrometheusFile) {
   p->write_metrics(file);
   const std::string text = read_file(file);
   EXPECT_NE(text.find("mlgov_model_errors_total 1"), std::string::npos) << text;
-  EXPECT_NE(text.find("mlgov_failures_total{reason=\"FEATURE_MISMATCH\"} 1"), std::string::npos)
+  EXPECT_NE(text.find("mlgov_failures_total{reason=\"feature_mismatch\"} 1"), std::string::npos)
       << text;
 }
 

@@ -79,7 +79,7 @@ check "the mismatch details name the swapped columns" jq_slurp_true \
 check "live.jsonl has the three heartbeat records of run 1" jq_slurp_true \
   '[.[] | select(.component == "HEARTBEAT") | .cycles] == [4, 8, 12]' runtime/logs/live.jsonl
 check "the state file is latched" jq_true '.state == "DISABLED_GOVERNANCE"' runtime/governance_state.json
-check "metrics: state DISABLED_GOVERNANCE" has_line '^mlgov_state\{state="DISABLED_GOVERNANCE"\} 1$' \
+check "metrics: state disabled_governance" has_line '^mlgov_state\{state="disabled_governance"\} 1$' \
   runtime/metrics/mlgov.prom
 check "metrics: 15 predictions, 18 blocked calls" test \
   "$(grep -cE '^(mlgov_predictions_total 15|mlgov_blocked_calls_total 18)$' runtime/metrics/mlgov.prom)" -eq 2

@@ -287,6 +287,10 @@ int run(const EngineOptions& opt) {
   };
   const fs::path metrics_file(opt.metrics_file);
   if (metrics_file.has_parent_path()) fs::create_directories(metrics_file.parent_path());
+  // The metrics file follows each heartbeat, so mlgov_host_state,
+  // mlgov_cycles_total and mlgov_last_heartbeat_timestamp_seconds match the
+  // line just printed. It is replaced atomically: point node_exporter's
+  // --collector.textfile.directory at its directory (README, Monitoring).
   const auto beat = [&] {
     std::printf("%s\n", predictor.heartbeat(uptime(), n_symbols, cycle).c_str());
     predictor.write_metrics(metrics_file);

@@ -247,11 +247,13 @@ class GovernedPredictor {
   // record of format_heartbeat_json; the console sink leaves heartbeat lines
   // out, because printing the returned line is the host's job: a host that
   // prints it shows each heartbeat exactly once.
+  // Also records the time, the cycles and host_halted for metrics().
   std::string heartbeat(std::chrono::seconds uptime, std::uint64_t symbols, std::uint64_t cycles,
                         bool host_halted = false);
 
   // A consistent-enough snapshot of the counters (each counter is read
-  // atomically; last_error under the failure mutex).
+  // atomically; last_error under the failure mutex), with the build info and
+  // the last heartbeat's host state, cycles and time.
   MetricsSnapshot metrics() const;
 
   // Writes metrics() in the Prometheus text format to `file`, atomically.

@@ -2,7 +2,7 @@
 //
 // `mlgov audit --symbols A,B,...|all --data DIR --benchmark SPX --sectors FILE
 //  [--models DIR] --out reports/audit.json [--min-pass-rate 0.95]
-//  [--config FILE] [--contracts-dir DIR]`
+//  [--config FILE] [--contracts-dir DIR] [--metrics-file F]`
 //
 // Per symbol, in this order (a check that cannot run after an earlier
 // failure is not listed):
@@ -34,6 +34,9 @@
 //   {passed, failed, pass_rate, min_pass_rate, generated_at,
 //    contract: {name, version, fingerprint}, data: {...}, models_dir,
 //    warnings: [...], symbols: {SYM: {passed, checks: [{name, passed, detail}]}}}
+// With --metrics-file, also the pass rate and counts in the Prometheus text
+// format (format_audit_prometheus, written atomically; for the textfile
+// collector, e.g. runtime/metrics/mlgov_audit.prom), whatever the verdict.
 // Exit code 1 when pass_rate < --min-pass-rate, 2 for bad input.
 #include <bit>
 #include <chrono>
@@ -56,6 +59,7 @@
 #include "mlgov/feature_computer.h"
 #include "mlgov/governed_predictor.h"
 #include "mlgov/logging.h"
+#include "mlgov/metrics.h"
 
 namespace mlgov::cli {
 namespace {
@@ -72,6 +76,7 @@ struct AuditOptions {
   double min_pass_rate = 0.95;
   std::optional<std::string> config;
   std::optional<std::string> contracts_dir;
+  std::optional<std::string> metrics_file;
 };
 
 struct Check {
@@ -575,6 +580,24 @@ int Auditor::run() {
   }
   for (const auto& w : warnings_) std::printf("  warning: %s\n", w.c_str());
   const double pass_rate = static_cast<double>(passed) / static_cast<double>(chosen_.size());
+  if (opt_.metrics_file) {
+    AuditMetrics m;
+    m.passed = passed;
+    m.failed = chosen_.size() - passed;
+    m.pass_rate = pass_rate;
+    m.min_pass_rate = opt_.min_pass_rate;
+    m.timestamp_seconds =
+        static_cast<double>(std::chrono::duration_cast<std::chrono::milliseconds>(
+                                std::chrono::system_clock::now().time_since_epoch())
+                                .count()) /
+        1000.0;
+    try {
+      write_prometheus_text(format_audit_prometheus(m), *opt_.metrics_file);
+    } catch (const std::exception& e) {
+      throw CommandExit(
+          2, fmt::format("--metrics-file {}: cannot write it: {}", *opt_.metrics_file, e.what()));
+    }
+  }
   return pass_rate < opt_.min_pass_rate ? 1 : 0;
 }
 
@@ -611,6 +634,10 @@ void register_audit_command(CLI::App& app) {
                   "where feature_contract_<name>.json lives (default: the config's "
                   "paths.contracts_dir, then the installed contracts)")
       ->type_name("DIR");
+  cmd->add_option("--metrics-file", opt->metrics_file,
+                  "also write the pass rate and counts as a Prometheus textfile, e.g. "
+                  "runtime/metrics/mlgov_audit.prom")
+      ->type_name("FILE");
   set_help_footer(cmd,
                   "mlgov audit --config config.yaml --symbols all --data /tmp/synth --sectors "
                   "/tmp/synth/sectors.csv --models models/ml_alpha --out reports/audit.json",
