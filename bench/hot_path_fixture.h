@@ -34,6 +34,7 @@
 #include "mlgov/feature_computer.h"
 #include "mlgov/feature_contract.h"
 #include "mlgov/governed_predictor.h"
+#include "mlgov/logging.h"
 #include "mlgov/model_meta.h"
 #include "mlgov/synthetic_market.h"
 #include "model_backend.h"
@@ -175,7 +176,7 @@ class HotPathFixture {
     config_.paths.models_dir = root_ / "models";
     config_.paths.contracts_dir = options.contracts_dir;
     config_.governance.state_file = root_ / "governance_state.json";
-    predictor_ = std::make_unique<GovernedPredictor>(config_, *contract_);
+    predictor_ = std::make_unique<GovernedPredictor>(config_, *contract_, quiet());
     // Resolved once: the per-cycle calls never hash a symbol.
     for (const auto& symbol : symbols_) handles_.push_back(predictor_->resolve(symbol));
 
@@ -184,7 +185,7 @@ class HotPathFixture {
       Config tiny = config_;
       tiny.paths.models_dir = root_ / "tiny_models";
       tiny.governance.state_file = root_ / "tiny_governance_state.json";
-      tiny_predictor_ = std::make_unique<GovernedPredictor>(tiny, *contract_);
+      tiny_predictor_ = std::make_unique<GovernedPredictor>(tiny, *contract_, quiet());
       for (const auto& symbol : symbols_) tiny_handles_.push_back(tiny_predictor_->resolve(symbol));
     }
 
@@ -250,6 +251,14 @@ class HotPathFixture {
     universe_ = std::make_unique<UniverseStream>(*computer_, symbols_, market_.sectors,
                                                  market_.benchmark.symbol);
     next_date_ = 0;
+  }
+
+  // A fresh scratch state file is expected here: keep the predictor's
+  // "no governance state" start-up warning off the benchmark's output.
+  static PredictorOptions quiet() {
+    PredictorOptions options;
+    options.logger = make_null_logger();
+    return options;
   }
 
   GovernedPredictor& predictor() noexcept { return *predictor_; }

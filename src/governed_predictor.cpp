@@ -259,6 +259,7 @@ struct GovernedPredictor::Impl {
         logger(options.logger ? std::move(options.logger) : make_stderr_logger(clock)),
         listener(options.listener),
         state_file(options.state_file ? *options.state_file : cfg.governance.state_file),
+        in_memory(options.in_memory_governance),
         window_length(std::chrono::duration_cast<std::chrono::nanoseconds>(
             std::chrono::duration<double>(cfg.governance.window_seconds))),
         window(cfg.governance.max_failures, window_length) {}
@@ -272,7 +273,8 @@ struct GovernedPredictor::Impl {
   std::shared_ptr<spdlog::logger> logger;
   StateListener* listener;
   std::filesystem::path state_file;
-  ModelRegistry registry;                  // assigned once in the constructor, never changed after
+  bool in_memory;          // PredictorOptions::in_memory_governance: no state file at all
+  ModelRegistry registry;  // assigned once in the constructor, never changed after
   std::uint64_t id = draw_identity(this);  // the owner of this predictor's ModelHandles
 
   // What the hot path reads of each model, packed in registry order (a
@@ -413,6 +415,7 @@ struct GovernedPredictor::Impl {
     MlState old_state{};
     MlState new_state{};
     std::string message;
+    if (in_memory) return;
     try {
       const FileStamp now = stamp_of(state_file);
       std::lock_guard<std::mutex> lock(mu);
@@ -578,18 +581,21 @@ struct GovernedPredictor::Impl {
           }
         };
         std::string persist_error;
-        try {
-          GovernanceUpdateOptions o;
-          o.if_missing = &record;
-          record = update_governance_state_file(
-              state_file, [&](GovernanceRecord& r) { apply(r, true); }, o);
-          seen = stamp_of(state_file);
-        } catch (const std::exception& e) {
-          persist_error = e.what();
-          tripped = false;
-          latched_elsewhere = false;
+        if (in_memory) {
           apply(record, false);
-        }
+        } else
+          try {
+            GovernanceUpdateOptions o;
+            o.if_missing = &record;
+            record = update_governance_state_file(
+                state_file, [&](GovernanceRecord& r) { apply(r, true); }, o);
+            seen = stamp_of(state_file);
+          } catch (const std::exception& e) {
+            persist_error = e.what();
+            tripped = false;
+            latched_elsewhere = false;
+            apply(record, false);
+          }
         if (tripped || latched_elsewhere) {
           new_state = MlState::kDisabledGovernance;
           state.store(new_state, std::memory_order_release);
@@ -826,83 +832,82 @@ GovernedPredictor::GovernedPredictor(const Config& config, const FeatureContract
   }
 
   // The latch first: a latched, unreadable or unwritable state file keeps ML off.
-  for (const auto& removed : remove_stale_temporaries(m.state_file, std::chrono::hours(24))) {
-    m.event(spdlog::level::warn, "", "STATE_TEMPORARY_REMOVED", "STALE_TEMPORARY",
-            fmt::format("removed {}: a state-file temporary older than a day, left by a writer "
-                        "that crashed before its rename",
-                        removed.string()));
-  }
   bool latched = false;
-  try {
-    const GovernanceStateFile found = read_governance_state_file(m.state_file);
-    if (!found.warning.empty()) {
-      m.event(spdlog::level::warn, "", "STATE_FILE_PERMISSIONS", "WRITABLE_BY_OTHERS",
-              found.warning);
+  if (!m.in_memory) {
+    for (const auto& removed : remove_stale_temporaries(m.state_file, std::chrono::hours(24))) {
+      m.event(spdlog::level::warn, "", "STATE_TEMPORARY_REMOVED", "STALE_TEMPORARY",
+              fmt::format("removed {}: a state-file temporary older than a day, left by a writer "
+                          "that crashed before its rename",
+                          removed.string()));
     }
-    if (!found.exists) {
-      m.event(spdlog::level::warn, "", "STATE_FILE_MISSING", "NO_STATE_FILE",
-              fmt::format("no governance state at {}: starting enabled with an empty history; "
-                          "expected only on a first start",
-                          m.state_file.string()));
-    }
-    // The STARTED record: creates a missing file at once, and proves the file
-    // writable. An engine that cannot write it starts disabled, so a latch it
-    // could not persist can never be lost by a restart.
-    const std::string ts = format_utc_millis(m.clock->wall_now());
     try {
-      m.record = update_governance_state_file(m.state_file, [&](GovernanceRecord& r) {
-        r.history.push_back({ts, "STARTED", "",
-                             fmt::format("pid {} started on the file ({})", ::getpid(),
-                                         r.disabled ? "DISABLED_GOVERNANCE" : "ENABLED")});
-      });
-      m.seen = Impl::stamp_of(m.state_file);
-      latched = m.record.disabled;
-      if (latched) {
-        m.event(spdlog::level::err, "", last_disabling_event(m.record), "LATCHED_AT_START",
-                fmt::format("{} says ML was disabled since {} ({}); re-enable with "
-                            "`mlgov governance reenable` after a fix",
-                            m.state_file.string(), m.record.since, m.record.reason));
+      const GovernanceStateFile found = read_governance_state_file(m.state_file);
+      if (!found.warning.empty()) {
+        m.event(spdlog::level::warn, "", "STATE_FILE_PERMISSIONS", "WRITABLE_BY_OTHERS",
+                found.warning);
       }
-    } catch (const GovernanceStateError&) {
-      throw;  // became garbage since the read above: handled below
-    } catch (const std::exception& e) {
+      if (!found.exists) {
+        m.event(spdlog::level::warn, "", "STATE_FILE_MISSING", "NO_STATE_FILE",
+                fmt::format("no governance state at {}: starting enabled with an empty history; "
+                            "expected only on a first start",
+                            m.state_file.string()));
+      }
+      // The STARTED record: creates a missing file at once, and proves the file
+      // writable. An engine that cannot write it starts disabled, so a latch it
+      // could not persist can never be lost by a restart.
+      const std::string ts = format_utc_millis(m.clock->wall_now());
+      try {
+        m.record = update_governance_state_file(m.state_file, [&](GovernanceRecord& r) {
+          r.history.push_back({ts, "STARTED", "",
+                               fmt::format("pid {} started on the file ({})", ::getpid(),
+                                           r.disabled ? "DISABLED_GOVERNANCE" : "ENABLED")});
+        });
+        m.seen = Impl::stamp_of(m.state_file);
+        latched = m.record.disabled;
+        if (latched) {
+          m.event(spdlog::level::err, "", last_disabling_event(m.record), "LATCHED_AT_START",
+                  fmt::format("{} says ML was disabled since {} ({}); re-enable with "
+                              "`mlgov governance reenable` after a fix",
+                              m.state_file.string(), m.record.since, m.record.reason));
+        }
+      } catch (const GovernanceStateError&) {
+        throw;  // became garbage since the read above: handled below
+      } catch (const std::exception& e) {
+        latched = true;
+        m.record = found.record;
+        const std::string reason = fmt::format(
+            "the state file cannot be written at start ({}): ML starts disabled so "
+            "that a latch this engine could not persist is never lost",
+            e.what());
+        Impl::latch(m.record, ts, "STATE_NOT_WRITABLE", reason);
+        m.unpersisted_latch.emplace("STATE_NOT_WRITABLE", reason);
+        m.event(spdlog::level::critical, "", "DISABLED_BY_GOVERNANCE", "STATE_NOT_WRITABLE",
+                fmt::format("cannot write the governance state file {}: {}; ML starts "
+                            "DISABLED_GOVERNANCE (a latch that cannot be persisted would be lost "
+                            "by a restart). Fix the directory (permissions, space): the latch is "
+                            "then written, and an operator re-enables",
+                            m.state_file.string(), e.what()));
+      }
+    } catch (const GovernanceStateError& e) {
       latched = true;
-      m.record = found.record;
-      const std::string reason = fmt::format(
-          "the state file cannot be written at start ({}): ML starts disabled so "
-          "that a latch this engine could not persist is never lost",
-          e.what());
-      Impl::latch(m.record, ts, "STATE_NOT_WRITABLE", reason);
-      m.unpersisted_latch.emplace("STATE_NOT_WRITABLE", reason);
-      m.event(spdlog::level::critical, "", "DISABLED_BY_GOVERNANCE", "STATE_NOT_WRITABLE",
-              fmt::format("cannot write the governance state file {}: {}; ML starts "
-                          "DISABLED_GOVERNANCE (a latch that cannot be persisted would be lost "
-                          "by a restart). Fix the directory (permissions, space): the latch is "
-                          "then written, and an operator re-enables",
-                          m.state_file.string(), e.what()));
+      const std::string ts = format_utc_millis(m.clock->wall_now());
+      m.record = GovernanceRecord{};
+      m.record.disabled = true;
+      m.record.since = ts;
+      m.record.reason = fmt::format("state file unreadable, treated as disabled: {}", e.what());
+      m.record.history.push_back({ts, "STATE_FILE_UNREADABLE", "", e.what()});
+      m.seen = Impl::stamp_of(m.state_file);
+      m.unreadable_reported = true;
+      m.event(spdlog::level::critical, "", "DISABLED_BY_GOVERNANCE", "STATE_FILE_UNREADABLE",
+              fmt::format("governance state file is garbage or refused, so ML is treated as "
+                          "DISABLED (never as enabled): {}; inspect it, then re-enable explicitly",
+                          e.what()));
     }
-  } catch (const GovernanceStateError& e) {
-    latched = true;
-    const std::string ts = format_utc_millis(m.clock->wall_now());
-    m.record = GovernanceRecord{};
-    m.record.disabled = true;
-    m.record.since = ts;
-    m.record.reason = fmt::format("state file unreadable, treated as disabled: {}", e.what());
-    m.record.history.push_back({ts, "STATE_FILE_UNREADABLE", "", e.what()});
-    m.seen = Impl::stamp_of(m.state_file);
-    m.unreadable_reported = true;
-    m.event(spdlog::level::critical, "", "DISABLED_BY_GOVERNANCE", "STATE_FILE_UNREADABLE",
-            fmt::format("governance state file is garbage or refused, so ML is treated as "
-                        "DISABLED (never as enabled): {}; inspect it, then re-enable explicitly",
-                        e.what()));
   }
   if (!latched) m.seed_window();
 
-  ModelRegistryOptions ro;
-  ro.models_dir = options.models_dir ? *options.models_dir : config.paths.models_dir;
-  ro.backend = config.backend;
-  ro.allow_legacy_models = config.governance.allow_legacy_models;
-  ro.max_model_age_days = config.governance.max_model_age_days;
+  ModelRegistryOptions ro = registry_options_from(config);
+  if (options.models_dir) ro.models_dir = *options.models_dir;
   m.registry = ModelRegistry::load(ro, m.contract, *m.clock, *m.logger);
   m.hot.reserve(m.registry.models().size());
   for (const LoadedModel& model : m.registry.models()) {
@@ -918,7 +923,7 @@ GovernedPredictor::GovernedPredictor(const Config& config, const FeatureContract
                       "state {}",
                       m.registry.models().size(), m.registry.degraded_count(),
                       m.registry.refused().size(), to_string(m.state.load())));
-  m.start_watcher();
+  if (!m.in_memory) m.start_watcher();
 }
 
 GovernedPredictor::~GovernedPredictor() = default;
@@ -1015,13 +1020,17 @@ void GovernedPredictor::reenable(std::string_view operator_name, std::string_vie
     const auto now = m.clock->wall_now();
     GovernanceRecord check;
     apply_reenable(check, operator_name, reason, now);  // validates the arguments
-    GovernanceUpdateOptions o;
-    o.replace_unreadable = true;  // a garbage file is rewritten, noting it was unreadable
-    o.if_missing = &m.record;
-    m.record = update_governance_state_file(  // throws: the latch stays
-        m.state_file, [&](GovernanceRecord& r) { apply_reenable(r, operator_name, reason, now); },
-        o);
-    m.seen = Impl::stamp_of(m.state_file);
+    if (m.in_memory) {
+      apply_reenable(m.record, operator_name, reason, now);
+    } else {
+      GovernanceUpdateOptions o;
+      o.replace_unreadable = true;  // a garbage file is rewritten, noting it was unreadable
+      o.if_missing = &m.record;
+      m.record = update_governance_state_file(  // throws: the latch stays
+          m.state_file, [&](GovernanceRecord& r) { apply_reenable(r, operator_name, reason, now); },
+          o);
+      m.seen = Impl::stamp_of(m.state_file);
+    }
     m.unpersisted_latch.reset();
     m.unreadable_reported = false;
     m.window.clear();
@@ -1057,18 +1066,21 @@ void GovernedPredictor::disable(std::string_view operator_name, std::string_view
     // ML goes off in this process first: the operator's switch never waits on the disk.
     m.state.store(new_state, std::memory_order_release);
     std::string persist_error;
-    try {
-      GovernanceUpdateOptions o;
-      o.if_missing = &m.record;
-      m.record = update_governance_state_file(
-          m.state_file,
-          [&](GovernanceRecord& r) { apply_operator_disable(r, operator_name, reason, now); }, o);
-      m.seen = Impl::stamp_of(m.state_file);
-    } catch (const std::exception& e) {
-      persist_error = e.what();
+    if (m.in_memory) {
       apply_operator_disable(m.record, operator_name, reason, now);
-      m.unpersisted_latch.emplace("DISABLED_BY_OPERATOR", m.record.reason);
-    }
+    } else
+      try {
+        GovernanceUpdateOptions o;
+        o.if_missing = &m.record;
+        m.record = update_governance_state_file(
+            m.state_file,
+            [&](GovernanceRecord& r) { apply_operator_disable(r, operator_name, reason, now); }, o);
+        m.seen = Impl::stamp_of(m.state_file);
+      } catch (const std::exception& e) {
+        persist_error = e.what();
+        apply_operator_disable(m.record, operator_name, reason, now);
+        m.unpersisted_latch.emplace("DISABLED_BY_OPERATOR", m.record.reason);
+      }
     message = m.record.reason;
     m.event(spdlog::level::err, "", "DISABLED_BY_OPERATOR", "OPERATOR",
             fmt::format("{} (state {} -> {})", message, to_string(old_state), to_string(new_state)),

@@ -138,6 +138,7 @@ internal::ModelLimits limits_of(const ModelRegistryOptions& options) {
   limits.max_trees = options.max_model_trees;
   limits.max_tree_depth = options.max_model_tree_depth;
   limits.max_nodes = options.max_model_nodes;
+  limits.max_nesting = options.max_model_json_depth;
   return limits;
 }
 
@@ -445,6 +446,19 @@ const LoadedModel* ModelRegistry::find(std::string_view symbol) const noexcept {
 std::size_t ModelRegistry::degraded_count() const noexcept {
   return static_cast<std::size_t>(std::count_if(
       models_.begin(), models_.end(), [](const auto& m) { return m.info.legacy || m.info.stale; }));
+}
+
+ModelRegistryOptions registry_options_from(const Config& config) {
+  ModelRegistryOptions options;
+  options.models_dir = config.paths.models_dir;
+  options.backend = config.backend;
+  options.allow_legacy_models = config.governance.allow_legacy_models;
+  options.max_model_age_days = config.governance.max_model_age_days;
+  options.max_model_file_bytes = static_cast<std::size_t>(config.limits.max_model_file_bytes);
+  options.max_model_trees = static_cast<std::size_t>(config.limits.max_trees);
+  options.max_model_tree_depth = config.limits.max_tree_depth;
+  options.max_model_json_depth = static_cast<std::size_t>(config.limits.max_json_depth);
+  return options;
 }
 
 }  // namespace mlgov

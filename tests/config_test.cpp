@@ -323,7 +323,7 @@ TEST(ConfigLimits, DefaultsAreTheDocumentedValues) {
   EXPECT_EQ(cfg.limits.max_model_file_bytes, 64ULL * 1024 * 1024);
   EXPECT_EQ(cfg.limits.max_trees, 100000);
   EXPECT_EQ(cfg.limits.max_tree_depth, 64);
-  EXPECT_EQ(cfg.limits.max_json_depth, 64);
+  EXPECT_EQ(cfg.limits.max_json_depth, 32);
 }
 
 TEST(ConfigLimits, ShippedGoldenConfigHoldsTheDefaults) {

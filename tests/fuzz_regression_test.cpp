@@ -7,14 +7,10 @@
 // input passes when the parser returns a value or throws its documented
 // error; another exception fails the test, a crash or a sanitizer report
 // fails the run. Runs in every preset, so release and asan both replay them.
-//
-// A file whose name starts with "open-" is a known crash in a parser whose
-// fix has not landed yet: listed, not replayed (rename it when fixed).
 #include <gtest/gtest.h>
 
 #include <algorithm>
 #include <filesystem>
-#include <iostream>
 #include <ostream>
 #include <string>
 #include <vector>
@@ -51,10 +47,6 @@ TEST_P(FuzzRegression, EverySavedInputEndsInAValueOrTheParsersError) {
   std::size_t replayed = 0;
   for (const char* kind : {"corpus", "regressions"}) {
     for (const fs::path& file : files_in(source_dir() / "tests/fuzz" / kind / target.name)) {
-      if (file.filename().string().rfind("open-", 0) == 0) {
-        std::cout << "[ SKIPPED  ] known open crash, not replayed: " << file.string() << "\n";
-        continue;
-      }
       SCOPED_TRACE(file.string());
       const std::string data = read_file(file);
       EXPECT_NO_THROW(target.run(data));

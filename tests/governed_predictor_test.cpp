@@ -486,6 +486,26 @@ TEST_F(PredictorTest, OperatorDisableLatchesAndIsLoggedAsDisabledByOperator) {
   EXPECT_NE(p->heartbeat(1s, 1, 1).find("ml_state=DISABLED_GOVERNANCE"), std::string::npos);
 }
 
+// The offline scorer's governance: the window and the latch work as usual,
+// in memory, and nothing is read or written on disk (no state file, no lock
+// file), so a backtest never reaches a live engine's latch.
+TEST_F(PredictorTest, InMemoryGovernanceLatchesWithoutTouchingTheStateFile) {
+  PredictorOptions o = options();
+  o.in_memory_governance = true;
+  GovernedPredictor p(config, ml_v1(), o);
+  EXPECT_TRUE(p.try_predict("GOOG", good.row()).ok());
+  fail_once(p);
+  fail_once(p);
+  EXPECT_EQ(p.state(), MlState::kEnabledOk);
+  fail_once(p);
+  EXPECT_EQ(p.state(), MlState::kDisabledGovernance);
+  EXPECT_EQ(sink->with_status("DISABLED_BY_GOVERNANCE").size(), 1u);
+  EXPECT_FALSE(std::filesystem::exists(config.governance.state_file.parent_path()));
+  p.reenable("alice", "backtest rerun");
+  EXPECT_TRUE(p.try_predict("GOOG", good.row()).ok());
+  EXPECT_FALSE(std::filesystem::exists(config.governance.state_file.parent_path()));
+}
+
 // What the CLI (or another engine) writes shows at the next heartbeat.
 TEST_F(PredictorTest, ChangeToTheStateFileShowsAtTheNextHeartbeat) {
   auto p = make();

@@ -480,6 +480,27 @@ TEST_F(RegistryTest, ModelCapsComeFromTheOptions) {
       << r.refused()[0].message;
 }
 
+TEST_F(RegistryTest, TheConfigsLimitsReachTheRegistry) {
+  Config config;
+  config.paths.models_dir = models;
+  config.limits.max_trees = 9;  // the test model has 10
+  config.limits.max_model_file_bytes = 123456;
+  config.limits.max_tree_depth = 5;
+  config.limits.max_json_depth = 20;
+  const ModelRegistryOptions from_config = registry_options_from(config);
+  EXPECT_EQ(from_config.models_dir, models);
+  EXPECT_EQ(from_config.max_model_trees, 9u);
+  EXPECT_EQ(from_config.max_model_file_bytes, 123456u);
+  EXPECT_EQ(from_config.max_model_tree_depth, 5);
+  EXPECT_EQ(from_config.max_model_json_depth, 20u);
+  options = from_config;
+  install_model(models, "GOOG");
+  const ModelRegistry r = load();
+  ASSERT_EQ(r.refused().size(), 1u);
+  EXPECT_NE(r.refused()[0].message.find("must be an integer in [0, 9]"), std::string::npos)
+      << r.refused()[0].message;
+}
+
 TEST_F(RegistryTest, SymlinkedModelDirectoryPointingOutsideIsRefused) {
   const auto outside = install_model(dir / "elsewhere", "GOOG");
   std::filesystem::create_directory_symlink(outside, models / "GOOG_v1_20251120_120000");

@@ -65,7 +65,7 @@ struct LimitsConfig {
   std::uint64_t max_model_file_bytes = 64ULL << 20;  // model.json / .ubj, [1 KiB, 4 GiB]
   int max_trees = 100000;                            // trees in one model, [1, 10^7]
   int max_tree_depth = 64;                           // depth of one tree, [1, 255]
-  int max_json_depth = 64;                           // nesting of a model/meta JSON, [8, 1024]
+  int max_json_depth = 32;                           // nesting of a model file, [8, 1024]
 };
 
 // The whole configuration: a plain value, safe to copy and to read from

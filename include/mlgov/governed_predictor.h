@@ -94,6 +94,11 @@ struct PredictorOptions {
   StateListener* listener = nullptr;                // not owned; must outlive the predictor
   std::optional<std::filesystem::path> models_dir;  // overrides config.paths.models_dir
   std::optional<std::filesystem::path> state_file;  // overrides config.governance.state_file
+  // Governance in this process only: no state file is read, written, locked
+  // or watched, so every failure costs no I/O and no latch reaches another
+  // process. For offline scoring (`mlgov predict`, a backtest), never for a
+  // live engine, whose latch must survive restarts and reach its peers.
+  bool in_memory_governance = false;
 };
 
 // Threading: resolve(), predict(), try_predict(), predict_batch(), state(),

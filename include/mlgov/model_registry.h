@@ -97,7 +97,13 @@ struct ModelRegistryOptions {
   std::size_t max_model_trees = 100'000;
   int max_model_tree_depth = 64;             // levels below the root; at most 255
   std::size_t max_model_nodes = 16'777'216;  // nodes of all trees together (2^24)
+  std::size_t max_model_json_depth = 32;     // nesting of model.json (real models: 7)
 };
+
+// The options the config asks for: paths.models_dir, predictor.backend,
+// governance.allow_legacy_models and max_model_age_days, and the limits:
+// section's model caps. What the predictor and the tools load with.
+ModelRegistryOptions registry_options_from(const Config& config);
 
 // True when `symbol` is 1..64 characters of [A-Za-z0-9._-], is not "." and
 // contains no "..". Such a symbol can never name a path outside models_dir.

@@ -22,6 +22,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <fstream>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <string_view>
@@ -34,7 +35,8 @@
 #include "mlgov/feature_contract.h"
 #include "mlgov/governance.h"
 #include "mlgov/model_meta.h"
-#include "native_forest.h"
+#include "model_backend.h"
+#include "model_document.h"
 
 namespace mlgov::fuzz {
 
@@ -108,29 +110,28 @@ inline void config(std::string_view data) {
   }
 }
 
-// The native forest parser reads a file: the input goes to a scratch file
-// of this process first. Re-point this at a text/structure validation entry
-// point when the model loader offers one.
+// The model gate: every input goes through validate_model_document, as every
+// model file does in the registry. What it accepts must then load and
+// evaluate any row without faulting in the backend the registry would pick:
+// the native evaluator, or XGBoost (whose own loader checks nothing) for a
+// valid model the native evaluator does not support. A crash inside XGBoost
+// here is a hole in the gate.
 inline void model(std::string_view data) {
-  static const std::filesystem::path file = [] {
-    const auto dir =
-        std::filesystem::temp_directory_path() / ("mlgov_fuzz_model_" + std::to_string(::getpid()));
-    std::filesystem::create_directories(dir);
-    return dir / "model.json";
-  }();
-  {
-    std::ofstream out(file, std::ios::binary | std::ios::trunc);
-    out.write(data.data(), static_cast<std::streamsize>(data.size()));
-  }
   try {
-    const auto forest = internal::NativeForest::load(file);
-    // A loaded forest must evaluate any row without faulting: zeros, and
-    // NaN (every default direction).
-    std::vector<float> rows(2 * forest->num_features(), 0.0f);
-    std::fill(rows.begin() + static_cast<std::ptrdiff_t>(forest->num_features()), rows.end(),
-              std::nanf(""));
+    const internal::ValidatedModel validated =
+        internal::validate_model_document(data, internal::ModelLimits{});
+    std::unique_ptr<internal::ModelBackend> backend;
+    try {
+      backend = internal::load_native_backend(validated, "fuzz_model");
+    } catch (const internal::UnsupportedModelError&) {
+      backend = internal::load_xgboost_backend(validated, "fuzz_model");
+    }
+    const std::size_t n = backend->num_features();
+    // Zeros, and NaN (every default direction).
+    std::vector<float> rows(2 * n, 0.0f);
+    std::fill(rows.begin() + static_cast<std::ptrdiff_t>(n), rows.end(), std::nanf(""));
     float out[2] = {0, 0};
-    forest->predict(rows.data(), 2, out);
+    (void)backend->predict(rows.data(), 2, out);
   } catch (const ModelError&) {
   }
 }

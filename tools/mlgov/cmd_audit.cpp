@@ -218,8 +218,9 @@ void Auditor::load_inputs() {
   benchmark_name_ = opt_.benchmark.value_or(config_.data.benchmark_symbol);
   data_dir_ = opt_.data;
   chosen_ = resolve_symbols(opt_.symbols, data_dir_, benchmark_name_, opt_.sectors);
-  sectors_ = load_sector_map(opt_.sectors);
-  benchmark_ = load_symbol_bars(data_dir_, benchmark_name_, true);
+  const std::size_t max_line = config_.limits.max_csv_line_bytes;
+  sectors_ = load_sector_map(opt_.sectors, max_line);
+  benchmark_ = load_symbol_bars(data_dir_, benchmark_name_, true, max_line);
 
   std::vector<std::string> without_data;
   const auto names = rank_universe(chosen_, sectors_, data_dir_, benchmark_name_, &without_data);
@@ -236,7 +237,7 @@ void Auditor::load_inputs() {
       if (sectors_.sector_of.find(name) == sectors_.sector_of.end()) {
         throw DataError(fmt::format("{}: no sector for {}", sectors_.source, name));
       }
-      BarSeries bars = load_symbol_bars(data_dir_, name);
+      BarSeries bars = load_symbol_bars(data_dir_, name, false, config_.limits.max_csv_line_bytes);
       if (is_chosen) bar_counts_[name] = bars.bars.size();
       universe_.push_back(std::move(bars));
     } catch (const Error& e) {

@@ -95,13 +95,14 @@ void run_features(const FeaturesOptions& o) {
     if (!fs::exists(file)) {
       throw CommandExit(2, fmt::format("no data file for {} (looked for {})", sym, file.string()));
     }
-    universe.push_back(load_bars_csv(file, sym));
+    universe.push_back(load_bars_csv(file, sym, config.limits.max_csv_line_bytes));
   }
-  const BarSeries benchmark = load_bars_csv(bench_file, benchmark_name);
+  const BarSeries benchmark =
+      load_bars_csv(bench_file, benchmark_name, config.limits.max_csv_line_bytes);
 
   SectorMap sectors;
   if (!o.sectors.empty()) {
-    sectors = load_sector_map(o.sectors);
+    sectors = load_sector_map(o.sectors, config.limits.max_csv_line_bytes);
   } else {
     sectors.source = "(no --sectors: one sector per symbol)";
     for (const std::string& sym : symbols) sectors.sector_of.emplace(sym, sym);

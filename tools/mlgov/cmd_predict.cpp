@@ -223,6 +223,9 @@ void run_predict(const PredictOptions& opt) {
   PredictorOptions popts;
   popts.models_dir = std::filesystem::path(models_dir);
   popts.state_file = scratch.path() / "governance_state.json";
+  // Every row is scored and reported: no failure is written to a state file
+  // (each would cost a locked, fsynced write of the whole window).
+  popts.in_memory_governance = true;
   popts.logger = std::make_shared<spdlog::logger>("mlgov-predict", digest);
   popts.logger->set_level(spdlog::level::warn);
   GovernedPredictor predictor(config, contract, popts);

@@ -150,8 +150,9 @@ void run_train(const TrainOptions& opt) {
 
   const std::vector<std::string> symbols =
       resolve_symbols(opt.symbols, data_dir, benchmark_name, opt.sectors);
-  const SectorMap sectors = load_sector_map(opt.sectors);
-  const BarSeries benchmark = load_symbol_bars(data_dir, benchmark_name, true);
+  const std::size_t max_line = config.limits.max_csv_line_bytes;
+  const SectorMap sectors = load_sector_map(opt.sectors, max_line);
+  const BarSeries benchmark = load_symbol_bars(data_dir, benchmark_name, true, max_line);
   std::vector<std::string> without_data;
   const std::vector<std::string> universe_names =
       rank_universe(symbols, sectors, data_dir, benchmark_name, &without_data);
@@ -165,7 +166,8 @@ void run_train(const TrainOptions& opt) {
   }
   std::vector<BarSeries> universe;
   universe.reserve(universe_names.size());
-  for (const auto& name : universe_names) universe.push_back(load_symbol_bars(data_dir, name));
+  for (const auto& name : universe_names)
+    universe.push_back(load_symbol_bars(data_dir, name, false, max_line));
   const FeatureFrame frame = computer.compute_universe(universe, benchmark, sectors);
 
   // Every dataset first: a symbol without enough data stops the run before

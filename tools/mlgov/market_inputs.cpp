@@ -118,14 +118,14 @@ std::vector<std::string> rank_universe(const std::vector<std::string>& chosen,
 }
 
 BarSeries load_symbol_bars(const std::filesystem::path& data_dir, const std::string& symbol,
-                           bool is_benchmark) {
+                           bool is_benchmark, std::size_t max_line_bytes) {
   const std::filesystem::path file = bar_file(data_dir, symbol);
   std::error_code ec;
   if (!std::filesystem::exists(file, ec)) {
     throw DataError(fmt::format("no data file for {}{} (looked for {})",
                                 is_benchmark ? "benchmark " : "", symbol, file.string()));
   }
-  return load_bars_csv(file, symbol);
+  return load_bars_csv(file, symbol, max_line_bytes);
 }
 
 std::string name_list(const std::vector<std::string>& names, std::size_t limit) {

@@ -53,9 +53,10 @@ std::vector<std::string> rank_universe(const std::vector<std::string>& chosen,
 // DIR/<symbol>.csv loaded with load_bars_csv. A missing file is a DataError
 // "no data file for <what> (looked for DIR/<symbol>.csv)", where `what` is
 // the symbol, or "benchmark SPX" for the benchmark; other errors are
-// load_bars_csv's (file:line and the rule).
+// load_bars_csv's (file:line and the rule). Lines are capped at
+// `max_line_bytes` (the config's limits.max_csv_line_bytes).
 BarSeries load_symbol_bars(const std::filesystem::path& data_dir, const std::string& symbol,
-                           bool is_benchmark = false);
+                           bool is_benchmark, std::size_t max_line_bytes);
 
 // "A, B, C" for at most `limit` names, then "and N more".
 std::string name_list(const std::vector<std::string>& names, std::size_t limit = 20);
