@@ -424,19 +424,28 @@ GovernanceStateFile read_governance_state_file(const std::filesystem::path& file
   return out;
 }
 
+namespace {
+
+// The state file's directory, created if needed (a first start, a fresh
+// runtime directory). Throws std::system_error naming it.
+void create_state_directory(const std::filesystem::path& file) {
+  const auto parent = file.parent_path();
+  if (parent.empty()) return;
+  std::error_code ec;
+  std::filesystem::create_directories(parent, ec);
+  if (ec) {
+    throw std::system_error(ec, parent.string() + ": cannot create the state file's directory");
+  }
+}
+
+}  // namespace
+
 GovernanceRecord read_governance_state(const std::filesystem::path& file) {
   return read_governance_state_file(file).record;
 }
 
 void write_governance_state(const std::filesystem::path& file, const GovernanceRecord& record) {
-  const auto parent = file.parent_path();
-  if (!parent.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(parent, ec);
-    if (ec) {
-      throw std::system_error(ec, parent.string() + ": cannot create the state file's directory");
-    }
-  }
+  create_state_directory(file);
   write_file_atomically(file, governance_record_to_json(record));
 }
 
@@ -449,14 +458,7 @@ std::filesystem::path governance_lock_file(const std::filesystem::path& state_fi
 GovernanceRecord update_governance_state_file(
     const std::filesystem::path& file, const std::function<void(GovernanceRecord&)>& transition,
     const GovernanceUpdateOptions& options) {
-  const auto parent = file.parent_path();
-  if (!parent.empty()) {
-    std::error_code ec;
-    std::filesystem::create_directories(parent, ec);
-    if (ec) {
-      throw std::system_error(ec, parent.string() + ": cannot create the state file's directory");
-    }
-  }
+  create_state_directory(file);
   const StateFileLock lock(governance_lock_file(file), options.lock_timeout);
   GovernanceRecord record;
   try {

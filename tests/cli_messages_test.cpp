@@ -50,29 +50,12 @@ std::size_t count_of(const std::string& text, const std::string& what) {
 }
 
 // S001 and S002 trained, features of all six symbols written once.
-class PredictMessages : public ::testing::Test {
+class PredictMessages : public testing::TrainedUniverseSuite {
  protected:
-  static void SetUpTestSuite() {
-    universe_ = new SmallUniverse();
-    std::string out;
-    if (universe_->train("S001,S002", models(), &out) != 0) {
-      throw std::runtime_error("mlgov train failed: " + out);
-    }
-    if (universe_->features(features(), &out) != 0) {
-      throw std::runtime_error("mlgov features failed: " + out);
-    }
-  }
-  static void TearDownTestSuite() { delete universe_; }
-  static std::filesystem::path models() { return *universe_ / "models"; }
-  static std::filesystem::path features() { return *universe_ / "features.csv"; }
   // Rows of S001 and S002 (the symbols with a model): 252 each (504 bars, the
   // first 252 without a row).
   static constexpr std::size_t kModelRows = 2 * (testing::kUniverseBars - 252);
-
-  static SmallUniverse* universe_;
-  testing::TempDir scratch_;
 };
-SmallUniverse* PredictMessages::universe_ = nullptr;
 
 TEST_F(PredictMessages, ASwappedHeaderIsReportedOnceWithTheFirstOrderDifference) {
   auto rows = read_csv(features());

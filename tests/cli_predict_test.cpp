@@ -61,26 +61,7 @@ float xgboost_predict(const std::filesystem::path& model_file, const std::vector
 }
 
 // S001 and S002 trained, features of all six symbols written once.
-class PredictTest : public ::testing::Test {
- protected:
-  static void SetUpTestSuite() {
-    universe_ = new SmallUniverse();
-    std::string out;
-    if (universe_->train("S001,S002", models(), &out) != 0) {
-      throw std::runtime_error("mlgov train failed: " + out);
-    }
-    if (universe_->features(features(), &out) != 0) {
-      throw std::runtime_error("mlgov features failed: " + out);
-    }
-  }
-  static void TearDownTestSuite() { delete universe_; }
-  static std::filesystem::path models() { return *universe_ / "models"; }
-  static std::filesystem::path features() { return *universe_ / "features.csv"; }
-
-  static SmallUniverse* universe_;
-  testing::TempDir scratch_;
-};
-SmallUniverse* PredictTest::universe_ = nullptr;
+class PredictTest : public testing::TrainedUniverseSuite {};
 
 TEST_F(PredictTest, EveryRowGetsDateSymbolPredictionAndStatusInInputOrder) {
   std::string out;

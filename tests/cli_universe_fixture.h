@@ -128,4 +128,29 @@ inline std::vector<std::filesystem::path> model_dirs(const std::filesystem::path
   return out;
 }
 
+// A test suite over one SmallUniverse built once for all its tests: S001 and
+// S002 trained, the features of all six symbols written.
+class TrainedUniverseSuite : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    universe_ = new SmallUniverse();
+    std::string out;
+    if (universe_->train("S001,S002", models(), &out) != 0) {
+      throw std::runtime_error("mlgov train failed: " + out);
+    }
+    if (universe_->features(features(), &out) != 0) {
+      throw std::runtime_error("mlgov features failed: " + out);
+    }
+  }
+  static void TearDownTestSuite() {
+    delete universe_;
+    universe_ = nullptr;
+  }
+  static std::filesystem::path models() { return *universe_ / "models"; }
+  static std::filesystem::path features() { return *universe_ / "features.csv"; }
+
+  static inline SmallUniverse* universe_ = nullptr;
+  TempDir scratch_;
+};
+
 }  // namespace mlgov::testing

@@ -11,6 +11,6 @@ namespace mlgov {
 // kHeaderVersion if a host mixes builds, which is how to detect that).
 std::string_view library_version() noexcept;
 
-inline constexpr std::string_view kHeaderVersion = "1.0.0";
+inline constexpr std::string_view kHeaderVersion = "1.1.0";
 
 }  // namespace mlgov
