@@ -11,6 +11,7 @@
 
 #include "mlgov/atomic_file.h"
 #include "mlgov/errors.h"
+#include "model_files.h"
 #include "text_excerpt.h"
 
 #ifndef MLGOV_INSTALL_CONTRACTS_DIR
@@ -25,6 +26,9 @@
 
 namespace mlgov {
 namespace {
+
+// A contract is a few KB; anything near this is not one.
+constexpr std::size_t kMaxContractBytes = 1u << 20;
 
 using nlohmann::json;
 
@@ -194,10 +198,11 @@ FeatureContract FeatureContract::parse(std::string_view json_text, const std::st
 FeatureContract FeatureContract::load_file(const std::filesystem::path& file) {
   std::string text;
   try {
-    text = read_file(file);
-  } catch (const std::system_error& e) {
-    throw ContractError(
-        fmt::format("{}: cannot read the contract file: {}", file.string(), e.code().message()));
+    // Like model files: a regular file only (never a FIFO that would block
+    // the engine's start), of a bounded size.
+    text = internal::read_regular_file(file, kMaxContractBytes);
+  } catch (const ModelError& e) {
+    throw ContractError(fmt::format("cannot read the contract file: {}", e.what()));
   }
   return parse(text, file.string());
 }

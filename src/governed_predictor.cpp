@@ -324,10 +324,23 @@ struct GovernedPredictor::Impl {
   // The watcher: polls the state file's stamp every kWatchInterval, off the
   // hot path (predictions read only `state`).
   static constexpr std::chrono::milliseconds kWatchInterval{200};
+  // How long a thread that hit a failure waits for the state file's lock.
+  static constexpr std::chrono::milliseconds kFailureLockTimeout{250};
   std::thread watcher;
   std::mutex watch_mu;
   std::condition_variable watch_cv;
   bool stopping = false;  // guarded by watch_mu
+
+  // What `seen` becomes after this process wrote the file: a stamp no file
+  // has, so the next sync reads the file again. (A stamp taken after the
+  // write would be taken after the lock was released: another process's
+  // write in between would then look like ours and never be read.)
+  static FileStamp reread_stamp() noexcept {
+    FileStamp f;
+    f.exists = true;
+    f.mtime_ns = -1;
+    return f;
+  }
 
   static FileStamp stamp_of(const std::filesystem::path& file) noexcept {
     struct stat st {};
@@ -398,7 +411,7 @@ struct GovernedPredictor::Impl {
       o.lock_timeout = std::chrono::milliseconds(100);
       record = update_governance_state_file(
           state_file, [&](GovernanceRecord& r) { latch(r, ts, event_name, reason); }, o);
-      seen = stamp_of(state_file);
+      seen = reread_stamp();
       unpersisted_latch.reset();
       event(spdlog::level::warn, "", "STATE_PERSISTED", event_name,
             fmt::format("the latch held in memory is now written to {} ({})", state_file.string(),
@@ -426,14 +439,22 @@ struct GovernedPredictor::Impl {
       if (now == seen) return;
       seen = now;
       GovernanceStateFile f;
+      bool readable = true;
       try {
         f = read_governance_state_file(state_file);
+        unreadable_reported = false;
       } catch (const GovernanceStateError& e) {
         if (!is_blocked_state(old_state)) {
           new_state = MlState::kDisabledGovernance;
           state.store(new_state, std::memory_order_release);
         }
         message = fmt::format("state file unreadable, treated as disabled: {}", e.what());
+        // What this process knows is now "disabled": if the garbage is moved
+        // aside, the file is written back disabled, never as it was before.
+        if (!record.disabled) {
+          const std::string ts = format_utc_millis(clock->wall_now());
+          latch(record, ts, "STATE_FILE_UNREADABLE", message);
+        }
         if (!unreadable_reported || new_state != old_state) {
           event(spdlog::level::critical, "", "DISABLED_BY_GOVERNANCE", "STATE_FILE_UNREADABLE",
                 fmt::format("governance state file became unreadable, so ML is treated as "
@@ -442,10 +463,9 @@ struct GovernedPredictor::Impl {
                             e.what()));
         }
         unreadable_reported = true;
-        return;
+        readable = false;  // nothing more to take in: the listener is told below
       }
-      unreadable_reported = false;
-      if (!f.exists) {
+      if (readable && !f.exists) {
         // Removed while running: write back what this process knows, so a
         // deleted file never re-enables anything without a trace.
         const std::string ts = format_utc_millis(clock->wall_now());
@@ -459,7 +479,7 @@ struct GovernedPredictor::Impl {
         try {
           record = update_governance_state_file(
               state_file, [](GovernanceRecord&) {}, o);
-          seen = stamp_of(state_file);
+          seen = reread_stamp();
           event(spdlog::level::warn, "", "STATE_FILE_RECREATED", "STATE_FILE_MISSING",
                 known.history.back().reason);
         } catch (const std::exception& e) {
@@ -469,8 +489,9 @@ struct GovernedPredictor::Impl {
         }
         return;
       }
-      record = std::move(f.record);
-      if (record.disabled && !is_blocked_state(old_state)) {
+      if (!readable) {
+        // Handled above: the state and the record already say disabled.
+      } else if (record = std::move(f.record); record.disabled && !is_blocked_state(old_state)) {
         new_state = MlState::kDisabledGovernance;
         state.store(new_state, std::memory_order_release);
         message = record.reason;
@@ -581,21 +602,46 @@ struct GovernedPredictor::Impl {
           }
         };
         std::string persist_error;
+        bool unreadable = false;
         if (in_memory) {
           apply(record, false);
-        } else
+        } else {
           try {
             GovernanceUpdateOptions o;
             o.if_missing = &record;
+            // The thread that hit the failure waits at most this long for
+            // another process's lock; then this process's own window
+            // decides and the write is retried by the watcher.
+            o.lock_timeout = kFailureLockTimeout;
             record = update_governance_state_file(
                 state_file, [&](GovernanceRecord& r) { apply(r, true); }, o);
-            seen = stamp_of(state_file);
+            seen = reread_stamp();
+          } catch (const GovernanceStateError& e) {
+            // The file became garbage: disabled at once, as at start.
+            persist_error = e.what();
+            unreadable = true;
+            apply(record, false);
+            tripped = false;
+            latch_reason = fmt::format("state file unreadable, treated as disabled: {}", e.what());
+            latch(record, ts, "STATE_FILE_UNREADABLE", latch_reason);
           } catch (const std::exception& e) {
             persist_error = e.what();
             tripped = false;
             latched_elsewhere = false;
             apply(record, false);
           }
+        }
+        if (unreadable) {
+          new_state = MlState::kDisabledGovernance;
+          state.store(new_state, std::memory_order_release);
+          unreadable_reported = true;
+          event(spdlog::level::critical, symbol, "DISABLED_BY_GOVERNANCE", "STATE_FILE_UNREADABLE",
+                fmt::format("governance state file became unreadable, so ML is treated as "
+                            "DISABLED (never as enabled): {}; inspect it, then re-enable "
+                            "explicitly",
+                            persist_error));
+          persist_error.clear();  // said above; nothing to retry: the file is garbage
+        }
         if (tripped || latched_elsewhere) {
           new_state = MlState::kDisabledGovernance;
           state.store(new_state, std::memory_order_release);
@@ -820,6 +866,23 @@ GovernedPredictor::GovernedPredictor(const Config& config, const FeatureContract
                     config.source.empty() ? "config" : config.source.string(), config.contract,
                     contract.name(), contract.source()));
   }
+  // load_config enforces these bounds; a Config built in code must meet them
+  // too (a window of 0, NaN or 1e300 seconds would be undefined or absurd).
+  const std::string source = config.source.empty() ? "config" : config.source.string();
+  const double window = config.governance.window_seconds;
+  if (!(window >= 1.0 && window <= 7.0 * 86400.0)) {
+    throw ConfigError(
+        fmt::format("{}: governance.window_seconds: must be between 1 and 604800 seconds, found {}",
+                    source, window));
+  }
+  if (config.governance.max_failures < 1) {
+    throw ConfigError(fmt::format("{}: governance.max_failures: must be at least 1, found {}",
+                                  source, config.governance.max_failures));
+  }
+  if (config.limits.max_json_depth < 8 || config.limits.max_json_depth > 1024) {
+    throw ConfigError(fmt::format("{}: limits.max_json_depth: must be between 8 and 1024, found {}",
+                                  source, config.limits.max_json_depth));
+  }
   impl_ = std::make_unique<Impl>(config, contract, options);
   Impl& m = *impl_;
   m.schema = m.contract.schema().get();
@@ -862,7 +925,7 @@ GovernedPredictor::GovernedPredictor(const Config& config, const FeatureContract
                                fmt::format("pid {} started on the file ({})", ::getpid(),
                                            r.disabled ? "DISABLED_GOVERNANCE" : "ENABLED")});
         });
-        m.seen = Impl::stamp_of(m.state_file);
+        m.seen = Impl::reread_stamp();
         latched = m.record.disabled;
         if (latched) {
           m.event(spdlog::level::err, "", last_disabling_event(m.record), "LATCHED_AT_START",
@@ -1029,7 +1092,7 @@ void GovernedPredictor::reenable(std::string_view operator_name, std::string_vie
       m.record = update_governance_state_file(  // throws: the latch stays
           m.state_file, [&](GovernanceRecord& r) { apply_reenable(r, operator_name, reason, now); },
           o);
-      m.seen = Impl::stamp_of(m.state_file);
+      m.seen = Impl::reread_stamp();
     }
     m.unpersisted_latch.reset();
     m.unreadable_reported = false;
@@ -1075,7 +1138,7 @@ void GovernedPredictor::disable(std::string_view operator_name, std::string_view
         m.record = update_governance_state_file(
             m.state_file,
             [&](GovernanceRecord& r) { apply_operator_disable(r, operator_name, reason, now); }, o);
-        m.seen = Impl::stamp_of(m.state_file);
+        m.seen = Impl::reread_stamp();
       } catch (const std::exception& e) {
         persist_error = e.what();
         apply_operator_disable(m.record, operator_name, reason, now);

@@ -4,6 +4,7 @@
 #include "mlgov/feature_contract.h"
 
 #include <gtest/gtest.h>
+#include <sys/stat.h>
 
 #include <fstream>
 #include <string>
@@ -140,6 +141,23 @@ TEST(FeatureContract, MissingFileIsAContractErrorNamingTheFile) {
   TempDir dir;
   expect_contract_error([&] { FeatureContract::load_file(dir / "nope.json"); },
                         {"nope.json", "cannot read"});
+}
+
+// A FIFO in the contract's place would block the engine's start for ever; a
+// contract file larger than any contract is refused before it is read.
+TEST(FeatureContract, AFifoOrAnOversizedFileIsRefusedWithoutBlocking) {
+  TempDir dir;
+  ASSERT_EQ(::mkfifo((dir / "fifo.json").c_str(), 0600), 0);
+  expect_contract_error([&] { FeatureContract::load_file(dir / "fifo.json"); },
+                        {"fifo.json", "cannot read", "FIFO"});
+  std::filesystem::resize_file(
+      [&] {
+        std::ofstream(dir / "big.json") << "{";
+        return dir / "big.json";
+      }(),
+      (1u << 20) + 1);
+  expect_contract_error([&] { FeatureContract::load_file(dir / "big.json"); },
+                        {"big.json", "cannot read"});
 }
 
 TEST(FeatureContract, LoadByNameListsEveryPlaceSearched) {

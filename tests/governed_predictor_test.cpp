@@ -9,12 +9,14 @@
 
 #include <chrono>
 #include <cmath>
+#include <fstream>
 #include <limits>
 #include <sstream>
 #include <string>
 #include <vector>
 
 #include <gtest/gtest.h>
+
 #include <nlohmann/json.hpp>
 
 #include "mlgov/atomic_file.h"
@@ -504,6 +506,35 @@ TEST_F(PredictorTest, InMemoryGovernanceLatchesWithoutTouchingTheStateFile) {
   p.reenable("alice", "backtest rerun");
   EXPECT_TRUE(p.try_predict("GOOG", good.row()).ok());
   EXPECT_FALSE(std::filesystem::exists(config.governance.state_file.parent_path()));
+}
+
+// A state file that turns to garbage while the engine runs disables it; if
+// the garbage is then moved aside (the runbook's first step before a
+// re-enable), the file is written back DISABLED, never as the ENABLED state
+// the engine had before, so no engine on the file re-enables itself without
+// an operator.
+TEST_F(PredictorTest, GarbageThenRemovedStateFileIsWrittenBackDisabled) {
+  auto p = make();
+  std::ofstream(config.governance.state_file, std::ios::trunc) << "{ not json";
+  EXPECT_NE(p->heartbeat(1s, 1, 1).find("ml_state=DISABLED_GOVERNANCE"), std::string::npos);
+  std::filesystem::remove(config.governance.state_file);
+  EXPECT_NE(p->heartbeat(2s, 1, 2).find("ml_state=DISABLED_GOVERNANCE"), std::string::npos);
+  const GovernanceRecord written = read_governance_state(config.governance.state_file);
+  EXPECT_TRUE(written.disabled);
+  EXPECT_NE(written.reason.find("unreadable"), std::string::npos) << written.reason;
+  EXPECT_EQ(written.history.back().event, "STATE_FILE_RECREATED");
+  EXPECT_EQ(p->try_predict("GOOG", good.row()).status, PredictStatus::kGovernanceDisabled);
+}
+
+// A failure that finds the state file turned to garbage disables at once,
+// without waiting for the watcher.
+TEST_F(PredictorTest, FailureThatFindsAGarbageStateFileDisablesAtOnce) {
+  auto p = make();
+  std::ofstream(config.governance.state_file, std::ios::trunc) << "{ not json";
+  fail_once(*p);
+  EXPECT_EQ(p->state(), MlState::kDisabledGovernance);
+  EXPECT_EQ(p->try_predict("GOOG", good.row()).status, PredictStatus::kGovernanceDisabled);
+  EXPECT_FALSE(sink->with_status("DISABLED_BY_GOVERNANCE").empty());
 }
 
 // What the CLI (or another engine) writes shows at the next heartbeat.

@@ -77,9 +77,10 @@ struct PredictResult {
 // the thread that caused the change (a predicting thread, the caller of
 // reenable()/disable()/heartbeat(), or the predictor's state-file watcher
 // thread for a change made by another process), outside the predictor's
-// locks. It may
-// read the predictor (state(), metrics()) but must not call reenable() from
-// the callback. Must not throw (an exception is caught and logged).
+// locks. It may read the predictor (state(), metrics()); it must not destroy
+// the predictor. Calls from different threads are not ordered with respect
+// to each other: read state() for the state now. Must not throw (it is
+// noexcept).
 class StateListener {
  public:
   virtual ~StateListener() = default;
@@ -107,7 +108,9 @@ struct PredictorOptions {
 // synchronisation. The state is a std::atomic read without a lock; the
 // success path takes no lock, makes no system call, allocates nothing, logs
 // nothing and throws nothing. Recording a failure takes an internal mutex
-// (and allocates, logs, and updates the state file under its file lock).
+// (and allocates, logs, and updates the state file under its file lock,
+// waiting at most 250 ms for another process's lock before this process's
+// own window decides and the write is left to the watcher).
 // reenable() and disable() may also be called concurrently with
 // predictions. With ML enabled by config, the predictor owns one watcher
 // thread that stat()s the state file every 200 ms and takes in changes other
