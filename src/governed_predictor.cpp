@@ -404,7 +404,10 @@ struct GovernedPredictor::Impl {
   void retry_unpersisted_latch() noexcept {
     if (!unpersisted_latch) return;
     try {
-      const auto [event_name, reason] = *unpersisted_latch;
+      // Copies, not a structured binding: clang 14 (the fuzz preset) cannot
+      // capture one in the lambda below.
+      const std::string event_name = unpersisted_latch->first;
+      const std::string reason = unpersisted_latch->second;
       const std::string ts = format_utc_millis(clock->wall_now());
       GovernanceUpdateOptions o;
       o.if_missing = &record;
