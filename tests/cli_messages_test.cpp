@@ -18,30 +18,10 @@ namespace mlgov {
 namespace {
 
 using testing::quote;
+using testing::read_csv;
 using testing::slurp;
 using testing::SmallUniverse;
-
-std::vector<std::vector<std::string>> read_csv(const std::filesystem::path& file) {
-  std::vector<std::vector<std::string>> rows;
-  std::stringstream in(slurp(file));
-  for (std::string line; std::getline(in, line);) {
-    std::vector<std::string> fields;
-    std::stringstream ls(line);
-    for (std::string f; std::getline(ls, f, ',');) fields.push_back(f);
-    rows.push_back(fields);
-  }
-  return rows;
-}
-
-void write_csv(const std::filesystem::path& file,
-               const std::vector<std::vector<std::string>>& rows) {
-  std::string text;
-  for (const auto& r : rows) {
-    for (std::size_t i = 0; i < r.size(); ++i) text += (i ? "," : "") + r[i];
-    text += "\n";
-  }
-  testing::write_text(file, text);
-}
+using testing::write_csv;
 
 std::size_t count_of(const std::string& text, const std::string& what) {
   std::size_t n = 0;

@@ -17,31 +17,10 @@ namespace mlgov {
 namespace {
 
 using testing::model_dirs;
+using testing::read_csv;
 using testing::slurp;
 using testing::SmallUniverse;
-
-std::vector<std::vector<std::string>> read_csv(const std::filesystem::path& file) {
-  std::vector<std::vector<std::string>> rows;
-  std::stringstream in(slurp(file));
-  for (std::string line; std::getline(in, line);) {
-    std::vector<std::string> fields;
-    std::stringstream ls(line);
-    for (std::string f; std::getline(ls, f, ',');) fields.push_back(f);
-    if (!line.empty() && line.back() == ',') fields.push_back("");
-    rows.push_back(fields);
-  }
-  return rows;
-}
-
-void write_csv(const std::filesystem::path& file,
-               const std::vector<std::vector<std::string>>& rows) {
-  std::string text;
-  for (const auto& r : rows) {
-    for (std::size_t i = 0; i < r.size(); ++i) text += (i ? "," : "") + r[i];
-    text += "\n";
-  }
-  testing::write_text(file, text);
-}
+using testing::write_csv;
 
 // XGBoost's own prediction for one row (C API, no mlgov code involved).
 float xgboost_predict(const std::filesystem::path& model_file, const std::vector<float>& row) {

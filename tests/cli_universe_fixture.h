@@ -12,6 +12,7 @@
 #include <filesystem>
 #include <fstream>
 #include <iterator>
+#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -126,6 +127,32 @@ inline std::vector<std::filesystem::path> model_dirs(const std::filesystem::path
   }
   std::sort(out.begin(), out.end());
   return out;
+}
+
+// A CSV as rows of fields (no quoting: the tool writes none); a line ending
+// in ',' has an empty last field.
+inline std::vector<std::vector<std::string>> read_csv(const std::filesystem::path& file) {
+  std::vector<std::vector<std::string>> rows;
+  std::stringstream in(slurp(file));
+  for (std::string line; std::getline(in, line);) {
+    std::vector<std::string> fields;
+    std::stringstream ls(line);
+    for (std::string f; std::getline(ls, f, ',');) fields.push_back(f);
+    if (!line.empty() && line.back() == ',') fields.push_back("");
+    rows.push_back(fields);
+  }
+  return rows;
+}
+
+// Writes rows as a CSV (the inverse of read_csv).
+inline void write_csv(const std::filesystem::path& file,
+                      const std::vector<std::vector<std::string>>& rows) {
+  std::string text;
+  for (const auto& r : rows) {
+    for (std::size_t i = 0; i < r.size(); ++i) text += (i ? "," : "") + r[i];
+    text += "\n";
+  }
+  write_text(file, text);
 }
 
 // A test suite over one SmallUniverse built once for all its tests: S001 and
