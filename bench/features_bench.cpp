@@ -16,7 +16,7 @@
 #include "mlgov/bars.h"
 #include "mlgov/feature_computer.h"
 #include "mlgov/feature_contract.h"
-#include "mlgov/synthetic_market.h"
+#include "mlgov/offline/synthetic_market.h"
 
 namespace {
 

@@ -48,8 +48,8 @@
 #include <memory>
 #include <vector>
 
-#include "hot_path_fixture.h"
-#include "model_backend.h"
+#include "model/model_backend.h"
+#include "offline/hot_path_fixture.h"
 
 namespace mlgov::internal {
 namespace {

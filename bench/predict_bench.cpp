@@ -23,9 +23,9 @@
 #include <string>
 #include <vector>
 
-#include "model_backend.h"
-#include "native_forest.h"
-#include "xgboost_trainer.h"
+#include "mlgov/offline/xgboost_trainer.h"
+#include "model/model_backend.h"
+#include "model/native_forest.h"
 
 namespace {
 
@@ -85,13 +85,13 @@ struct Fixture {
     for (const ModelShape& shape : kShapes) {
       const auto file =
           dir / (std::to_string(shape.trees) + "x" + std::to_string(shape.depth) + "_model.json");
-      mlgov::internal::TrainSpec spec{{{"objective", "binary:logistic"},
-                                       {"max_depth", std::to_string(shape.depth)},
-                                       {"eta", "0.05"},
-                                       {"tree_method", "hist"},
-                                       {"nthread", "2"}},
-                                      shape.trees};
-      mlgov::internal::train_xgboost_model({x, y, kFeatures}, nullptr, spec, file);
+      mlgov::offline::TrainSpec spec{{{"objective", "binary:logistic"},
+                                      {"max_depth", std::to_string(shape.depth)},
+                                      {"eta", "0.05"},
+                                      {"tree_method", "hist"},
+                                      {"nthread", "2"}},
+                                     shape.trees};
+      mlgov::offline::train_xgboost_model({x, y, kFeatures}, nullptr, spec, file);
       native.push_back(mlgov::internal::load_native_backend(file));
       xgboost.push_back(mlgov::internal::load_xgboost_backend(file));
     }

@@ -29,7 +29,7 @@
 #include "mlgov/heartbeat.h"
 #include "mlgov/logging.h"
 #include "mlgov/version.h"
-#include "model_backend.h"
+#include "model/model_backend.h"
 
 namespace mlgov {
 namespace {

@@ -13,8 +13,8 @@
 #include <nlohmann/json.hpp>
 
 #include "mlgov/errors.h"
-#include "sha256.h"
 #include "test_support.h"
+#include "util/sha256.h"
 
 namespace mlgov {
 namespace {

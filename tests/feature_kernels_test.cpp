@@ -11,9 +11,10 @@
 
 #include <gtest/gtest.h>
 
-#include "feature_kernels.h"
+#include "features/batch_layout.h"
+#include "features/feature_kernel.h"
 #include "mlgov/bars.h"
-#include "mlgov/synthetic_market.h"
+#include "mlgov/offline/synthetic_market.h"
 
 namespace mlgov::detail {
 namespace {

@@ -17,7 +17,7 @@
 #include "mlgov/errors.h"
 #include "mlgov/feature_computer.h"
 #include "mlgov/feature_contract.h"
-#include "mlgov/synthetic_market.h"
+#include "mlgov/offline/synthetic_market.h"
 #include "test_support.h"
 
 namespace mlgov {

@@ -23,7 +23,7 @@
 #include "mlgov/errors.h"
 #include "mlgov/governance.h"
 #include "mlgov/logging.h"
-#include "model_backend.h"
+#include "model/model_backend.h"
 #include "predictor_fixture.h"
 
 namespace mlgov {

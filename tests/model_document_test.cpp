@@ -5,7 +5,7 @@
 // each corruption ends in InvalidModelError naming the rule (never a signal,
 // never a hang), and whatever passes the gate loads and predicts in XGBoost
 // and in the native evaluator without crashing.
-#include "model_document.h"
+#include "model/model_document.h"
 
 #include <gtest/gtest.h>
 
@@ -17,11 +17,11 @@
 #include <vector>
 
 #include "mlgov/errors.h"
-#include "model_backend.h"
-#include "native_forest.h"
+#include "mlgov/offline/xgboost_trainer.h"
+#include "model/model_backend.h"
+#include "model/native_forest.h"
 #include "test_support.h"
 #include "xgboost_test_models.h"
-#include "xgboost_trainer.h"
 
 namespace mlgov {
 namespace {
@@ -257,7 +257,7 @@ std::string trained(const std::filesystem::path& file,
   if (three_classes) {
     for (std::size_t i = 0; i < y.size(); ++i) y[i] = static_cast<float>(i % 3);
   }
-  internal::train_xgboost_model({x, y, 28}, nullptr, {std::move(params), 3}, file);
+  offline::train_xgboost_model({x, y, 28}, nullptr, {std::move(params), 3}, file);
   return slurp(file);
 }
 

@@ -23,7 +23,7 @@
 #include "mlgov/atomic_file.h"
 #include "mlgov/errors.h"
 #include "mlgov/governed_predictor.h"
-#include "model_backend.h"
+#include "model/model_backend.h"
 #include "predictor_fixture.h"
 
 namespace mlgov {

@@ -17,9 +17,9 @@
 #include "mlgov/atomic_file.h"
 #include "mlgov/errors.h"
 #include "mlgov/governed_predictor.h"
-#include "model_files.h"
+#include "mlgov/offline/xgboost_trainer.h"
+#include "model/model_files.h"
 #include "predictor_fixture.h"
-#include "xgboost_trainer.h"
 
 namespace mlgov {
 namespace {
@@ -621,9 +621,9 @@ TEST_F(RegistryTest, UnsupportedModelFallsBackToXgboostUnderAutoAndIsRefusedUnde
   TempDir work;
   const auto x = testing::synthetic_features(300, 28, 3);
   const auto y = testing::synthetic_labels(x, 28, "binary:logistic", 3);
-  internal::train_xgboost_model({x, y, 28}, nullptr,
-                                {{{"objective", "binary:logistic"}, {"booster", "dart"}}, 3},
-                                work / "model.json");
+  offline::train_xgboost_model({x, y, 28}, nullptr,
+                               {{{"objective", "binary:logistic"}, {"booster", "dart"}}, 3},
+                               work / "model.json");
   install_model(models, "GOOG", "20251120_120000", MetaMode::kGood, nullptr, work / "model.json");
   options.backend = PredictorBackend::kAuto;
   const ModelRegistry r = load();

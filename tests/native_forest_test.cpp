@@ -4,7 +4,7 @@
 // here (depth 2..10, 1..500 trees, both objectives, NaN inputs), 10,000
 // rows each, equal bit for bit. Plus the semantics on hand-written models
 // and a test per unsupported kind of model.
-#include "native_forest.h"
+#include "model/native_forest.h"
 
 #include <gtest/gtest.h>
 #include <xgboost/c_api.h>
@@ -22,7 +22,7 @@
 #include <vector>
 
 #include "mlgov/errors.h"
-#include "model_backend.h"
+#include "model/model_backend.h"
 #include "test_support.h"
 #include "xgboost_test_models.h"
 
@@ -430,7 +430,7 @@ std::filesystem::path train_with(const std::filesystem::path& file,
   if (three_classes) {
     for (std::size_t i = 0; i < y.size(); ++i) y[i] = static_cast<float>(i % 3);
   }
-  internal::train_xgboost_model({x, y, kFeatures}, nullptr, {std::move(params), 3}, file);
+  offline::train_xgboost_model({x, y, kFeatures}, nullptr, {std::move(params), 3}, file);
   return file;
 }
 

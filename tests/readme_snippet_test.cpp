@@ -15,7 +15,7 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "mlgov/synthetic_market.h"
+#include "mlgov/offline/synthetic_market.h"
 #include "predictor_fixture.h"
 #include "readme_cycle_snippet.h"
 

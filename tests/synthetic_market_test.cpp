@@ -2,7 +2,7 @@
 //
 // The synthetic market: determinism to the byte, the spec's bar rules, the
 // business-day calendar, sectors, the benchmark, and realistic volatility.
-#include "mlgov/synthetic_market.h"
+#include "mlgov/offline/synthetic_market.h"
 
 #include <algorithm>
 #include <cmath>

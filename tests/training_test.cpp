@@ -3,7 +3,7 @@
 // The pieces of `mlgov train` that are pure functions: labels, the
 // chronological split, the training statistics, the booster parameters, the
 // model directory name, and the atomic publication of a model directory.
-#include "training.h"
+#include "mlgov/offline/training.h"
 
 #include <gtest/gtest.h>
 
@@ -19,8 +19,8 @@ namespace mlgov {
 namespace {
 
 using namespace std::chrono;
-using internal::build_symbol_dataset;
-using internal::feature_statistics;
+using offline::build_symbol_dataset;
+using offline::feature_statistics;
 using testing::TempDir;
 
 constexpr BarTime kDay = 86400;
@@ -56,10 +56,10 @@ FeatureFrame frame_for(const BarSeries& bars, std::size_t first) {
 }
 
 TEST(Training, ValidationIsTheLastFifthOfTheRowsRoundedDown) {
-  EXPECT_EQ(internal::validation_rows(247), 49u);  // 247 / 5 = 49.4
-  EXPECT_EQ(internal::validation_rows(10), 2u);
-  EXPECT_EQ(internal::validation_rows(5), 1u);
-  EXPECT_EQ(internal::validation_rows(4), 0u);
+  EXPECT_EQ(offline::validation_rows(247), 49u);  // 247 / 5 = 49.4
+  EXPECT_EQ(offline::validation_rows(10), 2u);
+  EXPECT_EQ(offline::validation_rows(5), 1u);
+  EXPECT_EQ(offline::validation_rows(4), 0u);
 }
 
 TEST(Training, LabelIsOneWhenTheCloseFiveBarsAheadIsHigher) {
@@ -172,7 +172,7 @@ TEST(Training, FeatureStatisticsRejectAShapeMismatch) {
 
 TEST(Training, BoosterParametersComeFromTheTrainingConfig) {
   TrainingConfig t;  // the shipped defaults
-  const auto params = internal::xgboost_params(t);
+  const auto params = offline::xgboost_params(t);
   const std::vector<std::pair<std::string, std::string>> expected = {
       {"objective", "binary:logistic"},
       {"max_depth", "6"},
@@ -183,14 +183,14 @@ TEST(Training, BoosterParametersComeFromTheTrainingConfig) {
       {"seed", "42"},
       {"nthread", "1"}};
   EXPECT_EQ(params, expected);
-  EXPECT_EQ(internal::params_json(t).at("n_estimators").get<int>(), 300);
+  EXPECT_EQ(offline::params_json(t).at("n_estimators").get<int>(), 300);
 }
 
 TEST(Training, ModelDirectoryNameIsSymbolVersionAndUtcSecond) {
   const auto when =
       sys_days{year{2026} / 11 / 26} + hours{14} + minutes{3} + seconds{7} + milliseconds{999};
-  EXPECT_EQ(internal::model_directory_name("GOOG", 1, when), "GOOG_v1_20261126_140307");
-  EXPECT_EQ(internal::iso8601_utc_seconds(when), "2026-11-26T14:03:07Z");
+  EXPECT_EQ(offline::model_directory_name("GOOG", 1, when), "GOOG_v1_20261126_140307");
+  EXPECT_EQ(offline::iso8601_utc_seconds(when), "2026-11-26T14:03:07Z");
 }
 
 TEST(Training, PublishRenamesTheStagingDirectoryAndFinalizesIt) {
@@ -200,11 +200,11 @@ TEST(Training, PublishRenamesTheStagingDirectoryAndFinalizesIt) {
   testing::write_text(staging / "model.json", "{}");
   const auto t0 = sys_days{year{2026} / 1 / 2} + hours{3} + minutes{4} + seconds{5};
   std::vector<system_clock::time_point> finalized;
-  const auto path = internal::publish_model_directory(
+  const auto path = offline::publish_model_directory(
       staging, dir.path(), "S001", 1, [&] { return system_clock::time_point(t0); },
       [&](const std::filesystem::path& d, system_clock::time_point when) {
         finalized.push_back(when);
-        testing::write_text(d / "model_meta.json", internal::iso8601_utc_seconds(when));
+        testing::write_text(d / "model_meta.json", offline::iso8601_utc_seconds(when));
       });
   EXPECT_EQ(path, dir / "S001_v1_20260102_030405");
   EXPECT_FALSE(std::filesystem::exists(staging));
@@ -222,7 +222,7 @@ TEST(Training, PublishNeverReplacesAnExistingDirectoryAndTakesTheNextSecond) {
   // A clock that advances half a second per reading (no real waiting).
   system_clock::time_point now = t0;
   std::vector<system_clock::time_point> finalized;
-  const auto path = internal::publish_model_directory(
+  const auto path = offline::publish_model_directory(
       staging, dir.path(), "S001", 1,
       [&] {
         const auto t = now;

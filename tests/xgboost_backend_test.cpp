@@ -16,8 +16,8 @@
 #include <vector>
 
 #include "mlgov/errors.h"
-#include "model_backend.h"
-#include "model_document.h"
+#include "model/model_backend.h"
+#include "model/model_document.h"
 #include "test_support.h"
 #include "xgboost_test_models.h"
 
@@ -188,9 +188,9 @@ TEST(XgboostBackend, LoadsUbjModels) {
   TempDir dir;
   const auto x = testing::synthetic_features(1000, 28, 1);
   const auto y = testing::synthetic_labels(x, 28, "binary:logistic", 1);
-  internal::TrainSpec spec{{{"objective", "binary:logistic"}, {"max_depth", "3"}}, 10};
-  internal::train_xgboost_model({x, y, 28}, nullptr, spec, dir / "model.ubj");
-  internal::train_xgboost_model({x, y, 28}, nullptr, spec, dir / "model.json");
+  offline::TrainSpec spec{{{"objective", "binary:logistic"}, {"max_depth", "3"}}, 10};
+  offline::train_xgboost_model({x, y, 28}, nullptr, spec, dir / "model.ubj");
+  offline::train_xgboost_model({x, y, 28}, nullptr, spec, dir / "model.json");
   auto ubj = load_xgboost_backend(dir / "model.ubj");
   auto json = load_xgboost_backend(dir / "model.json");
   EXPECT_EQ(ubj->num_features(), 28u);

@@ -16,7 +16,7 @@
 #include <string>
 #include <vector>
 
-#include "xgboost_trainer.h"
+#include "mlgov/offline/xgboost_trainer.h"
 
 namespace mlgov::testing {
 
@@ -115,7 +115,7 @@ inline std::filesystem::path train_test_model(const std::filesystem::path& dir,
                                               const TestModelSpec& spec = {}) {
   const auto x = synthetic_features(spec.n_rows, spec.n_features, spec.seed, spec.nan_fraction);
   const auto y = synthetic_labels(x, spec.n_features, spec.objective, spec.seed);
-  internal::TrainSpec train;
+  offline::TrainSpec train;
   train.rounds = spec.rounds;
   train.params = {{"objective", spec.objective},
                   {"max_depth", std::to_string(spec.max_depth)},
@@ -125,7 +125,7 @@ inline std::filesystem::path train_test_model(const std::filesystem::path& dir,
                   {"nthread", "1"}};
   for (const auto& kv : spec.extra_params) train.params.push_back(kv);
   const auto path = dir / "model.json";
-  internal::train_xgboost_model({x, y, spec.n_features}, nullptr, train, path);
+  offline::train_xgboost_model({x, y, spec.n_features}, nullptr, train, path);
   return path;
 }
 

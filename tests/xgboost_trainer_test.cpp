@@ -1,5 +1,5 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
-#include "xgboost_trainer.h"
+#include "mlgov/offline/xgboost_trainer.h"
 
 #include <gtest/gtest.h>
 
@@ -15,9 +15,9 @@
 namespace mlgov {
 namespace {
 
-using internal::DenseDataset;
-using internal::train_xgboost_model;
-using internal::TrainSpec;
+using offline::DenseDataset;
+using offline::train_xgboost_model;
+using offline::TrainSpec;
 using testing::TempDir;
 
 std::string read_file(const std::filesystem::path& p) {

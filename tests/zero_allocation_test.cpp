@@ -12,7 +12,7 @@
 #include <cstdlib>
 #include <new>
 
-#include "hot_path_fixture.h"
+#include "offline/hot_path_fixture.h"
 #include "test_support.h"
 
 #if defined(__SANITIZE_ADDRESS__) || defined(__SANITIZE_THREAD__)

@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "mlgov/ml_state.h"
+#include "mlgov/version.h"  // library_git_commit
 
 namespace mlgov {
 
@@ -106,10 +107,6 @@ inline constexpr std::size_t kMaxPrometheusLabelBytes = 256;
 // by U+FFFD, and cut at a character boundary so that at most `max_bytes`
 // bytes of the input are used. Pure.
 std::string escape_prometheus_label(std::string_view value, std::size_t max_bytes);
-
-// The git commit the library was built from ("unknown" when it was not built
-// from a git checkout). Pure.
-std::string_view library_git_commit() noexcept;
 
 // Writes `text` (an exposition) to `file` atomically (a .prom file for the
 // textfile collector, which must never see half a file), creating its parent

@@ -1,7 +1,9 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
 //
-// Convenience header: the whole public API of mlgov (every header of
-// include/mlgov/; tests/find_package compiles against it).
+// Convenience header: the whole public API of the engine library,
+// mlgov::mlgov (every header directly in include/mlgov/; tests/find_package
+// compiles against it). The offline library's headers (training, the
+// synthetic market) are in include/mlgov/offline/ and are not included here.
 #pragma once
 
 #include "mlgov/atomic_file.h"
@@ -22,5 +24,4 @@
 #include "mlgov/model_handle.h"
 #include "mlgov/model_meta.h"
 #include "mlgov/model_registry.h"
-#include "mlgov/synthetic_market.h"
 #include "mlgov/version.h"

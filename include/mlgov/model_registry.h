@@ -45,7 +45,7 @@
 namespace mlgov {
 
 namespace internal {
-class ModelBackend;  // src/model_backend.h: not part of the public API
+class ModelBackend;  // src/model/model_backend.h: not part of the public API
 }
 
 // What an operator wants to know about a loaded model. A plain value.

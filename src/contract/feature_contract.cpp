@@ -9,10 +9,10 @@
 #include <fmt/ranges.h>
 #include <nlohmann/json.hpp>
 
+#include "io/text_excerpt.h"
 #include "mlgov/atomic_file.h"
 #include "mlgov/errors.h"
-#include "model_files.h"
-#include "text_excerpt.h"
+#include "model/model_files.h"
 
 #ifndef MLGOV_INSTALL_CONTRACTS_DIR
 #define MLGOV_INSTALL_CONTRACTS_DIR "/usr/local/share/mlgov/contracts"

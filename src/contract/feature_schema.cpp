@@ -5,7 +5,7 @@
 
 #include <nlohmann/json.hpp>
 
-#include "sha256.h"
+#include "util/sha256.h"
 
 namespace mlgov {
 namespace {

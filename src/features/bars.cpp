@@ -12,10 +12,10 @@
 
 #include <fmt/format.h>
 
-#include "bar_rules.h"
-#include "civil_date.h"
+#include "features/bar_rules.h"
+#include "io/text_excerpt.h"
 #include "mlgov/errors.h"
-#include "text_excerpt.h"
+#include "util/civil_date.h"
 
 namespace mlgov {
 namespace {

@@ -1,4 +1,9 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
+//
+// The batch: FeatureComputer, its contract columns and compute_universe, a
+// phased implementation over each symbol's whole history (SymbolHistory) that
+// gives the streams' values to the bit, with the streams themselves as the
+// reference schedule for inputs the phases do not handle.
 #include "mlgov/feature_computer.h"
 
 #include <sys/mman.h>
@@ -17,33 +22,18 @@
 #include <fmt/ranges.h>
 #include <spdlog/logger.h>
 
-#include "bar_rules.h"
-#include "feature_kernels.h"
+#include "features/bar_rules.h"
+#include "features/batch_layout.h"
+#include "features/feature_kernel.h"
+#include "features/universe_rules.h"
 #include "mlgov/errors.h"
 
 namespace mlgov {
 
 using detail::kNumFeatures;
-
-const char* to_string(FeatureStatus status) noexcept {
-  switch (status) {
-    case FeatureStatus::kReady:
-      return "READY";
-    case FeatureStatus::kInsufficientHistory:
-      return "INSUFFICIENT_HISTORY";
-    case FeatureStatus::kOutOfOrder:
-      return "OUT_OF_ORDER";
-    case FeatureStatus::kMissingBenchmark:
-      return "MISSING_BENCHMARK";
-    case FeatureStatus::kInvalidBar:
-      return "INVALID_BAR";
-    case FeatureStatus::kNoBar:
-      return "NO_BAR";
-    case FeatureStatus::kUnknownSymbol:
-      return "UNKNOWN_SYMBOL";
-  }
-  return "UNKNOWN";
-}
+using detail::missing_benchmark_message;
+using detail::rank_ret_20d;
+using detail::sector_members_of;
 
 const std::vector<std::string>& supported_features() {
   static const std::vector<std::string> names(detail::kFeatureNames.begin(),
@@ -86,60 +76,6 @@ void FeatureComputer::warn(const std::string& message) const {
 }
 
 namespace {
-
-std::string missing_benchmark_message(std::string_view symbol, std::string_view benchmark,
-                                      BarTime time) {
-  return fmt::format(
-      "{}: the benchmark{}{} has no bar on {} (every date of the symbol needs one for beta_60)",
-      symbol, benchmark.empty() ? "" : " ", benchmark, format_bar_time(time));
-}
-
-// THE cross_rank_sector rule (docs/features_ml_v1.md, feature 28), shared by
-// UniverseStream and the batch: `scratch` holds (ret_20d as emitted, symbol
-// index) for every ranked symbol of one sector on one date; sorts it and calls
-// assign(index, value) with each symbol's (k - 1) / (n - 1), ties averaged.
-template <class Assign>
-void rank_ret_20d(std::vector<std::pair<float, std::size_t>>& scratch, Assign&& assign) {
-  const std::size_t n = scratch.size();
-  if (n == 0) return;
-  std::sort(scratch.begin(), scratch.end());
-  std::size_t k = 0;
-  while (k < n) {
-    std::size_t end = k + 1;
-    while (end < n && scratch[end].first == scratch[k].first) ++end;
-    // 1-based ranks k+1..end share their average (k+1+end)/2; the feature
-    // is (rank - 1) / (n - 1) = ((k + end - 1) / 2) / (n - 1).
-    const double value =
-        n == 1 ? 0.5 : (static_cast<double>(k + end - 1) / 2.0) / static_cast<double>(n - 1);
-    for (std::size_t q = k; q < end; ++q) assign(scratch[q].second, static_cast<float>(value));
-    k = end;
-  }
-}
-
-// Symbol indices per sector, in first-appearance order of the sectors. Throws
-// DataError for a duplicate symbol or a symbol without a sector (in the order
-// of `symbols`).
-std::vector<std::vector<std::size_t>> sector_members_of(const std::vector<std::string>& symbols,
-                                                        const SectorMap& sectors) {
-  std::vector<std::vector<std::size_t>> members;
-  std::map<std::string, std::size_t, std::less<>> sector_index;
-  std::map<std::string, std::size_t, std::less<>> seen;
-  for (std::size_t i = 0; i < symbols.size(); ++i) {
-    const std::string& sym = symbols[i];
-    if (!seen.emplace(sym, i).second) {
-      throw DataError(fmt::format("universe: symbol \"{}\" is listed twice", sym));
-    }
-    const auto it = sectors.sector_of.find(sym);
-    if (it == sectors.sector_of.end()) {
-      throw DataError(fmt::format("{}: symbol \"{}\" has no sector",
-                                  sectors.source.empty() ? "sector map" : sectors.source, sym));
-    }
-    const auto [sit, inserted] = sector_index.emplace(it->second, members.size());
-    if (inserted) members.emplace_back();
-    members[sit->second].push_back(i);
-  }
-  return members;
-}
 
 // v.resize(n) for the frame's values (57 MB for 225 symbols x 2520 bars):
 // asks the kernel first for transparent huge pages on the new storage (Linux,
@@ -503,259 +439,5 @@ FeatureFrame compute_features_for_symbol(const BarSeries& bars, const BarSeries&
   const FeatureComputer computer(load_feature_contract(contract_name, contracts_dir));
   return computer.compute_symbol(bars, benchmark);
 }
-
-// ---------------------------------------------------------------- benchmark
-
-FeatureStatus BenchmarkStream::update(const Bar& bar) noexcept {
-  if (count_ > 0 && bar.time <= last_.time) return FeatureStatus::kOutOfOrder;
-  if (detail::bar_value_violation(bar) != nullptr) return FeatureStatus::kInvalidBar;
-  if (count_ > 0) ret_ = detail::simple_return(bar.close, last_.close);
-  last_ = bar;
-  ++count_;
-  return FeatureStatus::kReady;
-}
-
-void BenchmarkStream::update_or_throw(const Bar& bar, std::string_view name) {
-  const FeatureStatus status = update(bar);
-  if (status == FeatureStatus::kOutOfOrder) {
-    throw DataError(fmt::format("{} {}: {}: does not follow {}", name, format_bar_time(bar.time),
-                                detail::kRuleNonIncreasingDate, format_bar_time(last_.time)));
-  }
-  if (status == FeatureStatus::kInvalidBar) {
-    throw DataError(fmt::format("{} {}: {}", name, format_bar_time(bar.time),
-                                detail::bar_value_violation(bar)));
-  }
-}
-
-// ---------------------------------------------------------------- symbol stream
-
-struct FeatureStream::Impl {
-  const FeatureComputer* computer = nullptr;
-  const std::uint8_t* columns = nullptr;
-  std::size_t ncols = 0;
-  int cross_rank_column = -1;
-  std::int64_t min_history = 0;
-  detail::SymbolWindows w;
-  std::array<float, kNumFeatures> out{};
-  bool has_row = false;
-};
-
-FeatureStream::FeatureStream(const FeatureComputer& computer, std::string symbol)
-    : impl_(std::make_unique<Impl>()), symbol_(std::move(symbol)) {
-  impl_->computer = &computer;
-  impl_->columns = computer.columns_.data();
-  impl_->ncols = computer.columns_.size();
-  impl_->cross_rank_column = computer.cross_rank_column_;
-  impl_->min_history = computer.min_history_;
-}
-
-FeatureStream::~FeatureStream() = default;
-FeatureStream::FeatureStream(FeatureStream&&) noexcept = default;
-FeatureStream& FeatureStream::operator=(FeatureStream&&) noexcept = default;
-
-namespace {
-
-FeatureStatus check_symbol_bar(const detail::SymbolWindows& w, const Bar& bar,
-                               const BenchmarkStream& benchmark) noexcept {
-  if (w.count > 0 && bar.time <= w.last.time) return FeatureStatus::kOutOfOrder;
-  if (detail::bar_value_violation(bar) != nullptr) return FeatureStatus::kInvalidBar;
-  if (!benchmark.has_bar() || benchmark.time() != bar.time) {
-    return FeatureStatus::kMissingBenchmark;
-  }
-  // From the second bar on, b_t is needed: the benchmark must have a bar
-  // before this date (else the symbol traded before the benchmark existed).
-  if (w.count > 0 && !benchmark.has_return()) return FeatureStatus::kMissingBenchmark;
-  return FeatureStatus::kReady;
-}
-
-}  // namespace
-
-FeatureStatus FeatureStream::update(const Bar& bar, const BenchmarkStream& benchmark) noexcept {
-  Impl& s = *impl_;
-  const FeatureStatus check = check_symbol_bar(s.w, bar, benchmark);
-  if (check != FeatureStatus::kReady) return check;
-  s.w.push(bar, benchmark.has_return() ? benchmark.last_return() : 0.0);
-  if (s.w.count < s.min_history) {
-    s.has_row = false;
-    return FeatureStatus::kInsufficientHistory;
-  }
-  double f[kNumFeatures];
-  detail::compute_features(s.w, f);
-  for (std::size_t j = 0; j < s.ncols; ++j) s.out[j] = static_cast<float>(f[s.columns[j]]);
-  s.has_row = true;
-  return FeatureStatus::kReady;
-}
-
-std::optional<FeatureRow> FeatureStream::update_or_throw(const Bar& bar,
-                                                         const BenchmarkStream& benchmark) {
-  const FeatureStatus status = update(bar, benchmark);
-  switch (status) {
-    case FeatureStatus::kReady:
-      return row();
-    case FeatureStatus::kInsufficientHistory:
-      return std::nullopt;
-    case FeatureStatus::kOutOfOrder:
-      throw DataError(fmt::format("{} {}: {}: does not follow {}", symbol_,
-                                  format_bar_time(bar.time), detail::kRuleNonIncreasingDate,
-                                  format_bar_time(impl_->w.last.time)));
-    case FeatureStatus::kInvalidBar:
-      throw DataError(fmt::format("{} {}: {}", symbol_, format_bar_time(bar.time),
-                                  detail::bar_value_violation(bar)));
-    case FeatureStatus::kMissingBenchmark:
-      throw DataError(missing_benchmark_message(symbol_, "", bar.time));
-    default:
-      throw DataError(
-          fmt::format("{} {}: {}", symbol_, format_bar_time(bar.time), to_string(status)));
-  }
-}
-
-FeatureRow FeatureStream::row() const noexcept {
-  if (!impl_->has_row) return FeatureRow::none();
-  return {impl_->computer->schema().get(), std::span<const float>(impl_->out.data(), impl_->ncols)};
-}
-
-std::int64_t FeatureStream::bar_count() const noexcept { return impl_->w.count; }
-
-BarTime FeatureStream::last_time() const noexcept {
-  return impl_->w.count > 0 ? impl_->w.last.time : 0;
-}
-
-std::optional<float> FeatureStream::ret_20d() const noexcept {
-  if (!impl_->w.has_ret_20d()) return std::nullopt;
-  return impl_->w.ret_20d();
-}
-
-void FeatureStream::set_cross_rank(float value) noexcept {
-  if (impl_->cross_rank_column >= 0) impl_->out[impl_->cross_rank_column] = value;
-}
-
-// ---------------------------------------------------------------- universe
-
-struct UniverseStream::Impl {
-  const FeatureComputer* computer = nullptr;
-  std::string benchmark_name;
-  BenchmarkStream benchmark;
-  std::vector<std::string> symbols;
-  std::vector<FeatureStream> streams;
-  std::vector<FeatureStatus> status;
-  std::vector<std::vector<std::size_t>> sector_members;  // sector -> symbol indices
-  std::vector<std::pair<float, std::size_t>> scratch;    // capacity = universe size
-
-  void rank_sector(const std::vector<std::size_t>& members) noexcept {
-    scratch.clear();
-    for (std::size_t i : members) {
-      const FeatureStatus st = status[i];
-      if (st != FeatureStatus::kReady && st != FeatureStatus::kInsufficientHistory) continue;
-      const std::optional<float> r = streams[i].ret_20d();
-      if (r) scratch.emplace_back(*r, i);
-    }
-    rank_ret_20d(scratch, [this](std::size_t i, float value) {
-      if (status[i] == FeatureStatus::kReady) streams[i].set_cross_rank(value);
-    });
-  }
-};
-
-UniverseStream::UniverseStream(const FeatureComputer& computer, std::vector<std::string> symbols,
-                               const SectorMap& sectors, std::string benchmark_name)
-    : impl_(std::make_unique<Impl>()) {
-  Impl& s = *impl_;
-  s.computer = &computer;
-  s.benchmark_name = std::move(benchmark_name);
-  s.sector_members = sector_members_of(symbols, sectors);
-  s.streams.reserve(symbols.size());
-  for (const std::string& sym : symbols) s.streams.emplace_back(computer, sym);
-  s.symbols = std::move(symbols);
-  s.status.assign(s.symbols.size(), FeatureStatus::kNoBar);
-  s.scratch.reserve(s.symbols.size());
-}
-
-UniverseStream::~UniverseStream() = default;
-UniverseStream::UniverseStream(UniverseStream&&) noexcept = default;
-UniverseStream& UniverseStream::operator=(UniverseStream&&) noexcept = default;
-
-std::size_t UniverseStream::size() const noexcept { return impl_->symbols.size(); }
-const std::string& UniverseStream::symbol(std::size_t i) const noexcept {
-  return impl_->symbols[i];
-}
-std::optional<std::size_t> UniverseStream::index_of(std::string_view symbol) const noexcept {
-  for (std::size_t i = 0; i < impl_->symbols.size(); ++i) {
-    if (impl_->symbols[i] == symbol) return i;
-  }
-  return std::nullopt;
-}
-
-FeatureStatus UniverseStream::step(const Bar& benchmark_bar,
-                                   std::span<const Bar* const> bars) noexcept {
-  Impl& s = *impl_;
-  if (bars.size() != s.symbols.size()) return FeatureStatus::kUnknownSymbol;
-  const FeatureStatus bench_status = s.benchmark.update(benchmark_bar);
-  if (bench_status != FeatureStatus::kReady) return bench_status;
-  for (std::size_t i = 0; i < bars.size(); ++i) {
-    const Bar* bar = bars[i];
-    if (bar == nullptr) {
-      s.status[i] = FeatureStatus::kNoBar;
-    } else if (bar->time != benchmark_bar.time) {
-      s.status[i] = FeatureStatus::kMissingBenchmark;
-    } else {
-      s.status[i] = s.streams[i].update(*bar, s.benchmark);
-    }
-  }
-  for (const auto& members : s.sector_members) s.rank_sector(members);
-  return FeatureStatus::kReady;
-}
-
-void UniverseStream::step_or_throw(const Bar& benchmark_bar, std::span<const Bar* const> bars) {
-  Impl& s = *impl_;
-  const BarTime previous = s.benchmark.time();
-  const FeatureStatus st = step(benchmark_bar, bars);
-  const std::string date = format_bar_time(benchmark_bar.time);
-  switch (st) {
-    case FeatureStatus::kReady:
-      break;
-    case FeatureStatus::kUnknownSymbol:
-      throw DataError(fmt::format("universe step {}: {} bar slots for {} symbols", date,
-                                  bars.size(), s.symbols.size()));
-    case FeatureStatus::kOutOfOrder:
-      throw DataError(fmt::format("{} {}: {}: does not follow {}", s.benchmark_name, date,
-                                  detail::kRuleNonIncreasingDate, format_bar_time(previous)));
-    default:
-      throw DataError(fmt::format("{} {}: {}", s.benchmark_name, date,
-                                  detail::bar_value_violation(benchmark_bar)));
-  }
-  for (std::size_t i = 0; i < bars.size(); ++i) {
-    const FeatureStatus si = s.status[i];
-    if (si == FeatureStatus::kReady || si == FeatureStatus::kInsufficientHistory ||
-        si == FeatureStatus::kNoBar) {
-      continue;
-    }
-    const Bar& bar = *bars[i];
-    if (si == FeatureStatus::kMissingBenchmark) {
-      throw DataError(missing_benchmark_message(s.symbols[i], s.benchmark_name, bar.time));
-    }
-    if (si == FeatureStatus::kOutOfOrder) {
-      throw DataError(fmt::format("{} {}: {}: does not follow {}", s.symbols[i],
-                                  format_bar_time(bar.time), detail::kRuleNonIncreasingDate,
-                                  format_bar_time(s.streams[i].last_time())));
-    }
-    throw DataError(fmt::format("{} {}: {}", s.symbols[i], format_bar_time(bar.time),
-                                detail::bar_value_violation(bar)));
-  }
-}
-
-FeatureStatus UniverseStream::status(std::size_t i) const noexcept {
-  if (i >= impl_->status.size()) return FeatureStatus::kUnknownSymbol;
-  return impl_->status[i];
-}
-
-FeatureRow UniverseStream::row(std::size_t i) const noexcept {
-  if (status(i) != FeatureStatus::kReady) return FeatureRow::none();
-  return impl_->streams[i].row();
-}
-
-const FeatureStream& UniverseStream::stream(std::size_t i) const noexcept {
-  return impl_->streams[i];
-}
-const BenchmarkStream& UniverseStream::benchmark() const noexcept { return impl_->benchmark; }
-const std::string& UniverseStream::benchmark_name() const noexcept { return impl_->benchmark_name; }
 
 }  // namespace mlgov

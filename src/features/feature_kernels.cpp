@@ -4,7 +4,7 @@
 // inlined, so each function below is the whole kernel compiled for its own
 // target; -ffp-contract=off (CMakeLists.txt) keeps AVX2 from fusing a
 // multiply and an add, so both round every operation as the scalar code does.
-#include "feature_kernels.h"
+#include "features/feature_kernel.h"
 
 namespace mlgov::detail {
 

@@ -15,8 +15,8 @@
 #include <fmt/format.h>
 #include <yaml-cpp/yaml.h>
 
+#include "io/text_excerpt.h"
 #include "mlgov/errors.h"
-#include "text_excerpt.h"
 
 namespace mlgov {
 namespace {

@@ -1,5 +1,5 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
-#include "model_document.h"
+#include "model/model_document.h"
 
 #include <algorithm>
 #include <cerrno>
@@ -8,8 +8,8 @@
 #include <limits>
 #include <utility>
 
-#include "json_capped.h"
-#include "model_files.h"
+#include "io/json_capped.h"
+#include "model/model_files.h"
 
 namespace mlgov::internal {
 namespace {

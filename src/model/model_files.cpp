@@ -1,5 +1,5 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
-#include "model_files.h"
+#include "model/model_files.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>

@@ -7,10 +7,10 @@
 
 #include <fmt/format.h>
 
-#include "json_capped.h"
+#include "io/json_capped.h"
 #include "mlgov/atomic_file.h"
 #include "mlgov/errors.h"
-#include "model_files.h"
+#include "model/model_files.h"
 
 namespace mlgov {
 namespace {

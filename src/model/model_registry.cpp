@@ -13,14 +13,14 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "json_capped.h"
+#include "io/json_capped.h"
 #include "mlgov/atomic_file.h"
 #include "mlgov/errors.h"
 #include "mlgov/logging.h"
-#include "model_backend.h"
-#include "model_document.h"
-#include "model_files.h"
-#include "sha256.h"
+#include "model/model_backend.h"
+#include "model/model_document.h"
+#include "model/model_files.h"
+#include "util/sha256.h"
 
 namespace mlgov {
 namespace {

@@ -1,5 +1,5 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
-#include "native_forest.h"
+#include "model/native_forest.h"
 
 #include <algorithm>
 #include <cerrno>

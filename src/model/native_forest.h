@@ -36,8 +36,8 @@
 #include <string_view>
 #include <vector>
 
-#include "model_backend.h"
-#include "model_document.h"
+#include "model/model_backend.h"
+#include "model/model_document.h"
 
 namespace mlgov::internal {
 

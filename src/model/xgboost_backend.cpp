@@ -21,9 +21,9 @@
 #include <string>
 
 #include "mlgov/errors.h"
-#include "model_backend.h"
-#include "model_document.h"
-#include "xgboost_handles.h"
+#include "model/model_backend.h"
+#include "model/model_document.h"
+#include "model/xgboost_handles.h"
 
 namespace mlgov::internal {
 namespace {

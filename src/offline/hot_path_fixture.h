@@ -36,9 +36,9 @@
 #include "mlgov/governed_predictor.h"
 #include "mlgov/logging.h"
 #include "mlgov/model_meta.h"
-#include "mlgov/synthetic_market.h"
-#include "model_backend.h"
-#include "xgboost_trainer.h"
+#include "mlgov/offline/synthetic_market.h"
+#include "mlgov/offline/xgboost_trainer.h"
+#include "model/model_backend.h"
 
 namespace mlgov::internal {
 
@@ -74,7 +74,7 @@ inline void train_fixture_model(const FeatureFrame& frame, int trees, int depth,
     x.insert(x.end(), row.begin(), row.end());
     y.push_back(frame.row_values(i + 5 * n_symbols)[ret_5d] > 0 ? 1.0f : 0.0f);
   }
-  TrainSpec spec;
+  offline::TrainSpec spec;
   spec.rounds = trees;
   spec.params = {{"objective", "binary:logistic"},
                  {"max_depth", std::to_string(depth)},
@@ -84,7 +84,7 @@ inline void train_fixture_model(const FeatureFrame& frame, int trees, int depth,
                  {"tree_method", "hist"},
                  {"seed", "42"},
                  {"nthread", "2"}};
-  train_xgboost_model({x, y, cols}, nullptr, spec, model_file);
+  offline::train_xgboost_model({x, y, cols}, nullptr, spec, model_file);
 }
 
 // The median of paired differences (governed - bare) measured back to back

@@ -10,7 +10,7 @@
 // sector factor and each symbol draw from their own stream. So symbol S001 is
 // the same in a 50-symbol and a 225-symbol universe with the same seed, years
 // and sector count.
-#include "mlgov/synthetic_market.h"
+#include "mlgov/offline/synthetic_market.h"
 
 #include <algorithm>
 #include <array>
@@ -23,7 +23,7 @@
 #include <system_error>
 #include <utility>
 
-#include "civil_date.h"
+#include "util/civil_date.h"
 
 namespace mlgov {
 namespace {

@@ -1,5 +1,5 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
-#include "training.h"
+#include "mlgov/offline/training.h"
 
 #include <fcntl.h>
 #include <sys/stat.h>
@@ -18,8 +18,9 @@
 
 #include "mlgov/atomic_file.h"
 #include "mlgov/errors.h"
+#include "model/model_files.h"
 
-namespace mlgov::internal {
+namespace mlgov::offline {
 namespace {
 
 std::tm utc_tm(std::chrono::system_clock::time_point when) {
@@ -202,4 +203,15 @@ std::filesystem::path publish_model_directory(
                                       parent.string(), symbol, kAttempts));
 }
 
-}  // namespace mlgov::internal
+std::vector<std::string> remove_stale_staging_directories(const std::filesystem::path& models_dir,
+                                                          const Clock& clock,
+                                                          std::chrono::seconds max_age) {
+  std::vector<std::string> lines;
+  for (internal::StagingCleanup& cleanup :
+       internal::remove_stale_staging(models_dir, clock, max_age)) {
+    lines.push_back(std::move(cleanup.message));
+  }
+  return lines;
+}
+
+}  // namespace mlgov::offline

@@ -1,5 +1,5 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
-#include "xgboost_trainer.h"
+#include "mlgov/offline/xgboost_trainer.h"
 
 #include <xgboost/c_api.h>
 
@@ -10,10 +10,14 @@
 #include <sstream>
 
 #include "mlgov/errors.h"
-#include "xgboost_handles.h"
+#include "model/xgboost_handles.h"
 
-namespace mlgov::internal {
+namespace mlgov::offline {
 namespace {
+
+using internal::BoosterPtr;
+using internal::DMatrixPtr;
+using internal::xgb_check;
 
 constexpr std::string_view kContext = "xgboost training";
 
@@ -140,4 +144,4 @@ TrainResult train_xgboost_model(const DenseDataset& train, const DenseDataset* v
   return result;
 }
 
-}  // namespace mlgov::internal
+}  // namespace mlgov::offline

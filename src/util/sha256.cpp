@@ -1,5 +1,5 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
-#include "sha256.h"
+#include "util/sha256.h"
 
 #include <cstring>
 

@@ -28,15 +28,15 @@
 #include <string_view>
 #include <vector>
 
-#include "bar_rules.h"
+#include "features/bar_rules.h"
 #include "mlgov/bars.h"
 #include "mlgov/config.h"
 #include "mlgov/errors.h"
 #include "mlgov/feature_contract.h"
 #include "mlgov/governance.h"
 #include "mlgov/model_meta.h"
-#include "model_backend.h"
-#include "model_document.h"
+#include "model/model_backend.h"
+#include "model/model_document.h"
 
 namespace mlgov::fuzz {
 

@@ -30,9 +30,9 @@
 #include <xgboost/c_api.h>
 
 #include "commands.h"
-#include "hot_path_fixture.h"
 #include "market_inputs.h"
-#include "model_backend.h"
+#include "model/model_backend.h"
+#include "offline/hot_path_fixture.h"
 
 namespace mlgov::cli {
 namespace {

@@ -11,7 +11,7 @@
 
 #include "commands.h"
 #include "market_inputs.h"
-#include "mlgov/synthetic_market.h"
+#include "mlgov/offline/synthetic_market.h"
 
 namespace mlgov::cli {
 

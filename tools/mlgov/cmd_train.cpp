@@ -28,16 +28,15 @@
 #include <fmt/format.h>
 
 #include "commands.h"
-#include "git_info.h"
 #include "market_inputs.h"
 #include "mlgov/atomic_file.h"
 #include "mlgov/bars.h"
 #include "mlgov/clock.h"
 #include "mlgov/feature_computer.h"
 #include "mlgov/model_meta.h"
-#include "model_files.h"
-#include "training.h"
-#include "xgboost_trainer.h"
+#include "mlgov/offline/training.h"
+#include "mlgov/offline/xgboost_trainer.h"
+#include "mlgov/version.h"
 
 namespace mlgov::cli {
 namespace {
@@ -69,7 +68,7 @@ class Progress {
   explicit Progress(std::size_t total)
       : total_(total), tty_(::isatty(STDOUT_FILENO) == 1), start_(Clock::now()) {}
 
-  void done(std::size_t i, const internal::SymbolDataset& ds, std::optional<double> auc,
+  void done(std::size_t i, const offline::SymbolDataset& ds, std::optional<double> auc,
             const std::filesystem::path& dir) {
     const double elapsed = seconds_since_start();
     const double eta = elapsed / static_cast<double>(i) * static_cast<double>(total_ - i);
@@ -98,19 +97,19 @@ class Progress {
 };
 
 // The meta without trained_at (set when the directory is published).
-ModelMeta make_meta(const internal::SymbolDataset& ds, const FeatureContract& contract,
-                    const Config& config, const internal::TrainResult& result,
+ModelMeta make_meta(const offline::SymbolDataset& ds, const FeatureContract& contract,
+                    const Config& config, const offline::TrainResult& result,
                     std::size_t universe_size) {
   ModelMeta meta;
   meta.symbol = ds.symbol;
   set_contract(meta, contract);
-  meta.git_commit = MLGOV_GIT_COMMIT;
-  meta.git_dirty = MLGOV_GIT_DIRTY;
+  meta.git_commit = std::string(library_git_commit());
+  meta.git_dirty = library_git_dirty();
   meta.training_data_period = {date_only(ds.times.front()), date_only(ds.times[ds.n_train - 1])};
   meta.model_file = "model.json";
   meta.objective = "binary:logistic";
   meta.xgboost_version = xgboost_version();
-  meta.params = internal::params_json(config.training);
+  meta.params = offline::params_json(config.training);
   const auto train_labels = ds.train_labels();
   const auto valid_labels = ds.valid_labels();
   const auto rate = [](std::span<const float> labels) {
@@ -130,13 +129,13 @@ ModelMeta make_meta(const internal::SymbolDataset& ds, const FeatureContract& co
                   {"positive_rate", rate(train_labels)},
                   {"valid_positive_rate", rate(valid_labels)}};
   meta.feature_stats =
-      internal::feature_statistics(ds.train_features(), ds.n_train, contract.names());
+      offline::feature_statistics(ds.train_features(), ds.n_train, contract.names());
   meta.unknown_fields = {
       {"validation_data_period",
        {{"start", date_only(ds.times[ds.n_train])}, {"end", date_only(ds.times.back())}}},
       {"label",
        {{"definition", "1 when close[t+5] / close[t] - 1 > 0, else 0"},
-        {"horizon_bars", internal::kLabelHorizonBars}}},
+        {"horizon_bars", offline::kLabelHorizonBars}}},
       {"rank_universe_size", universe_size}};
   return meta;
 }
@@ -172,10 +171,10 @@ void run_train(const TrainOptions& opt) {
 
   // Every dataset first: a symbol without enough data stops the run before
   // anything is written.
-  std::vector<internal::SymbolDataset> datasets;
+  std::vector<offline::SymbolDataset> datasets;
   datasets.reserve(symbols.size());
   for (std::size_t i = 0; i < symbols.size(); ++i) {
-    datasets.push_back(internal::build_symbol_dataset(frame, universe[i]));
+    datasets.push_back(offline::build_symbol_dataset(frame, universe[i]));
   }
 
   const std::filesystem::path out_dir =
@@ -183,12 +182,13 @@ void run_train(const TrainOptions& opt) {
   std::error_code ec;
   std::filesystem::create_directories(out_dir, ec);
   if (ec) throw CommandExit(2, fmt::format("--out {}: {}", out_dir.string(), ec.message()));
-  for (const auto& cleanup : internal::remove_stale_staging(out_dir, SystemClock{})) {
-    std::fprintf(stderr, "mlgov: %s\n", cleanup.message.c_str());
+  for (const std::string& line :
+       offline::remove_stale_staging_directories(out_dir, SystemClock{})) {
+    std::fprintf(stderr, "mlgov: %s\n", line.c_str());
   }
 
-  internal::TrainSpec spec;
-  spec.params = internal::xgboost_params(config.training);
+  offline::TrainSpec spec;
+  spec.params = offline::xgboost_params(config.training);
   spec.rounds = config.training.n_estimators;
 
   Progress progress(datasets.size());
@@ -200,12 +200,12 @@ void run_train(const TrainOptions& opt) {
     std::filesystem::remove_all(staging);
     std::filesystem::create_directory(staging);
     try {
-      const internal::DenseDataset train{ds.train_features(), ds.train_labels(), ds.n_features};
-      const internal::DenseDataset valid{ds.valid_features(), ds.valid_labels(), ds.n_features};
+      const offline::DenseDataset train{ds.train_features(), ds.train_labels(), ds.n_features};
+      const offline::DenseDataset valid{ds.valid_features(), ds.valid_labels(), ds.n_features};
       const auto model_file = staging / "model.json";
-      const internal::TrainResult result =
-          internal::train_xgboost_model(train, &valid, spec, model_file);
-      internal::fsync_file(model_file);
+      const offline::TrainResult result =
+          offline::train_xgboost_model(train, &valid, spec, model_file);
+      offline::fsync_file(model_file);
       if (opt.fail_after_model_for_test) {
         std::fprintf(stderr, "mlgov: --fail-after-model-for-test: stopping after %s\n",
                      model_file.string().c_str());
@@ -213,13 +213,13 @@ void run_train(const TrainOptions& opt) {
         ::_exit(3);
       }
       ModelMeta meta = make_meta(ds, contract, config, result, universe.size());
-      const auto dir = internal::publish_model_directory(
+      const auto dir = offline::publish_model_directory(
           staging, out_dir, ds.symbol, kModelVersion,
           [] { return std::chrono::system_clock::now(); },
           [&meta](const std::filesystem::path& dir, std::chrono::system_clock::time_point when) {
-            meta.trained_at = internal::iso8601_utc_seconds(when);
+            meta.trained_at = offline::iso8601_utc_seconds(when);
             save_model_meta(meta, dir / "model_meta.json");
-            internal::fsync_file(dir / "model_meta.json");
+            offline::fsync_file(dir / "model_meta.json");
           });
       published.push_back(dir);
       progress.done(i + 1, ds, result.metric("auc"), dir);

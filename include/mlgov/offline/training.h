@@ -1,6 +1,6 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
 //
-// Training data for `mlgov train` (internal): labels, the chronological
+// Training data for `mlgov train` (offline library, mlgov::offline): labels, the chronological
 // split, per-feature training statistics, the XGBoost parameters taken from
 // the config, and the atomic publication of a model directory.
 //
@@ -22,10 +22,11 @@
 #include <nlohmann/json.hpp>
 
 #include "mlgov/bars.h"
+#include "mlgov/clock.h"
 #include "mlgov/config.h"
 #include "mlgov/feature_computer.h"
 
-namespace mlgov::internal {
+namespace mlgov::offline {
 
 // Bars ahead the label looks: label = 1 when c[t+5] / c[t] - 1 > 0, else 0.
 inline constexpr int kLabelHorizonBars = 5;
@@ -117,4 +118,15 @@ std::filesystem::path publish_model_directory(
     const std::function<void(const std::filesystem::path&, std::chrono::system_clock::time_point)>&
         finalize);
 
-}  // namespace mlgov::internal
+// Removes the staging directories ".tmp-*" directly in `models_dir` whose
+// last modification is more than `max_age` before clock.wall_now() (what a
+// crashed training run leaves; the engine's registry does the same when it
+// loads), and returns one line per stale directory: removed, or why not.
+// Symlinks and files named .tmp-* are left alone. A missing `models_dir`
+// gives no lines. Never throws for a directory that cannot be listed or
+// removed (its line says so).
+std::vector<std::string> remove_stale_staging_directories(
+    const std::filesystem::path& models_dir, const Clock& clock,
+    std::chrono::seconds max_age = std::chrono::hours(24));
+
+}  // namespace mlgov::offline

@@ -1,8 +1,8 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
 //
-// XGBoost training (internal): trains a gbtree booster through the C API from
-// row-major float32 matrices and writes model.json. Used by the tests (real
-// models, no mock booster) and by `mlgov train`.
+// XGBoost training (offline library, mlgov::offline): trains a gbtree booster through the C API
+// from row-major float32 matrices and writes model.json. Used by the tests (real models, no mock
+// booster) and by `mlgov train`.
 #pragma once
 
 #include <cstddef>
@@ -14,7 +14,7 @@
 #include <utility>
 #include <vector>
 
-namespace mlgov::internal {
+namespace mlgov::offline {
 
 // A training or validation set: n_rows x n_features floats, row-major, NaN =
 // missing, and one label per row. The spans must outlive the call.
@@ -55,4 +55,4 @@ struct TrainResult {
 TrainResult train_xgboost_model(const DenseDataset& train, const DenseDataset* valid,
                                 const TrainSpec& spec, const std::filesystem::path& model_file);
 
-}  // namespace mlgov::internal
+}  // namespace mlgov::offline
