@@ -16,7 +16,7 @@
 #include "mlgov/bars.h"
 #include "mlgov/offline/synthetic_market.h"
 
-namespace mlgov::detail {
+namespace mlgov::internal {
 namespace {
 
 // history as SymbolHistory with the benchmark's return on the same index.
@@ -132,4 +132,4 @@ TEST(FeatureKernels, HistoryHoldsWhatTheStreamingWindowsHold) {
 }
 
 }  // namespace
-}  // namespace mlgov::detail
+}  // namespace mlgov::internal

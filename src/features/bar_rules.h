@@ -8,7 +8,7 @@
 
 #include "mlgov/bars.h"
 
-namespace mlgov::detail {
+namespace mlgov::internal {
 
 // Rule names as they appear in error messages.
 inline constexpr const char* kRuleNonIncreasingDate = "non-increasing or duplicate date";
@@ -34,4 +34,4 @@ inline const char* bar_value_violation(const Bar& bar) noexcept {
   return nullptr;
 }
 
-}  // namespace mlgov::detail
+}  // namespace mlgov::internal

@@ -77,7 +77,7 @@ void split_csv(std::string_view line, std::vector<std::string_view>& fields) {
 std::string value_text(double x) { return fmt::format("{}", x); }
 
 std::string describe_violation(const Bar& bar, const char* rule) {
-  using namespace detail;
+  using namespace internal;
   const std::string_view r = rule;
   if (r == kRuleBadPrice) {
     return fmt::format("open={} high={} low={} close={}", value_text(bar.open),
@@ -275,11 +275,11 @@ BarSeries read_bars(Bytes& bytes, const std::string& name, std::string symbol,
       }
     }
     if (!series.bars.empty() && bar.time <= series.bars.back().time) {
-      fail_at(name, line_no, detail::kRuleNonIncreasingDate,
+      fail_at(name, line_no, internal::kRuleNonIncreasingDate,
               fmt::format("{} does not follow {}", format_bar_time(bar.time),
                           format_bar_time(series.bars.back().time)));
     }
-    if (const char* rule = detail::bar_value_violation(bar)) {
+    if (const char* rule = internal::bar_value_violation(bar)) {
       fail_at(name, line_no, rule, describe_violation(bar, rule));
     }
     series.bars.push_back(bar);
@@ -345,10 +345,10 @@ void validate_bars(const BarSeries& series) {
     const Bar& bar = series.bars[i];
     if (i > 0 && bar.time <= series.bars[i - 1].time) {
       throw DataError(fmt::format("{} bar {}: {}: {} does not follow {}", name, i,
-                                  detail::kRuleNonIncreasingDate, format_bar_time(bar.time),
+                                  internal::kRuleNonIncreasingDate, format_bar_time(bar.time),
                                   format_bar_time(series.bars[i - 1].time)));
     }
-    if (const char* rule = detail::bar_value_violation(bar)) {
+    if (const char* rule = internal::bar_value_violation(bar)) {
       throw DataError(fmt::format("{} bar {} ({}): {}: {}", name, i, format_bar_time(bar.time),
                                   rule, describe_violation(bar, rule)));
     }

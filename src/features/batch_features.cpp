@@ -30,14 +30,14 @@
 
 namespace mlgov {
 
-using detail::kNumFeatures;
-using detail::missing_benchmark_message;
-using detail::rank_ret_20d;
-using detail::sector_members_of;
+using internal::kNumFeatures;
+using internal::missing_benchmark_message;
+using internal::rank_ret_20d;
+using internal::sector_members_of;
 
 const std::vector<std::string>& supported_features() {
-  static const std::vector<std::string> names(detail::kFeatureNames.begin(),
-                                              detail::kFeatureNames.end());
+  static const std::vector<std::string> names(internal::kFeatureNames.begin(),
+                                              internal::kFeatureNames.end());
   return names;
 }
 
@@ -54,13 +54,13 @@ FeatureComputer::FeatureComputer(FeatureContract contract, FeatureComputerOption
     : contract_(std::move(contract)), options_(std::move(options)) {
   std::vector<std::string> unknown;
   for (const std::string& name : contract_.names()) {
-    const auto it = std::find(detail::kFeatureNames.begin(), detail::kFeatureNames.end(), name);
-    if (it == detail::kFeatureNames.end()) {
+    const auto it = std::find(internal::kFeatureNames.begin(), internal::kFeatureNames.end(), name);
+    if (it == internal::kFeatureNames.end()) {
       unknown.push_back(name);
       continue;
     }
-    const auto id = static_cast<std::uint8_t>(it - detail::kFeatureNames.begin());
-    if (id == detail::kCrossRankSector) cross_rank_column_ = static_cast<int>(columns_.size());
+    const auto id = static_cast<std::uint8_t>(it - internal::kFeatureNames.begin());
+    if (id == internal::kCrossRankSector) cross_rank_column_ = static_cast<int>(columns_.size());
     columns_.push_back(id);
   }
   if (!unknown.empty()) {
@@ -68,7 +68,7 @@ FeatureComputer::FeatureComputer(FeatureContract contract, FeatureComputerOption
         "{}: contract \"{}\" names {} feature(s) FeatureComputer cannot compute: {}",
         contract_.source(), contract_.name(), unknown.size(), fmt::join(unknown, ", ")));
   }
-  min_history_ = std::max(detail::kLookback, contract_.min_history());
+  min_history_ = std::max(internal::kLookback, contract_.min_history());
 }
 
 void FeatureComputer::warn(const std::string& message) const {
@@ -254,7 +254,7 @@ bool FeatureComputer::compute_universe_parallel(
     const std::vector<BarSeries>& symbols, const BarSeries& benchmark,
     const std::vector<std::vector<std::size_t>>& sector_members, FeatureFrame& frame) const {
   // Rows evaluated per kernel call (8 or 16 by the instruction set).
-  const detail::BatchKernel batch_kernel = detail::best_batch_kernel();
+  const internal::BatchKernel batch_kernel = internal::best_batch_kernel();
   const auto lanes = static_cast<std::size_t>(batch_kernel.lanes);
   const std::size_t n = symbols.size();
   const std::vector<Bar>& bench = benchmark.bars;
@@ -296,7 +296,7 @@ bool FeatureComputer::compute_universe_parallel(
             std::vector<float>& r20 = ret20_of[i];
             r20.assign(bars.size(), 0.0f);
             for (std::size_t j = 20; j < bars.size(); ++j) {
-              r20[j] = detail::ret_20d_value(bars[j].close, bars[j - 20].close);
+              r20[j] = internal::ret_20d_value(bars[j].close, bars[j - 20].close);
             }
           }
         }
@@ -369,7 +369,7 @@ bool FeatureComputer::compute_universe_parallel(
   // b_k, the benchmark's return on date k (k >= 1), as BenchmarkStream has it.
   std::vector<double> bench_return(dates, 0.0);
   for (std::size_t k = 1; k < dates; ++k) {
-    bench_return[k] = detail::simple_return(bench[k].close, bench[k - 1].close);
+    bench_return[k] = internal::simple_return(bench[k].close, bench[k - 1].close);
   }
 
   // B: features per symbol, each row written to the frame once.
@@ -379,8 +379,8 @@ bool FeatureComputer::compute_universe_parallel(
   for_chunks(
       n, workers, 2,
       [&](std::size_t begin, std::size_t end) {
-        detail::SymbolHistory history;
-        double f[detail::kMaxBatchLanes][kNumFeatures];
+        internal::SymbolHistory history;
+        double f[internal::kMaxBatchLanes][kNumFeatures];
         for (std::size_t i = begin; i < end; ++i) {
           const std::vector<Bar>& bars = symbols[i].bars;
           const std::vector<std::uint32_t>& d = date_of[i];
@@ -406,7 +406,7 @@ bool FeatureComputer::compute_universe_parallel(
           };
           const auto emit = [&](std::size_t t, int lanes) {
             for (std::size_t k = 0; k < static_cast<std::size_t>(lanes); ++k) {
-              if (ranked) f[k][detail::kCrossRankSector] = rank_of[i][t + k];
+              if (ranked) f[k][internal::kCrossRankSector] = rank_of[i][t + k];
               float* out = frame.values.data() + row_of(t + k) * ncols;
               if (spec_order) {
                 for (int c = 0; c < kNumFeatures; ++c) out[c] = static_cast<float>(f[k][c]);
@@ -424,7 +424,7 @@ bool FeatureComputer::compute_universe_parallel(
             emit(t, batch_kernel.lanes);
           }
           for (; t < m; ++t) {
-            detail::compute_feature_rows<double>(history.rows_from(t), f);
+            internal::compute_feature_rows<double>(history.rows_from(t), f);
             emit(t, 1);
           }
         }

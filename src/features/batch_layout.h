@@ -10,7 +10,7 @@
 
 #include "features/feature_kernel.h"
 
-namespace mlgov::detail {
+namespace mlgov::internal {
 
 // One symbol's whole history laid out as the kernel's inputs (batch), the
 // same values SymbolWindows holds for each bar: index j is bar j (ret, bench
@@ -81,4 +81,4 @@ struct SymbolHistory {
   }
 };
 
-}  // namespace mlgov::detail
+}  // namespace mlgov::internal

@@ -7,7 +7,7 @@
 #include <array>
 #include <cstdint>
 
-namespace mlgov::detail {
+namespace mlgov::internal {
 
 inline constexpr int kNumFeatures = 28;
 inline constexpr int kLookback = 253;  // mom_12_1 reads c[t-252]
@@ -73,4 +73,4 @@ inline constexpr std::array<const char*, kNumFeatures> kFeatureNames = {"ret_1d"
                                                                         "beta_60",
                                                                         "cross_rank_sector"};
 
-}  // namespace mlgov::detail
+}  // namespace mlgov::internal

@@ -20,7 +20,7 @@
 #include "features/feature_lanes.h"
 #include "features/feature_windows.h"
 
-namespace mlgov::detail {
+namespace mlgov::internal {
 
 // What THE kernel reads for L consecutive rows of one symbol (rows t0 ..
 // t0 + L - 1). Every pointer is to values oldest first; row k (0 <= k < L)
@@ -308,4 +308,4 @@ inline constexpr BatchKernel kAvx2BatchKernel{compute_batch_rows_avx2, 16};
 // AVX2 when this CPU has it, else SSE2.
 BatchKernel best_batch_kernel() noexcept;
 
-}  // namespace mlgov::detail
+}  // namespace mlgov::internal

@@ -6,7 +6,7 @@
 // multiply and an add, so both round every operation as the scalar code does.
 #include "features/feature_kernel.h"
 
-namespace mlgov::detail {
+namespace mlgov::internal {
 
 void compute_batch_rows_sse2(const KernelInputs& in, double (*f)[kNumFeatures]) noexcept {
   compute_feature_rows<LaneParts<kSse2BatchKernel.lanes, Double2>>(in, f);
@@ -25,4 +25,4 @@ BatchKernel best_batch_kernel() noexcept {
 BatchKernel best_batch_kernel() noexcept { return kSse2BatchKernel; }
 #endif
 
-}  // namespace mlgov::detail
+}  // namespace mlgov::internal

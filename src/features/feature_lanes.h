@@ -7,7 +7,7 @@
 #include <algorithm>
 #include <type_traits>
 
-namespace mlgov::detail {
+namespace mlgov::internal {
 
 // Lanes: L doubles that the arithmetic operators treat lane by lane. Plain
 // double is one lane; LaneParts<L, Part> is L lanes held in native SIMD
@@ -151,4 +151,4 @@ MLGOV_LANES_INLINE V lanes_min(const V& a, const V& b) noexcept {
 
 #undef MLGOV_LANES_INLINE
 
-}  // namespace mlgov::detail
+}  // namespace mlgov::internal

@@ -13,7 +13,7 @@
 #include "features/feature_ids.h"
 #include "mlgov/bars.h"
 
-namespace mlgov::detail {
+namespace mlgov::internal {
 
 // The last N values, always readable as one contiguous array oldest..newest:
 // each value is stored twice (at slot and slot + N).
@@ -116,4 +116,4 @@ struct SymbolWindows {
   float ret_20d() const noexcept { return ret_20d_value(close.newest(0), close.newest(20)); }
 };
 
-}  // namespace mlgov::detail
+}  // namespace mlgov::internal

@@ -22,10 +22,10 @@
 
 namespace mlgov {
 
-using detail::kNumFeatures;
-using detail::missing_benchmark_message;
-using detail::rank_ret_20d;
-using detail::sector_members_of;
+using internal::kNumFeatures;
+using internal::missing_benchmark_message;
+using internal::rank_ret_20d;
+using internal::sector_members_of;
 
 const char* to_string(FeatureStatus status) noexcept {
   switch (status) {
@@ -51,8 +51,8 @@ const char* to_string(FeatureStatus status) noexcept {
 
 FeatureStatus BenchmarkStream::update(const Bar& bar) noexcept {
   if (count_ > 0 && bar.time <= last_.time) return FeatureStatus::kOutOfOrder;
-  if (detail::bar_value_violation(bar) != nullptr) return FeatureStatus::kInvalidBar;
-  if (count_ > 0) ret_ = detail::simple_return(bar.close, last_.close);
+  if (internal::bar_value_violation(bar) != nullptr) return FeatureStatus::kInvalidBar;
+  if (count_ > 0) ret_ = internal::simple_return(bar.close, last_.close);
   last_ = bar;
   ++count_;
   return FeatureStatus::kReady;
@@ -62,11 +62,11 @@ void BenchmarkStream::update_or_throw(const Bar& bar, std::string_view name) {
   const FeatureStatus status = update(bar);
   if (status == FeatureStatus::kOutOfOrder) {
     throw DataError(fmt::format("{} {}: {}: does not follow {}", name, format_bar_time(bar.time),
-                                detail::kRuleNonIncreasingDate, format_bar_time(last_.time)));
+                                internal::kRuleNonIncreasingDate, format_bar_time(last_.time)));
   }
   if (status == FeatureStatus::kInvalidBar) {
     throw DataError(fmt::format("{} {}: {}", name, format_bar_time(bar.time),
-                                detail::bar_value_violation(bar)));
+                                internal::bar_value_violation(bar)));
   }
 }
 
@@ -78,7 +78,7 @@ struct FeatureStream::Impl {
   std::size_t ncols = 0;
   int cross_rank_column = -1;
   std::int64_t min_history = 0;
-  detail::SymbolWindows w;
+  internal::SymbolWindows w;
   std::array<float, kNumFeatures> out{};
   bool has_row = false;
 };
@@ -98,10 +98,10 @@ FeatureStream& FeatureStream::operator=(FeatureStream&&) noexcept = default;
 
 namespace {
 
-FeatureStatus check_symbol_bar(const detail::SymbolWindows& w, const Bar& bar,
+FeatureStatus check_symbol_bar(const internal::SymbolWindows& w, const Bar& bar,
                                const BenchmarkStream& benchmark) noexcept {
   if (w.count > 0 && bar.time <= w.last.time) return FeatureStatus::kOutOfOrder;
-  if (detail::bar_value_violation(bar) != nullptr) return FeatureStatus::kInvalidBar;
+  if (internal::bar_value_violation(bar) != nullptr) return FeatureStatus::kInvalidBar;
   if (!benchmark.has_bar() || benchmark.time() != bar.time) {
     return FeatureStatus::kMissingBenchmark;
   }
@@ -123,7 +123,7 @@ FeatureStatus FeatureStream::update(const Bar& bar, const BenchmarkStream& bench
     return FeatureStatus::kInsufficientHistory;
   }
   double f[kNumFeatures];
-  detail::compute_features(s.w, f);
+  internal::compute_features(s.w, f);
   for (std::size_t j = 0; j < s.ncols; ++j) s.out[j] = static_cast<float>(f[s.columns[j]]);
   s.has_row = true;
   return FeatureStatus::kReady;
@@ -139,11 +139,11 @@ std::optional<FeatureRow> FeatureStream::update_or_throw(const Bar& bar,
       return std::nullopt;
     case FeatureStatus::kOutOfOrder:
       throw DataError(fmt::format("{} {}: {}: does not follow {}", symbol_,
-                                  format_bar_time(bar.time), detail::kRuleNonIncreasingDate,
+                                  format_bar_time(bar.time), internal::kRuleNonIncreasingDate,
                                   format_bar_time(impl_->w.last.time)));
     case FeatureStatus::kInvalidBar:
       throw DataError(fmt::format("{} {}: {}", symbol_, format_bar_time(bar.time),
-                                  detail::bar_value_violation(bar)));
+                                  internal::bar_value_violation(bar)));
     case FeatureStatus::kMissingBenchmark:
       throw DataError(missing_benchmark_message(symbol_, "", bar.time));
     default:
@@ -260,10 +260,10 @@ void UniverseStream::step_or_throw(const Bar& benchmark_bar, std::span<const Bar
                                   bars.size(), s.symbols.size()));
     case FeatureStatus::kOutOfOrder:
       throw DataError(fmt::format("{} {}: {}: does not follow {}", s.benchmark_name, date,
-                                  detail::kRuleNonIncreasingDate, format_bar_time(previous)));
+                                  internal::kRuleNonIncreasingDate, format_bar_time(previous)));
     default:
       throw DataError(fmt::format("{} {}: {}", s.benchmark_name, date,
-                                  detail::bar_value_violation(benchmark_bar)));
+                                  internal::bar_value_violation(benchmark_bar)));
   }
   for (std::size_t i = 0; i < bars.size(); ++i) {
     const FeatureStatus si = s.status[i];
@@ -277,11 +277,11 @@ void UniverseStream::step_or_throw(const Bar& benchmark_bar, std::span<const Bar
     }
     if (si == FeatureStatus::kOutOfOrder) {
       throw DataError(fmt::format("{} {}: {}: does not follow {}", s.symbols[i],
-                                  format_bar_time(bar.time), detail::kRuleNonIncreasingDate,
+                                  format_bar_time(bar.time), internal::kRuleNonIncreasingDate,
                                   format_bar_time(s.streams[i].last_time())));
     }
     throw DataError(fmt::format("{} {}: {}", s.symbols[i], format_bar_time(bar.time),
-                                detail::bar_value_violation(bar)));
+                                internal::bar_value_violation(bar)));
   }
 }
 

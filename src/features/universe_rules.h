@@ -20,7 +20,7 @@
 #include "mlgov/bars.h"
 #include "mlgov/errors.h"
 
-namespace mlgov::detail {
+namespace mlgov::internal {
 
 inline std::string missing_benchmark_message(std::string_view symbol, std::string_view benchmark,
                                              BarTime time) {
@@ -76,4 +76,4 @@ inline std::vector<std::vector<std::size_t>> sector_members_of(
   return members;
 }
 
-}  // namespace mlgov::detail
+}  // namespace mlgov::internal

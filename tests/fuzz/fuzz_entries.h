@@ -50,7 +50,7 @@ inline void bars(std::string_view data) {
   try {
     const BarSeries s = parse_bars_csv(data, "fuzz.csv", "FUZZ");
     for (std::size_t i = 0; i < s.bars.size(); ++i) {
-      if (detail::bar_value_violation(s.bars[i]) != nullptr) broken_invariant("bad bar accepted");
+      if (internal::bar_value_violation(s.bars[i]) != nullptr) broken_invariant("bad bar accepted");
       if (i > 0 && s.bars[i].time <= s.bars[i - 1].time) broken_invariant("time not increasing");
     }
   } catch (const DataError&) {
