@@ -254,6 +254,32 @@ TEST_F(AuditTest, AVolumeZScoreAtItsLargestPossibleValueIsInRange) {
   EXPECT_TRUE(check(read_json(report_file), "S004", "ranges").at("passed").get<bool>()) << out;
 }
 
+TEST_F(AuditTest, TheRangesCheckUsesTheContractsRanges) {
+  // The same contract with rsi_14's range narrowed to [0, 1]: RSI lives in
+  // [0, 100] and a real price path takes it far above 1, so the check fails
+  // and names the feature and the contract's bounds.
+  nlohmann::json contract =
+      read_json(testing::source_dir() / "contracts" / "feature_contract_ml_v1.json");
+  for (auto& f : contract["features"]) {
+    if (f["name"] == "rsi_14") f["range"] = {{"min", 0}, {"max", 1}};
+  }
+  const auto contracts = scratch_ / "contracts";
+  std::filesystem::create_directories(contracts);
+  testing::write_text(contracts / "feature_contract_ml_v1.json", contract.dump(2));
+  const auto report_file = scratch_ / "audit.json";
+  std::string out;
+  testing::SmallUniverse::mlgov(
+      "audit --symbols S001 --data " + testing::quote(universe_->data()) +
+          " --benchmark SPX --sectors " + testing::quote(universe_->sectors()) + " --out " +
+          testing::quote(report_file) + " --contracts-dir " + testing::quote(contracts),
+      &out);
+  const nlohmann::json ranges = check(read_json(report_file), "S001", "ranges");
+  EXPECT_FALSE(ranges.at("passed").get<bool>()) << out;
+  const std::string why = ranges.at("detail").get<std::string>();
+  EXPECT_NE(why.find("rsi_14 = "), std::string::npos) << why;
+  EXPECT_NE(why.find("outside [0, 1]"), std::string::npos) << why;
+}
+
 TEST_F(AuditTest, ExitCodeFollowsTheMinimumPassRate) {
   const auto models = copy_models();
   std::filesystem::resize_file(model_dirs(models, "S001").at(0) / "model.json", 100);

@@ -7,6 +7,7 @@
 #include <sys/stat.h>
 
 #include <fstream>
+#include <limits>
 #include <string>
 #include <vector>
 
@@ -247,6 +248,95 @@ TEST(FeatureContract, WrongTypeForLookbackIsRejected) {
   doc["features"][0]["lookback"] = "two";
   expect_contract_error([&] { FeatureContract::parse(doc.dump(), "lb.json"); },
                         {"lb.json", "features[0]", "lookback", "integer"});
+}
+
+TEST(FeatureContract, NaturalRangesFollowTheSpec) {
+  // docs/features_ml_v1.md, "Natural ranges": bounds typed here from the spec.
+  const FeatureContract c = load_feature_contract("ml_v1", source_dir() / "contracts");
+  const auto range_of = [&](const std::string& name) {
+    return c.features()[*c.index_of(name)].range;
+  };
+  constexpr double kInf = std::numeric_limits<double>::infinity();
+  ASSERT_TRUE(range_of("ret_1d").has_value());
+  EXPECT_EQ(range_of("ret_1d")->lo, -1.0);
+  EXPECT_EQ(range_of("ret_1d")->hi, kInf);
+  EXPECT_EQ(range_of("rsi_14")->lo, 0.0);
+  EXPECT_EQ(range_of("rsi_14")->hi, 100.0);
+  EXPECT_EQ(range_of("stoch_k_14")->hi, 1.0);
+  EXPECT_EQ(range_of("cross_rank_sector")->hi, 1.0);
+  EXPECT_EQ(range_of("dist_high_252")->lo, -1.0);
+  EXPECT_EQ(range_of("dist_high_252")->hi, 0.0);
+  EXPECT_EQ(range_of("dist_low_252")->lo, 0.0);
+  EXPECT_EQ(range_of("vol_60")->lo, 0.0);
+  // Samuelson's bound 19 / sqrt(20) = 4.2485292 with a margin for float32.
+  EXPECT_EQ(range_of("volume_z_20")->lo, -4.24853);
+  EXPECT_EQ(range_of("volume_z_20")->hi, 4.24853);
+  EXPECT_EQ(range_of("bb_pos_20")->hi, 2.124265);
+  for (const char* unbounded : {"skew_60", "kurt_60", "beta_60"}) {
+    EXPECT_FALSE(range_of(unbounded).has_value()) << unbounded;
+  }
+  std::size_t with_range = 0;
+  for (const auto& f : c.features()) with_range += f.range ? 1 : 0;
+  EXPECT_EQ(with_range, 25u);
+}
+
+TEST(FeatureContract, RangesDoNotEnterTheFingerprint) {
+  // Trained models record the fingerprint: the shipped contract with its
+  // ranges removed, or one of them changed, keeps the recorded value.
+  json without = shipped_contract_json();
+  for (auto& f : without["features"]) f.erase("range");
+  json changed = shipped_contract_json();
+  changed["features"][10]["range"] = {{"min", 0}, {"max", 1}};
+  const std::string recorded = "a8952ddd2d5df4f77e490ac96a8bbf5ca0b37d890d822290420f2f4963769b19";
+  EXPECT_EQ(FeatureContract::parse(without.dump(), "without.json").fingerprint(), recorded);
+  EXPECT_EQ(FeatureContract::parse(changed.dump(), "changed.json").fingerprint(), recorded);
+}
+
+TEST(FeatureContract, RangeMustBeAnObject) {
+  json doc = shipped_contract_json();
+  doc["features"][10]["range"] = json::array({0, 100});
+  expect_contract_error(
+      [&] { FeatureContract::parse(doc.dump(), "r.json"); },
+      {"r.json", "features[10] (rsi_14)", "\"range\" must be an object", "array"});
+}
+
+TEST(FeatureContract, RangeWithAMisspeltKeyIsRejected) {
+  json doc = shipped_contract_json();
+  doc["features"][10]["range"] = {{"mni", 0}, {"max", 100}};
+  expect_contract_error([&] { FeatureContract::parse(doc.dump(), "r.json"); },
+                        {"r.json", "features[10] (rsi_14)", "unknown key \"mni\""});
+}
+
+TEST(FeatureContract, RangeBoundMustBeANumber) {
+  json doc = shipped_contract_json();
+  doc["features"][11]["range"] = {{"min", "0"}};
+  expect_contract_error(
+      [&] { FeatureContract::parse(doc.dump(), "r.json"); },
+      {"r.json", "features[11] (stoch_k_14)", "\"min\" must be a number", "string"});
+}
+
+TEST(FeatureContract, RangeWithMinAboveMaxIsRejected) {
+  json doc = shipped_contract_json();
+  doc["features"][10]["range"] = {{"min", 100}, {"max", 0}};
+  expect_contract_error([&] { FeatureContract::parse(doc.dump(), "r.json"); },
+                        {"r.json", "features[10] (rsi_14)", "\"min\" (100) is above \"max\" (0)"});
+}
+
+TEST(FeatureContract, EmptyRangeIsRejected) {
+  json doc = shipped_contract_json();
+  doc["features"][10]["range"] = json::object();
+  expect_contract_error([&] { FeatureContract::parse(doc.dump(), "r.json"); },
+                        {"r.json", "features[10] (rsi_14)", "\"min\", \"max\" or both"});
+}
+
+TEST(FeatureRange, HoldsItsBoundsAndRefusesNaN) {
+  const FeatureRange r{0.0, 1.0};
+  EXPECT_TRUE(r.contains(0.0));
+  EXPECT_TRUE(r.contains(1.0));
+  EXPECT_FALSE(r.contains(-1e-12));
+  EXPECT_FALSE(r.contains(1.0000001));
+  EXPECT_FALSE(r.contains(std::numeric_limits<double>::quiet_NaN()));
+  EXPECT_TRUE(FeatureRange{}.contains(std::numeric_limits<double>::infinity()));
 }
 
 TEST(Sha256, MatchesTheFipsTestVectors) {

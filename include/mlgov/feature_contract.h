@@ -2,11 +2,13 @@
 //
 // FeatureContract: the single source of truth for a model's inputs, loaded
 // from contracts/feature_contract_<name>.json. Names, order, dtype (float32
-// only), lookbacks, version, minimum history, and the fingerprint.
+// only), lookbacks, natural value ranges, version, minimum history, and the
+// fingerprint.
 #pragma once
 
 #include <cstddef>
 #include <filesystem>
+#include <limits>
 #include <memory>
 #include <optional>
 #include <span>
@@ -19,12 +21,27 @@
 
 namespace mlgov {
 
+// The values a feature can take by its definition: lo <= v <= hi, a side the
+// contract leaves open being infinite. From the feature's "range" object,
+// {"min": lo, "max": hi} (either may be absent). Plain value.
+struct FeatureRange {
+  double lo = -std::numeric_limits<double>::infinity();
+  double hi = std::numeric_limits<double>::infinity();
+
+  // Whether `value` lies inside (a NaN never does).
+  bool contains(double value) const noexcept { return value >= lo && value <= hi; }
+};
+
 // One feature of a contract, as declared in the JSON file.
 struct FeatureSpec {
   std::string name;
-  std::string dtype;        // always "float32" after validation
-  int lookback = 0;         // bars of history the feature reads, >= 1
-  std::string description;  // free text; does not enter the fingerprint
+  std::string dtype;                  // always "float32" after validation
+  int lookback = 0;                   // bars of history the feature reads, >= 1
+  std::optional<FeatureRange> range;  // absent: no natural bound (skew_60, beta_60, ...)
+  std::string description;            // free text
+  // Neither the range nor the description enters the fingerprint (name,
+  // version and the ordered names do): adding or correcting a range keeps
+  // every trained model's recorded fingerprint valid.
 };
 
 // Immutable after loading: safe to share and read from any number of threads.
@@ -34,7 +51,9 @@ class FeatureContract {
   // and the field or feature index on: missing/unreadable file, malformed or
   // truncated JSON, missing "name"/"version"/"features", a declared
   // n_features that differs from the list, an empty or duplicate name, a
-  // dtype other than "float32", a lookback < 1, min_history < max lookback.
+  // dtype other than "float32", a lookback < 1, min_history < max lookback,
+  // a "range" that is not an object of "min" and/or "max" numbers with
+  // min <= max.
   static FeatureContract load_file(const std::filesystem::path& file);
 
   // Same rules on JSON text already in memory; `source` names it in errors.

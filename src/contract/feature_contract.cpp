@@ -93,6 +93,34 @@ std::string short_parse_error(const std::string& what) {
          internal::excerpt(tail);
 }
 
+// A feature's optional "range": {"min": lo, "max": hi}, at least one of the
+// two, numbers, lo <= hi, no other key (a misspelt "mni" must not silently
+// leave a side open).
+FeatureRange parse_range(const json& range, const std::string& source, const std::string& where) {
+  if (!range.is_object()) {
+    fail(source, fmt::format("{}\"range\" must be an object with \"min\" and/or \"max\" (found {})",
+                             where, range.type_name()));
+  }
+  FeatureRange out;
+  for (const auto& [key, value] : range.items()) {
+    if (key != "min" && key != "max") {
+      fail(source, fmt::format("{}\"range\": unknown key \"{}\" (allowed: \"min\", \"max\")", where,
+                               internal::excerpt(key)));
+    }
+    if (!value.is_number()) {
+      fail(source, fmt::format("{}\"range\": \"{}\" must be a number (found {})", where, key,
+                               value.type_name()));
+    }
+    (key == "min" ? out.lo : out.hi) = value.get<double>();
+  }
+  if (range.empty()) fail(source, where + "\"range\" must give \"min\", \"max\" or both");
+  if (!(out.lo <= out.hi)) {
+    fail(source, fmt::format("{}\"range\": \"min\" ({}) is above \"max\" ({})", where,
+                             range.at("min").dump(), range.at("max").dump()));
+  }
+  return out;
+}
+
 bool is_safe_contract_name(std::string_view name) {
   if (name.empty() || name == "." || name == "..") return false;
   return std::all_of(name.begin(), name.end(), [](char c) {
@@ -160,6 +188,9 @@ FeatureContract FeatureContract::parse(std::string_view json_text, const std::st
       }
       spec.lookback = lookback.get<int>();
       max_lookback = std::max(max_lookback, spec.lookback);
+      if (const auto r = item.find("range"); r != item.end()) {
+        spec.range = parse_range(*r, source, w2);
+      }
       if (const auto d = item.find("description"); d != item.end()) {
         if (!d->is_string()) fail(source, w2 + "\"description\" must be a string");
         spec.description = d->get<std::string>();

@@ -15,7 +15,8 @@
 //   deterministic      a second computation is bit-identical
 //   streaming_parity   UniverseStream over the whole history gives, bit for
 //                      bit, the batch rows of the last 300 bars
-//   ranges             values inside their natural ranges (table below)
+//   ranges             values inside their natural ranges (each feature's
+//                      "range" in the contract, docs/features_ml_v1.md)
 // and with --models, through a GovernedPredictor as the live engine builds it
 // (ML forced on, private scratch state file, a window that cannot latch):
 //   model_loads        the registry loaded the symbol's newest model (a
@@ -96,53 +97,6 @@ struct SymbolAudit {
     }
     return !checks.empty();
   }
-};
-
-// Natural range of a feature: lo <= v <= hi. The bounds follow from the
-// definitions in docs/features_ml_v1.md with positive prices and volumes:
-//   returns, sma ratios, gap: x / y - 1 with x, y > 0, so > -1 (>= -1 after
-//     rounding to float32);
-//   rsi_14 in [0, 100]; stoch_k_14, cross_rank_sector in [0, 1];
-//   volatilities, atr_14_norm, hl_range, volume_ratio_20 >= 0;
-//   dollar_volume_log_20 = ln(1 + mean(c * v)) >= 0;
-//   dist_high_252 = c / max(h) - 1 <= 0 (c <= h); dist_low_252 >= 0 (c >= l);
-//   bb_pos_20 = z / 2 and volume_z_20 = z with z a z-score under the sample
-//     standard deviation of n = 20 values: |z| <= (n - 1) / sqrt(n) =
-//     4.24852916 (Samuelson's inequality), so |bb_pos_20| <= 2.12426458;
-//     reached by 19 equal values and one outlier, so the bounds carry a margin
-//     above the float32 rounding of the extreme (half an ulp: 2.4e-7 at 4).
-struct Range {
-  const char* name;
-  double lo;
-  double hi;
-};
-constexpr double kInf = std::numeric_limits<double>::infinity();
-constexpr Range kRanges[] = {
-    {"ret_1d", -1, kInf},
-    {"ret_5d", -1, kInf},
-    {"ret_10d", -1, kInf},
-    {"ret_20d", -1, kInf},
-    {"ret_60d", -1, kInf},
-    {"mom_12_1", -1, kInf},
-    {"sma_ratio_20", -1, kInf},
-    {"sma_ratio_50", -1, kInf},
-    {"sma_ratio_200", -1, kInf},
-    {"sma_cross_12_26", -1, kInf},
-    {"rsi_14", 0, 100},
-    {"stoch_k_14", 0, 1},
-    {"bb_pos_20", -2.124265, 2.124265},
-    {"vol_5", 0, kInf},
-    {"vol_20", 0, kInf},
-    {"vol_60", 0, kInf},
-    {"atr_14_norm", 0, kInf},
-    {"hl_range", 0, kInf},
-    {"gap_1d", -1, kInf},
-    {"volume_ratio_20", 0, kInf},
-    {"dollar_volume_log_20", 0, kInf},
-    {"volume_z_20", -4.24853, 4.24853},
-    {"dist_high_252", -1, 0},
-    {"dist_low_252", 0, kInf},
-    {"cross_rank_sector", 0, 1},
 };
 
 std::string date_of(BarTime t) { return format_bar_time(t); }
@@ -417,15 +371,16 @@ void Auditor::audit_features(std::size_t k, SymbolAudit& audit) {
 
   std::string out_of_range;
   std::size_t checked = 0;
-  for (const Range& range : kRanges) {
-    const auto j = frame_.column_index(range.name);
+  for (const FeatureSpec& feature : contract_->features()) {
+    if (!feature.range) continue;
+    const auto j = frame_.column_index(feature.name);
     if (!j) continue;
     ++checked;
     for (std::size_t r : rows) {
       const double v = frame_.row_values(r)[*j];
-      if (!(v >= range.lo && v <= range.hi)) {
+      if (!feature.range->contains(v)) {
         out_of_range = fmt::format("{}: {} = {:.9g} outside [{}, {}]", date_of(frame_.times[r]),
-                                   range.name, v, range.lo, range.hi);
+                                   feature.name, v, feature.range->lo, feature.range->hi);
         break;
       }
     }
