@@ -3,7 +3,10 @@
 #   * runs the installed tool, PREFIX/bin/mlgov contract, which must find the
 #     contracts beside itself (PREFIX/share/mlgov/contracts);
 #   * configures, builds and runs tests/find_package against the prefix
-#     (fmt's find-package-test), with mlgov_CONTRACTS_DIR from the package.
+#     (fmt's find-package-test), with mlgov_CONTRACTS_DIR from the package:
+#     an engine linking mlgov::mlgov and an offline tool linking mlgov::offline;
+#   * checks the install layout: both libraries, the offline headers under
+#     include/mlgov/offline/, no internal header of src/ installed.
 file(REMOVE_RECURSE "${WORK_DIR}")
 set(prefix "${WORK_DIR}/prefix")
 set(elsewhere "${WORK_DIR}/elsewhere")  # a working directory without contracts/
@@ -37,6 +40,26 @@ endif()
 
 run_step(${CMAKE_COMMAND} --install "${MLGOV_BINARY_DIR}" --prefix "${prefix}")
 
+include(GNUInstallDirs)
+foreach(installed IN ITEMS
+    "${CMAKE_INSTALL_LIBDIR}/libmlgov.a"
+    "${CMAKE_INSTALL_LIBDIR}/libmlgov_offline.a"
+    "${CMAKE_INSTALL_INCLUDEDIR}/mlgov/mlgov.h"
+    "${CMAKE_INSTALL_INCLUDEDIR}/mlgov/offline/training.h"
+    "${CMAKE_INSTALL_INCLUDEDIR}/mlgov/offline/xgboost_trainer.h"
+    "${CMAKE_INSTALL_INCLUDEDIR}/mlgov/offline/synthetic_market.h")
+  if(NOT EXISTS "${prefix}/${installed}")
+    message(FATAL_ERROR "the install lacks ${installed}")
+  endif()
+endforeach()
+file(GLOB_RECURSE installed_headers RELATIVE "${prefix}/${CMAKE_INSTALL_INCLUDEDIR}"
+     "${prefix}/${CMAKE_INSTALL_INCLUDEDIR}/mlgov/*")
+foreach(header IN LISTS installed_headers)
+  if(NOT header MATCHES "^mlgov/(offline/)?[a-z_0-9]+\\.h$")
+    message(FATAL_ERROR "the install holds ${header}, outside include/mlgov/ and include/mlgov/offline/")
+  endif()
+endforeach()
+
 # ml_v1's fingerprint, recomputed independently in the README (python3 one-liner).
 set(ml_v1_fingerprint "a8952ddd2d5df4f77e490ac96a8bbf5ca0b37d890d822290420f2f4963769b19")
 if(EXPECT_TOOL)
@@ -52,3 +75,6 @@ run_step(${CMAKE_COMMAND} --build "${WORK_DIR}/build")
 run_step("${WORK_DIR}/build/consumer")
 expect_in("${step_output}" "fingerprint ${ml_v1_fingerprint}")
 expect_in("${step_output}" "${prefix}/share/mlgov/contracts/feature_contract_ml_v1.json")
+run_step("${WORK_DIR}/build/offline_consumer")
+expect_in("${step_output}" "offline_consumer: ")
+expect_in("${step_output}" "model trained: yes")
