@@ -25,7 +25,7 @@ namespace mlgov {
 
 using detail::kNumFeatures;
 
-const char* to_string(FeatureStatus status) noexcept {
+std::string_view to_string(FeatureStatus status) noexcept {
   switch (status) {
     case FeatureStatus::kReady:
       return "READY";
@@ -51,9 +51,20 @@ const std::vector<std::string>& supported_features() {
   return names;
 }
 
+const std::vector<std::string>& FeatureFrame::columns() const noexcept {
+  static const std::vector<std::string> kNone;
+  return schema ? schema->names() : kNone;
+}
+
+const std::string& FeatureFrame::fingerprint() const noexcept {
+  static const std::string kNone;
+  return schema ? schema->fingerprint() : kNone;
+}
+
 std::optional<std::size_t> FeatureFrame::column_index(std::string_view name) const noexcept {
-  for (std::size_t j = 0; j < columns.size(); ++j) {
-    if (columns[j] == name) return j;
+  const std::vector<std::string>& names = columns();
+  for (std::size_t j = 0; j < names.size(); ++j) {
+    if (names[j] == name) return j;
   }
   return std::nullopt;
 }
@@ -236,8 +247,6 @@ FeatureFrame FeatureComputer::compute_universe(const std::vector<BarSeries>& sym
 
   FeatureFrame frame;
   frame.schema = schema();
-  frame.columns = contract_.names();
-  frame.fingerprint = contract_.fingerprint();
   for (const BarSeries& s : symbols) {
     const auto n = static_cast<std::int64_t>(s.bars.size());
     if (n < min_history_) {
@@ -282,7 +291,7 @@ void FeatureComputer::compute_universe_serial(const std::vector<BarSeries>& symb
         ++cursor[i];
       }
     }
-    stream.step_or_throw(bench_bar, today);
+    stream.step(bench_bar, today);
     for (std::size_t i = 0; i < symbols.size(); ++i) {
       if (stream.status(i) != FeatureStatus::kReady) continue;
       const FeatureRow row = stream.row(i);
@@ -497,16 +506,9 @@ bool FeatureComputer::compute_universe_parallel(
   return true;
 }
 
-FeatureFrame compute_features_for_symbol(const BarSeries& bars, const BarSeries& benchmark,
-                                         std::string_view contract_name,
-                                         const std::filesystem::path& contracts_dir) {
-  const FeatureComputer computer(load_feature_contract(contract_name, contracts_dir));
-  return computer.compute_symbol(bars, benchmark);
-}
-
 // ---------------------------------------------------------------- benchmark
 
-FeatureStatus BenchmarkStream::update(const Bar& bar) noexcept {
+FeatureStatus BenchmarkStream::try_update(const Bar& bar) noexcept {
   if (count_ > 0 && bar.time <= last_.time) return FeatureStatus::kOutOfOrder;
   if (detail::bar_value_violation(bar) != nullptr) return FeatureStatus::kInvalidBar;
   if (count_ > 0) ret_ = detail::simple_return(bar.close, last_.close);
@@ -515,8 +517,8 @@ FeatureStatus BenchmarkStream::update(const Bar& bar) noexcept {
   return FeatureStatus::kReady;
 }
 
-void BenchmarkStream::update_or_throw(const Bar& bar, std::string_view name) {
-  const FeatureStatus status = update(bar);
+void BenchmarkStream::update(const Bar& bar, std::string_view name) {
+  const FeatureStatus status = try_update(bar);
   if (status == FeatureStatus::kOutOfOrder) {
     throw DataError(fmt::format("{} {}: {}: does not follow {}", name, format_bar_time(bar.time),
                                 detail::kRuleNonIncreasingDate, format_bar_time(last_.time)));
@@ -570,7 +572,7 @@ FeatureStatus check_symbol_bar(const detail::SymbolWindows& w, const Bar& bar,
 
 }  // namespace
 
-FeatureStatus FeatureStream::update(const Bar& bar, const BenchmarkStream& benchmark) noexcept {
+FeatureStatus FeatureStream::try_update(const Bar& bar, const BenchmarkStream& benchmark) noexcept {
   Impl& s = *impl_;
   const FeatureStatus check = check_symbol_bar(s.w, bar, benchmark);
   if (check != FeatureStatus::kReady) return check;
@@ -586,9 +588,8 @@ FeatureStatus FeatureStream::update(const Bar& bar, const BenchmarkStream& bench
   return FeatureStatus::kReady;
 }
 
-std::optional<FeatureRow> FeatureStream::update_or_throw(const Bar& bar,
-                                                         const BenchmarkStream& benchmark) {
-  const FeatureStatus status = update(bar, benchmark);
+std::optional<FeatureRow> FeatureStream::update(const Bar& bar, const BenchmarkStream& benchmark) {
+  const FeatureStatus status = try_update(bar, benchmark);
   switch (status) {
     case FeatureStatus::kReady:
       return row();
@@ -684,11 +685,11 @@ std::optional<std::size_t> UniverseStream::index_of(std::string_view symbol) con
   return std::nullopt;
 }
 
-FeatureStatus UniverseStream::step(const Bar& benchmark_bar,
-                                   std::span<const Bar* const> bars) noexcept {
+FeatureStatus UniverseStream::try_step(const Bar& benchmark_bar,
+                                       std::span<const Bar* const> bars) noexcept {
   Impl& s = *impl_;
   if (bars.size() != s.symbols.size()) return FeatureStatus::kUnknownSymbol;
-  const FeatureStatus bench_status = s.benchmark.update(benchmark_bar);
+  const FeatureStatus bench_status = s.benchmark.try_update(benchmark_bar);
   if (bench_status != FeatureStatus::kReady) return bench_status;
   for (std::size_t i = 0; i < bars.size(); ++i) {
     const Bar* bar = bars[i];
@@ -697,17 +698,17 @@ FeatureStatus UniverseStream::step(const Bar& benchmark_bar,
     } else if (bar->time != benchmark_bar.time) {
       s.status[i] = FeatureStatus::kMissingBenchmark;
     } else {
-      s.status[i] = s.streams[i].update(*bar, s.benchmark);
+      s.status[i] = s.streams[i].try_update(*bar, s.benchmark);
     }
   }
   for (const auto& members : s.sector_members) s.rank_sector(members);
   return FeatureStatus::kReady;
 }
 
-void UniverseStream::step_or_throw(const Bar& benchmark_bar, std::span<const Bar* const> bars) {
+void UniverseStream::step(const Bar& benchmark_bar, std::span<const Bar* const> bars) {
   Impl& s = *impl_;
   const BarTime previous = s.benchmark.time();
-  const FeatureStatus st = step(benchmark_bar, bars);
+  const FeatureStatus st = try_step(benchmark_bar, bars);
   const std::string date = format_bar_time(benchmark_bar.time);
   switch (st) {
     case FeatureStatus::kReady:
