@@ -81,13 +81,13 @@ void BM_StreamingOneSymbol(benchmark::State& state) {
   FeatureStream stream(computer(), m.symbols[0].symbol);
   std::size_t k = 0;
   for (; k < 260; ++k) {
-    benchmark_stream.update(replay(bench, k));
-    stream.update(replay(bars, k), benchmark_stream);
+    benchmark_stream.try_update(replay(bench, k));
+    stream.try_update(replay(bars, k), benchmark_stream);
   }
   std::size_t ready = 0;
   for (auto _ : state) {
-    benchmark_stream.update(replay(bench, k));
-    ready += stream.update(replay(bars, k), benchmark_stream) == FeatureStatus::kReady;
+    benchmark_stream.try_update(replay(bench, k));
+    ready += stream.try_update(replay(bars, k), benchmark_stream) == FeatureStatus::kReady;
     benchmark::DoNotOptimize(stream.row().values.data());
     ++k;
   }
@@ -111,11 +111,11 @@ void BM_StreamingCycle225(benchmark::State& state) {
   std::size_t k = 0;
   for (; k < 260; ++k) {
     fill(k);
-    stream.step(replay(m.benchmark.bars, k), ptrs);
+    stream.try_step(replay(m.benchmark.bars, k), ptrs);
   }
   for (auto _ : state) {
     fill(k);
-    const FeatureStatus st = stream.step(replay(m.benchmark.bars, k), ptrs);
+    const FeatureStatus st = stream.try_step(replay(m.benchmark.bars, k), ptrs);
     benchmark::DoNotOptimize(st);
     ++k;
   }

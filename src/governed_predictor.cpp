@@ -30,9 +30,16 @@
 #include "mlgov/logging.h"
 #include "mlgov/version.h"
 #include "model/model_backend.h"
+#include "predict/row_checks.h"
 
 namespace mlgov {
 namespace {
+
+using internal::all_finite;
+using internal::blocked_status;
+using internal::check_row;
+using internal::is_blocked;
+using internal::is_no_row;
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 
@@ -60,7 +67,7 @@ std::string_view schema_label(const FeatureSchema* schema) {
   return schema == nullptr ? std::string_view("(none)") : std::string_view(schema->contract_name());
 }
 
-FailureDescription describe_failure(std::string_view symbol, FailureReason reason,
+FailureDescription describe_failure(std::string_view symbol, PredictStatus reason,
                                     const FeatureRow& row, const LoadedModel* model,
                                     const FeatureContract& contract) {
   using nlohmann::json;
@@ -70,7 +77,7 @@ FailureDescription describe_failure(std::string_view symbol, FailureReason reaso
   const std::string sym = printable_symbol(symbol);
   FailureDescription d;
   switch (reason) {
-    case FailureReason::kFeatureMismatch: {
+    case PredictStatus::kFeatureMismatch: {
       static const std::vector<std::string> kNoNames;
       const auto& got_names = row.schema == nullptr ? kNoNames : row.schema->names();
       FeatureMismatch mismatch = compare_feature_names(contract.names(), got_names);
@@ -104,7 +111,7 @@ FailureDescription describe_failure(std::string_view symbol, FailureReason reaso
       d.mismatch = std::move(mismatch);
       break;
     }
-    case FailureReason::kWrongFeatureCount: {
+    case PredictStatus::kWrongFeatureCount: {
       const std::size_t expected = model ? model->info.n_features : contract.size();
       FeatureMismatch mismatch;
       mismatch.expected_count = expected;
@@ -117,9 +124,8 @@ FailureDescription describe_failure(std::string_view symbol, FailureReason reaso
       d.mismatch = std::move(mismatch);
       break;
     }
-    case FailureReason::kNonFiniteFeature: {
-      std::size_t index = 0;
-      while (index < row.values.size() && std::isfinite(row.values[index])) ++index;
+    case PredictStatus::kNonFiniteFeature: {
+      const std::size_t index = internal::first_non_finite(row.values);
       const float v = index < row.values.size() ? row.values[index] : 0.0f;
       const std::string value = std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf");
       const std::string name =
@@ -128,7 +134,7 @@ FailureDescription describe_failure(std::string_view symbol, FailureReason reaso
       d.details_json = dump(json{{"feature", name}, {"index", index}, {"value", value}});
       break;
     }
-    case FailureReason::kModelError: {
+    case PredictStatus::kModelError: {
       d.message = fmt::format(
           "{}: the model failed to evaluate or returned a non-finite value "
           "(backend {}, {})",
@@ -142,64 +148,6 @@ FailureDescription describe_failure(std::string_view symbol, FailureReason reaso
       break;
   }
   return d;
-}
-
-PredictStatus status_of(FailureReason reason) noexcept {
-  switch (reason) {
-    case FailureReason::kFeatureMismatch:
-      return PredictStatus::kFeatureMismatch;
-    case FailureReason::kWrongFeatureCount:
-      return PredictStatus::kWrongFeatureCount;
-    case FailureReason::kNonFiniteFeature:
-      return PredictStatus::kNonFiniteFeature;
-    case FailureReason::kNoModel:
-      return PredictStatus::kNoModel;
-    case FailureReason::kInsufficientHistory:
-      return PredictStatus::kInsufficientHistory;
-    case FailureReason::kModelError:
-    case FailureReason::kModelRefused:
-      break;
-  }
-  return PredictStatus::kModelError;
-}
-
-std::optional<FailureReason> reason_of(PredictStatus status) noexcept {
-  switch (status) {
-    case PredictStatus::kFeatureMismatch:
-      return FailureReason::kFeatureMismatch;
-    case PredictStatus::kWrongFeatureCount:
-      return FailureReason::kWrongFeatureCount;
-    case PredictStatus::kNonFiniteFeature:
-      return FailureReason::kNonFiniteFeature;
-    case PredictStatus::kModelError:
-      return FailureReason::kModelError;
-    case PredictStatus::kNoModel:
-      return FailureReason::kNoModel;
-    case PredictStatus::kInsufficientHistory:
-      return FailureReason::kInsufficientHistory;
-    default:
-      return std::nullopt;
-  }
-}
-
-// True when every value is finite. Branch-free: an OR over "exponent bits all
-// ones" (NaN or +-inf) on the bit patterns, which the compiler vectorises; a
-// failing row is located again only on the failure path (describe_failure).
-bool all_finite(std::span<const float> values) noexcept {
-  std::uint32_t bad = 0;
-  for (const float v : values) {
-    const auto bits = std::bit_cast<std::uint32_t>(v);
-    bad |= static_cast<std::uint32_t>((bits & 0x7f800000u) == 0x7f800000u);
-  }
-  return bad == 0;
-}
-
-bool is_no_row(const FeatureRow& row) noexcept {
-  return row.schema == nullptr && row.values.data() == nullptr;
-}
-
-bool is_blocked(MlState s) noexcept {
-  return s == MlState::kDisabledConfig || s == MlState::kDisabledGovernance;
 }
 
 bool is_blocked_state(MlState s) noexcept { return is_blocked(s); }
@@ -227,30 +175,6 @@ constexpr std::string_view kInvalidHandleLabel = "invalid model handle";
 
 }  // namespace
 
-std::string_view to_string(PredictStatus status) noexcept {
-  switch (status) {
-    case PredictStatus::kOk:
-      return "OK";
-    case PredictStatus::kMlDisabled:
-      return "ML_DISABLED";
-    case PredictStatus::kGovernanceDisabled:
-      return "GOVERNANCE_DISABLED";
-    case PredictStatus::kNoModel:
-      return "NO_MODEL";
-    case PredictStatus::kFeatureMismatch:
-      return "FEATURE_MISMATCH";
-    case PredictStatus::kWrongFeatureCount:
-      return "WRONG_FEATURE_COUNT";
-    case PredictStatus::kNonFiniteFeature:
-      return "NON_FINITE_FEATURE";
-    case PredictStatus::kModelError:
-      return "MODEL_ERROR";
-    case PredictStatus::kInsufficientHistory:
-      return "INSUFFICIENT_HISTORY";
-  }
-  return "UNKNOWN";
-}
-
 struct GovernedPredictor::Impl {
   Impl(const Config& cfg, const FeatureContract& c, PredictorOptions& options)
       : config(cfg),
@@ -258,7 +182,7 @@ struct GovernedPredictor::Impl {
         clock(options.clock ? std::move(options.clock) : std::make_shared<SystemClock>()),
         logger(options.logger ? std::move(options.logger) : make_stderr_logger(clock)),
         listener(options.listener),
-        state_file(options.state_file ? *options.state_file : cfg.governance.state_file),
+        state_file(cfg.governance.state_file),
         in_memory(options.in_memory_governance),
         window_length(std::chrono::duration_cast<std::chrono::nanoseconds>(
             std::chrono::duration<double>(cfg.governance.window_seconds))),
@@ -291,7 +215,7 @@ struct GovernedPredictor::Impl {
   std::atomic<std::uint64_t> predictions{0};
   std::atomic<std::uint64_t> blocked{0};
   std::atomic<std::uint64_t> model_errors{0};
-  std::array<std::atomic<std::uint64_t>, kFailureReasonCount> by_reason{};  // failures and skips
+  std::array<std::atomic<std::uint64_t>, kPredictStatusCount> by_reason{};  // failures and skips
   // The last heartbeat, for the metrics (wall time 0 = none yet).
   std::atomic<std::int64_t> heartbeat_wall_ms{0};
   std::atomic<std::uint64_t> heartbeat_cycles{0};
@@ -552,7 +476,7 @@ struct GovernedPredictor::Impl {
   // max_failures. When the file cannot be written, this process's own window
   // decides and the latch is kept in memory (retried at every sync). Never
   // throws (a failure to log or persist is itself logged if possible).
-  void record_failure(std::string_view symbol, FailureReason reason, std::string message,
+  void record_failure(std::string_view symbol, PredictStatus reason, std::string message,
                       std::string details_json) noexcept {
     try {
       std::string latch_reason;
@@ -688,12 +612,12 @@ struct GovernedPredictor::Impl {
     }
   }
 
-  [[gnu::cold]] PredictResult fail(FailureReason reason, const FeatureRow& row,
+  [[gnu::cold]] PredictResult fail(PredictStatus reason, const FeatureRow& row,
                                    const LoadedModel& model) noexcept {
     return fail(model.info.symbol, reason, row, &model);
   }
 
-  PredictResult fail(std::string_view symbol, FailureReason reason, const FeatureRow& row,
+  PredictResult fail(std::string_view symbol, PredictStatus reason, const FeatureRow& row,
                      const LoadedModel* model) noexcept {
     try {
       FailureDescription d = describe_failure(symbol, reason, row, model, contract);
@@ -702,25 +626,23 @@ struct GovernedPredictor::Impl {
       // describe_failure ran out of memory: still count the failure.
       record_failure(symbol, reason, {}, {});
     }
-    return {status_of(reason), kNaN};
+    return {reason, kNaN};
   }
 
   // Blocked by the state: counted, nothing touched.
   PredictResult refuse(MlState s, std::size_t calls = 1) noexcept {
     blocked.fetch_add(calls, std::memory_order_relaxed);
-    return {s == MlState::kDisabledConfig ? PredictStatus::kMlDisabled
-                                          : PredictStatus::kGovernanceDisabled,
-            kNaN};
+    return {blocked_status(s), kNaN};
   }
 
   PredictResult no_row() noexcept {
-    by_reason[static_cast<std::size_t>(FailureReason::kInsufficientHistory)].fetch_add(
+    by_reason[static_cast<std::size_t>(PredictStatus::kInsufficientHistory)].fetch_add(
         1, std::memory_order_relaxed);
     return {PredictStatus::kInsufficientHistory, kNaN};
   }
 
   PredictResult no_model() noexcept {
-    by_reason[static_cast<std::size_t>(FailureReason::kNoModel)].fetch_add(
+    by_reason[static_cast<std::size_t>(PredictStatus::kNoModel)].fetch_add(
         1, std::memory_order_relaxed);
     return {PredictStatus::kNoModel, kNaN};
   }
@@ -730,57 +652,36 @@ struct GovernedPredictor::Impl {
     return h.owner_ == id && h.index_ < hot.size() ? &hot[h.index_] : nullptr;
   }
 
-  // The model of `symbol`, or nullptr: one hash lookup in the registry.
-  const HotModel* model_of(std::string_view symbol) const noexcept {
-    const LoadedModel* model = registry.find(symbol);
-    return model == nullptr ? nullptr
-                            : &hot[static_cast<std::size_t>(model - registry.models().data())];
-  }
-
-  // The checks once the model is known: fingerprint, count, finiteness, then
-  // the evaluation. A non-kOk result has been recorded as a failure. Does not
-  // count a success (callers do: once per call, or once per batch).
+  // The checks once the model is known (check_row), then the evaluation. A
+  // non-kOk result has been recorded as a failure. Does not count a success
+  // (callers do: once per call, or once per batch).
   PredictResult evaluate(const HotModel& model, const FeatureRow& row) noexcept {
-    if (row.schema == nullptr || !row.schema->same_fingerprint(*schema)) [[unlikely]] {
-      return fail(FailureReason::kFeatureMismatch, row, *model.record);
-    }
-    if (row.values.size() != model.n_features) [[unlikely]] {
-      return fail(FailureReason::kWrongFeatureCount, row, *model.record);
-    }
-    if (!all_finite(row.values)) [[unlikely]] {
-      return fail(FailureReason::kNonFiniteFeature, row, *model.record);
+    if (const PredictStatus check = check_row(row, *schema, model.n_features);
+        check != PredictStatus::kOk) [[unlikely]] {
+      return fail(check, row, *model.record);
     }
     float out = kNaN;
     if (!model.backend->predict(row.values.data(), 1, &out) || !std::isfinite(out)) [[unlikely]] {
-      return fail(FailureReason::kModelError, row, *model.record);
+      return fail(PredictStatus::kModelError, row, *model.record);
     }
     return {PredictStatus::kOk, out};
   }
 
-  // One prediction, in the documented check order; `lookup` finds the model
-  // (by symbol or by handle) and runs only once the state and row allow it.
-  template <class Lookup>
-  PredictResult checked(Lookup lookup, const FeatureRow& row) noexcept {
+  // One prediction, in the documented check order: the state, the row's
+  // presence, the handle, then evaluate().
+  PredictResult core(ModelHandle handle, const FeatureRow& row) noexcept {
     const MlState s = state.load(std::memory_order_acquire);
     if (is_blocked(s)) return refuse(s);
     if (is_no_row(row)) return no_row();
-    const HotModel* model = lookup();
+    const HotModel* model = model_of(handle);
     if (model == nullptr) return no_model();
     const PredictResult r = evaluate(*model, row);
     if (r.ok()) predictions.fetch_add(1, std::memory_order_relaxed);
     return r;
   }
 
-  PredictResult core(std::string_view symbol, const FeatureRow& row) noexcept {
-    return checked([&] { return model_of(symbol); }, row);
-  }
-
-  PredictResult core(ModelHandle handle, const FeatureRow& row) noexcept {
-    return checked([&] { return model_of(handle); }, row);
-  }
-
-  // The handle batch: one state load (again only after a recorded failure,
-  // which may have latched), one success-counter update.
+  // The batch: one state load (again only after a recorded failure, which
+  // may have latched), one success-counter update.
   std::size_t batch(std::span<const ModelHandle> handles, std::span<const FeatureRow> rows,
                     std::span<PredictResult> out) noexcept {
     MlState s = state.load(std::memory_order_acquire);
@@ -810,7 +711,7 @@ struct GovernedPredictor::Impl {
     return ok;
   }
 
-  // The throwing faces' exception for a non-kOk result of core(). `sym` is
+  // The throwing forms' exception for a non-kOk result of core(). `sym` is
   // the printable name for the message; `symbol` and `model` describe the
   // failure again (failure path only).
   [[noreturn]] void raise(const PredictResult& r, const std::string& sym, std::string_view symbol,
@@ -840,11 +741,11 @@ struct GovernedPredictor::Impl {
         break;
     }
     // A failure: describe it again (failure path only) for the exception.
-    const FailureReason reason = *reason_of(r.status);
+    const PredictStatus reason = r.status;
     FailureDescription d = describe_failure(symbol, reason, row, model, contract);
     switch (reason) {
-      case FailureReason::kFeatureMismatch:
-      case FailureReason::kWrongFeatureCount: {
+      case PredictStatus::kFeatureMismatch:
+      case PredictStatus::kWrongFeatureCount: {
         FeatureMismatch mismatch = std::move(*d.mismatch);
         if (mismatch.matches()) {
           // Names agree but the contract differs: the message carries it.
@@ -852,7 +753,7 @@ struct GovernedPredictor::Impl {
         }
         throw ModelFeatureMismatchError(std::string(sym), std::move(mismatch));
       }
-      case FailureReason::kNonFiniteFeature:
+      case PredictStatus::kNonFiniteFeature:
         throw DataError(d.message);
       default:
         throw ModelError(d.message);
@@ -973,7 +874,6 @@ GovernedPredictor::GovernedPredictor(const Config& config, const FeatureContract
   if (!latched) m.seed_window();
 
   ModelRegistryOptions ro = registry_options_from(config);
-  if (options.models_dir) ro.models_dir = *options.models_dir;
   m.registry = ModelRegistry::load(ro, m.contract, *m.clock, *m.logger);
   m.hot.reserve(m.registry.models().size());
   for (const LoadedModel& model : m.registry.models()) {
@@ -982,7 +882,7 @@ GovernedPredictor::GovernedPredictor(const Config& config, const FeatureContract
 
   m.state.store(latched ? MlState::kDisabledGovernance : m.enabled_state());
   for (const RefusedModel& r : m.registry.refused()) {
-    m.record_failure(r.symbol, FailureReason::kModelRefused, r.message, r.details_json);
+    m.record_failure(r.symbol, PredictStatus::kModelRefused, r.message, r.details_json);
   }
   m.event(spdlog::level::info, "", "STARTED", to_string(m.state.load()),
           fmt::format("governed predictor ready: {} models loaded ({} degraded), {} refused, "
@@ -994,37 +894,44 @@ GovernedPredictor::GovernedPredictor(const Config& config, const FeatureContract
 
 GovernedPredictor::~GovernedPredictor() = default;
 
-PredictResult GovernedPredictor::try_predict(std::string_view symbol,
-                                             const FeatureRow& row) noexcept {
-  return impl_->core(symbol, row);
-}
-
-float GovernedPredictor::predict(std::string_view symbol, const FeatureRow& row) {
-  const PredictResult r = impl_->core(symbol, row);
-  if (r.ok()) return r.value;
-  impl_->raise(r, printable_symbol(symbol), symbol, impl_->registry.find(symbol), row);
-}
-
-std::size_t GovernedPredictor::predict_batch(std::span<const std::string> symbols,
-                                             std::span<const FeatureRow> rows,
-                                             std::span<PredictResult> out) noexcept {
-  if (symbols.size() != rows.size() || rows.size() != out.size()) {
-    for (auto& r : out) r = {PredictStatus::kModelError, kNaN};
-    return 0;
-  }
-  std::size_t ok = 0;
-  for (std::size_t i = 0; i < rows.size(); ++i) {
-    out[i] = impl_->core(symbols[i], rows[i]);
-    ok += out[i].ok() ? 1 : 0;
-  }
-  return ok;
-}
-
 ModelHandle GovernedPredictor::resolve(std::string_view symbol) const noexcept {
   const Impl& m = *impl_;
   const LoadedModel* model = m.registry.find(symbol);
   if (model == nullptr) return {};
   return {m.id, static_cast<std::uint32_t>(model - m.registry.models().data())};
+}
+
+PredictResult GovernedPredictor::try_predict(ModelHandle model, const FeatureRow& row) noexcept {
+  return impl_->core(model, row);
+}
+
+std::size_t GovernedPredictor::predict_batch(std::span<const ModelHandle> models,
+                                             std::span<const FeatureRow> rows,
+                                             std::span<PredictResult> out) noexcept {
+  if (models.size() != rows.size() || rows.size() != out.size()) {
+    for (auto& r : out) r = {PredictStatus::kSpanLengthMismatch, kNaN};
+    return 0;
+  }
+  return impl_->batch(models, rows, out);
+}
+
+void GovernedPredictor::throw_failure(const PredictResult& result, ModelHandle model,
+                                      const std::string_view* symbol, const FeatureRow& row) const {
+  if (const Impl::HotModel* hot = impl_->model_of(model); hot != nullptr) {
+    const LoadedModel& loaded = *hot->record;
+    impl_->raise(result, loaded.info.symbol, loaded.info.symbol, &loaded, row);
+  }
+  if (symbol != nullptr) {  // the symbol form: the messages name the symbol asked about
+    impl_->raise(result, printable_symbol(*symbol), *symbol, nullptr, row);
+  }
+  const std::string label(kInvalidHandleLabel);
+  if (result.status == PredictStatus::kNoModel) {
+    throw NoModelError("", label +
+                               ": no model loaded for this handle (default-constructed, "
+                               "resolved for a symbol without a model, or resolved by another "
+                               "predictor)");
+  }
+  impl_->raise(result, label, label, nullptr, row);
 }
 
 bool GovernedPredictor::has_model(ModelHandle model) const noexcept {
@@ -1034,38 +941,6 @@ bool GovernedPredictor::has_model(ModelHandle model) const noexcept {
 std::string_view GovernedPredictor::symbol(ModelHandle model) const noexcept {
   const Impl::HotModel* hot = impl_->model_of(model);
   return hot == nullptr ? std::string_view() : std::string_view(hot->record->info.symbol);
-}
-
-PredictResult GovernedPredictor::try_predict(ModelHandle model, const FeatureRow& row) noexcept {
-  return impl_->core(model, row);
-}
-
-float GovernedPredictor::predict(ModelHandle model, const FeatureRow& row) {
-  const PredictResult r = impl_->core(model, row);
-  if (r.ok()) return r.value;
-  const Impl::HotModel* hot = impl_->model_of(model);
-  if (hot == nullptr) {
-    const std::string label(kInvalidHandleLabel);
-    if (r.status == PredictStatus::kNoModel) {
-      throw NoModelError("", label +
-                                 ": no model loaded for this handle (default-constructed, "
-                                 "resolved for a symbol without a model, or resolved by another "
-                                 "predictor)");
-    }
-    impl_->raise(r, label, label, nullptr, row);
-  }
-  const LoadedModel& loaded = *hot->record;
-  impl_->raise(r, loaded.info.symbol, loaded.info.symbol, &loaded, row);
-}
-
-std::size_t GovernedPredictor::predict_batch(std::span<const ModelHandle> models,
-                                             std::span<const FeatureRow> rows,
-                                             std::span<PredictResult> out) noexcept {
-  if (models.size() != rows.size() || rows.size() != out.size()) {
-    for (auto& r : out) r = {PredictStatus::kModelError, kNaN};
-    return 0;
-  }
-  return impl_->batch(models, rows, out);
 }
 
 MlState GovernedPredictor::state() const noexcept {
@@ -1196,7 +1071,7 @@ MetricsSnapshot GovernedPredictor::metrics() const {
   s.git_commit = library_git_commit();
   s.contract = m.contract.name() + "@" + m.contract.version();
   s.predictions = m.predictions.load(std::memory_order_relaxed);
-  for (std::size_t i = 0; i < kFailureReasonCount; ++i) {
+  for (std::size_t i = 0; i < kPredictStatusCount; ++i) {
     s.failures_by_reason[i] = m.by_reason[i].load(std::memory_order_relaxed);
   }
   s.blocked_calls = m.blocked.load(std::memory_order_relaxed);
@@ -1223,10 +1098,6 @@ MetricsSnapshot GovernedPredictor::metrics() const {
 
 void GovernedPredictor::write_metrics(const std::filesystem::path& file) const {
   write_prometheus_file(metrics(), file);
-}
-
-bool GovernedPredictor::has_model(std::string_view symbol) const noexcept {
-  return impl_->registry.find(symbol) != nullptr;
 }
 
 std::optional<ModelInfo> GovernedPredictor::model_info(std::string_view symbol) const {

@@ -15,6 +15,14 @@ constexpr std::array<MlState, 4> kAllStates = {MlState::kEnabledOk, MlState::kEn
                                                MlState::kDisabledConfig,
                                                MlState::kDisabledGovernance};
 
+// The exposition's order of the failure and skip reasons (stable for
+// dashboards, whatever the enum's order).
+constexpr std::array<PredictStatus, 5> kFailureStatuses = {
+    PredictStatus::kFeatureMismatch, PredictStatus::kWrongFeatureCount,
+    PredictStatus::kNonFiniteFeature, PredictStatus::kModelError, PredictStatus::kModelRefused};
+constexpr std::array<PredictStatus, 2> kSkipStatuses = {PredictStatus::kNoModel,
+                                                        PredictStatus::kInsufficientHistory};
+
 // Length of the valid UTF-8 sequence starting at s[i], or 0 when invalid
 // (overlong forms, surrogates and code points above U+10FFFF are invalid).
 std::size_t utf8_sequence_length(std::string_view s, std::size_t i) {
@@ -150,6 +158,18 @@ std::string_view metric_label(HostState state) noexcept {
   return "unknown";
 }
 
+std::string_view to_string(HostState state) noexcept {
+  switch (state) {
+    case HostState::kOk:
+      return "OK";
+    case HostState::kDegraded:
+      return "DEGRADED";
+    case HostState::kHalted:
+      return "HALTED";
+  }
+  return "UNKNOWN";
+}
+
 std::string_view metric_label(MlState state) noexcept {
   switch (state) {
     case MlState::kEnabledOk:
@@ -164,22 +184,30 @@ std::string_view metric_label(MlState state) noexcept {
   return "unknown";
 }
 
-std::string_view metric_label(FailureReason reason) noexcept {
-  switch (reason) {
-    case FailureReason::kFeatureMismatch:
-      return "feature_mismatch";
-    case FailureReason::kWrongFeatureCount:
-      return "wrong_feature_count";
-    case FailureReason::kNonFiniteFeature:
-      return "non_finite_feature";
-    case FailureReason::kModelError:
-      return "model_error";
-    case FailureReason::kModelRefused:
-      return "model_refused";
-    case FailureReason::kNoModel:
+std::string_view metric_label(PredictStatus status) noexcept {
+  switch (status) {
+    case PredictStatus::kOk:
+      return "ok";
+    case PredictStatus::kMlDisabled:
+      return "ml_disabled";
+    case PredictStatus::kGovernanceDisabled:
+      return "governance_disabled";
+    case PredictStatus::kNoModel:
       return "no_model";
-    case FailureReason::kInsufficientHistory:
+    case PredictStatus::kFeatureMismatch:
+      return "feature_mismatch";
+    case PredictStatus::kWrongFeatureCount:
+      return "wrong_feature_count";
+    case PredictStatus::kNonFiniteFeature:
+      return "non_finite_feature";
+    case PredictStatus::kModelError:
+      return "model_error";
+    case PredictStatus::kInsufficientHistory:
       return "insufficient_history";
+    case PredictStatus::kModelRefused:
+      return "model_refused";
+    case PredictStatus::kSpanLengthMismatch:
+      return "span_length_mismatch";
   }
   return "unknown";
 }
@@ -206,20 +234,17 @@ std::string format_prometheus(const MetricsSnapshot& s) {
 
   x.family("mlgov_failures_total", "counter",
            "Governance failures since start (they feed the failure window), by reason.");
-  for (std::size_t r = 0; r < kFailureReasonCount; ++r) {
-    const auto reason = static_cast<FailureReason>(r);
-    if (!counts_as_governance_failure(reason)) continue;
+  for (const PredictStatus reason : kFailureStatuses) {
     x.sample("mlgov_failures_total", label("reason", metric_label(reason)),
-             s.failures_by_reason[r]);
+             s.failures_by_reason[static_cast<std::size_t>(reason)]);
   }
 
   x.family("mlgov_skipped_total", "counter",
            "Calls without a prediction that are not failures (no model for the symbol, too "
            "little history), by reason.");
-  for (std::size_t r = 0; r < kFailureReasonCount; ++r) {
-    const auto reason = static_cast<FailureReason>(r);
-    if (counts_as_governance_failure(reason)) continue;
-    x.sample("mlgov_skipped_total", label("reason", metric_label(reason)), s.failures_by_reason[r]);
+  for (const PredictStatus reason : kSkipStatuses) {
+    x.sample("mlgov_skipped_total", label("reason", metric_label(reason)),
+             s.failures_by_reason[static_cast<std::size_t>(reason)]);
   }
 
   x.family("mlgov_blocked_calls_total", "counter",

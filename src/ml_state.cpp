@@ -17,22 +17,30 @@ std::string_view to_string(MlState state) noexcept {
   return "UNKNOWN";
 }
 
-std::string_view to_string(FailureReason reason) noexcept {
-  switch (reason) {
-    case FailureReason::kFeatureMismatch:
-      return "FEATURE_MISMATCH";
-    case FailureReason::kWrongFeatureCount:
-      return "WRONG_FEATURE_COUNT";
-    case FailureReason::kNonFiniteFeature:
-      return "NON_FINITE_FEATURE";
-    case FailureReason::kModelError:
-      return "MODEL_ERROR";
-    case FailureReason::kModelRefused:
-      return "MODEL_REFUSED";
-    case FailureReason::kNoModel:
+std::string_view to_string(PredictStatus status) noexcept {
+  switch (status) {
+    case PredictStatus::kOk:
+      return "OK";
+    case PredictStatus::kMlDisabled:
+      return "ML_DISABLED";
+    case PredictStatus::kGovernanceDisabled:
+      return "GOVERNANCE_DISABLED";
+    case PredictStatus::kNoModel:
       return "NO_MODEL";
-    case FailureReason::kInsufficientHistory:
+    case PredictStatus::kFeatureMismatch:
+      return "FEATURE_MISMATCH";
+    case PredictStatus::kWrongFeatureCount:
+      return "WRONG_FEATURE_COUNT";
+    case PredictStatus::kNonFiniteFeature:
+      return "NON_FINITE_FEATURE";
+    case PredictStatus::kModelError:
+      return "MODEL_ERROR";
+    case PredictStatus::kInsufficientHistory:
       return "INSUFFICIENT_HISTORY";
+    case PredictStatus::kModelRefused:
+      return "MODEL_REFUSED";
+    case PredictStatus::kSpanLengthMismatch:
+      return "SPAN_LENGTH_MISMATCH";
   }
   return "UNKNOWN";
 }

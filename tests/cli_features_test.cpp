@@ -74,7 +74,7 @@ TEST_F(CliFeatures, WritesTheLibrarysValuesForGoogAgainstSpx) {
                               load_bars_csv(source_dir() / "data/real/SPX.csv", "SPX"));
   ASSERT_EQ(lines.size(), frame.rows() + 1);
   std::vector<std::string> header = {"date", "symbol"};
-  header.insert(header.end(), frame.columns.begin(), frame.columns.end());
+  header.insert(header.end(), frame.columns().begin(), frame.columns().end());
   EXPECT_EQ(split(lines[0]), header);
   for (std::size_t i = 0; i < frame.rows(); ++i) {
     const auto fields = split(lines[i + 1]);
@@ -85,7 +85,7 @@ TEST_F(CliFeatures, WritesTheLibrarysValuesForGoogAgainstSpx) {
       const float parsed = std::strtof(fields[j + 2].c_str(), nullptr);
       ASSERT_EQ(std::bit_cast<std::uint32_t>(parsed),
                 std::bit_cast<std::uint32_t>(frame.row_values(i)[j]))
-          << "row " << i << " " << frame.columns[j];
+          << "row " << i << " " << frame.columns()[j];
     }
   }
 }

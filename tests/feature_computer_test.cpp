@@ -67,7 +67,7 @@ std::map<std::string, float> last_row(const std::vector<Bar>& bars,
   std::map<std::string, float> row;
   if (frame.rows() == 0) return row;
   const auto values = frame.row_values(frame.rows() - 1);
-  for (std::size_t j = 0; j < frame.cols(); ++j) row[frame.columns[j]] = values[j];
+  for (std::size_t j = 0; j < frame.cols(); ++j) row[frame.columns()[j]] = values[j];
   return row;
 }
 
@@ -491,8 +491,8 @@ TEST(FeatureComputer, ColumnsFollowTheContractOrder) {
   const FeatureComputer computer(contract_of({"rsi_14", "hl_range", "ret_1d"}));
   const FeatureFrame frame = computer.compute_symbol(series("X", bars), series("BENCH", flat(kN)));
   ASSERT_EQ(frame.rows(), 1U);
-  EXPECT_EQ(frame.columns, (std::vector<std::string>{"rsi_14", "hl_range", "ret_1d"}));
-  EXPECT_EQ(frame.fingerprint, computer.contract().fingerprint());
+  EXPECT_EQ(frame.columns(), (std::vector<std::string>{"rsi_14", "hl_range", "ret_1d"}));
+  EXPECT_EQ(frame.fingerprint(), computer.contract().fingerprint());
   const auto row = frame.row_values(0);
   EXPECT_FLOAT_EQ(row[0], 100.0f);
   EXPECT_FLOAT_EQ(row[1], 0.0f);
@@ -571,20 +571,20 @@ TEST(FeatureStream, ReportsInsufficientHistoryUntilBar253) {
   FeatureStream stream(computer, "X");
   const auto bars = flat(kN);
   for (int i = 0; i < kN - 1; ++i) {
-    ASSERT_EQ(bench.update(bars[static_cast<std::size_t>(i)]), FeatureStatus::kReady);
-    ASSERT_EQ(stream.update(bars[static_cast<std::size_t>(i)], bench),
+    ASSERT_EQ(bench.try_update(bars[static_cast<std::size_t>(i)]), FeatureStatus::kReady);
+    ASSERT_EQ(stream.try_update(bars[static_cast<std::size_t>(i)], bench),
               FeatureStatus::kInsufficientHistory);
   }
-  bench.update(bars.back());
-  EXPECT_EQ(stream.update(bars.back(), bench), FeatureStatus::kReady);
+  bench.try_update(bars.back());
+  EXPECT_EQ(stream.try_update(bars.back(), bench), FeatureStatus::kReady);
   EXPECT_EQ(stream.row().values.size(), 28U);
 }
 
 // Feeds `bars` with a benchmark of the same bars; returns the stream.
 void feed(FeatureStream& stream, BenchmarkStream& bench, const std::vector<Bar>& bars) {
   for (const Bar& b : bars) {
-    ASSERT_EQ(bench.update(b), FeatureStatus::kReady);
-    const FeatureStatus st = stream.update(b, bench);
+    ASSERT_EQ(bench.try_update(b), FeatureStatus::kReady);
+    const FeatureStatus st = stream.try_update(b, bench);
     ASSERT_TRUE(st == FeatureStatus::kReady || st == FeatureStatus::kInsufficientHistory);
   }
 }
@@ -598,11 +598,11 @@ TEST(FeatureStream, RejectsADuplicateBarAndKeepsItsState) {
   feed(stream, bench, std::vector<Bar>(bars.begin(), bars.end() - 1));
   Bar dup = at(bars, -2);
   dup.close = dup.high = 500;
-  EXPECT_EQ(stream.update(dup, bench), FeatureStatus::kOutOfOrder);
+  EXPECT_EQ(stream.try_update(dup, bench), FeatureStatus::kOutOfOrder);
   EXPECT_EQ(stream.bar_count(), kN);
   // The next real bar gives the row it would have given without the duplicate.
-  bench.update(bars.back());
-  ASSERT_EQ(stream.update(bars.back(), bench), FeatureStatus::kReady);
+  bench.try_update(bars.back());
+  ASSERT_EQ(stream.try_update(bars.back(), bench), FeatureStatus::kReady);
   EXPECT_NEAR(stream.row().values[0], 0.1f, 1e-6);  // ret_1d = 110/100 - 1
 }
 
@@ -613,7 +613,7 @@ TEST(FeatureStream, RejectsAnOlderBarWithADataErrorNamingSymbolAndDate) {
   FeatureStream stream(computer, "GOOG");
   feed(stream, bench, bars);
   try {
-    stream.update_or_throw(bars[3], bench);
+    stream.update(bars[3], bench);
     FAIL() << "expected DataError";
   } catch (const DataError& e) {
     const std::string what = e.what();
@@ -631,10 +631,10 @@ TEST(FeatureStream, MissingBenchmarkBarIsAnErrorNamingSymbolAndDate) {
   FeatureStream stream(computer, "GOOG");
   feed(stream, bench, std::vector<Bar>(bars.begin(), bars.end() - 1));
   // The benchmark is still on 2020-01-09; the symbol's bar is 2020-01-10.
-  EXPECT_EQ(stream.update(bars.back(), bench), FeatureStatus::kMissingBenchmark);
+  EXPECT_EQ(stream.try_update(bars.back(), bench), FeatureStatus::kMissingBenchmark);
   EXPECT_EQ(stream.bar_count(), 9);
   try {
-    stream.update_or_throw(bars.back(), bench);
+    stream.update(bars.back(), bench);
     FAIL() << "expected DataError";
   } catch (const DataError& e) {
     const std::string what = e.what();
@@ -650,8 +650,8 @@ TEST(FeatureStream, RejectsABarBreakingAnInputRule) {
   FeatureStream stream(computer, "X");
   feed(stream, bench, {bars[0]});
   bars[1].low = 101;  // above high, open and close
-  bench.update(flat(2)[1]);
-  EXPECT_EQ(stream.update(bars[1], bench), FeatureStatus::kInvalidBar);
+  bench.try_update(flat(2)[1]);
+  EXPECT_EQ(stream.try_update(bars[1], bench), FeatureStatus::kInvalidBar);
   EXPECT_EQ(stream.bar_count(), 1);
 }
 
@@ -675,15 +675,15 @@ TEST(FeatureStream, RowBeforeTheFirstReadyBarIsTheNoRowValue) {
   const auto bars = flat(kN);
   EXPECT_TRUE(stream.row().is_none());
   for (int i = 0; i < kN - 1; ++i) {
-    bench.update(bars[static_cast<std::size_t>(i)]);
-    stream.update(bars[static_cast<std::size_t>(i)], bench);
+    bench.try_update(bars[static_cast<std::size_t>(i)]);
+    stream.try_update(bars[static_cast<std::size_t>(i)], bench);
     const FeatureRow row = stream.row();
     EXPECT_TRUE(row.is_none()) << "bar " << i;
     EXPECT_EQ(row.schema, FeatureRow{}.schema) << "bar " << i;
     EXPECT_EQ(row.values.data(), FeatureRow{}.values.data()) << "bar " << i;
   }
-  bench.update(bars.back());
-  stream.update(bars.back(), bench);
+  bench.try_update(bars.back());
+  stream.try_update(bars.back(), bench);
   EXPECT_FALSE(stream.row().is_none());
   EXPECT_EQ(stream.row().schema, computer.schema().get());
 }
@@ -698,7 +698,7 @@ TEST(UniverseStream, RowOfASymbolNotReadyIsTheNoRowValue) {
     const Bar& bar = bars[static_cast<std::size_t>(i)];
     // B has no bar on the last date: not ready on that step.
     const std::vector<const Bar*> today = {&bar, i == kN - 1 ? nullptr : &bar};
-    ASSERT_EQ(stream.step(bar, today), FeatureStatus::kReady);
+    ASSERT_EQ(stream.try_step(bar, today), FeatureStatus::kReady);
     if (i < kN - 1) {
       EXPECT_TRUE(stream.row(0).is_none()) << "bar " << i;
       EXPECT_TRUE(stream.row(1).is_none()) << "bar " << i;

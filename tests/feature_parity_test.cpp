@@ -56,15 +56,15 @@ void expect_streaming_equals_batch(const BarSeries& bars, const BarSeries& bench
   std::size_t j = 0;
   for (const Bar& bar : bars.bars) {
     while (j < benchmark.bars.size() && benchmark.bars[j].time <= bar.time) {
-      ASSERT_EQ(bench.update(benchmark.bars[j]), FeatureStatus::kReady);
+      ASSERT_EQ(bench.try_update(benchmark.bars[j]), FeatureStatus::kReady);
       ++j;
     }
-    const FeatureStatus status = stream.update(bar, bench);
+    const FeatureStatus status = stream.try_update(bar, bench);
     if (status == FeatureStatus::kInsufficientHistory) continue;
     ASSERT_EQ(status, FeatureStatus::kReady) << format_bar_time(bar.time);
     ASSERT_LT(next_row, frame.rows());
     ASSERT_EQ(frame.times[next_row], bar.time);
-    expect_same_bits(stream.row().values, frame.row_values(next_row), frame.columns,
+    expect_same_bits(stream.row().values, frame.row_values(next_row), frame.columns(),
                      bars.symbol + " " + format_bar_time(bar.time));
     ++next_row;
   }
@@ -81,7 +81,7 @@ std::size_t expect_common_rows_equal(const FeatureFrame& a, const FeatureFrame& 
   for (std::size_t i = 0; i < a.rows(); ++i) {
     const auto it = index.find({a.times[i], a.symbols[i]});
     if (it == index.end()) continue;
-    expect_same_bits(a.row_values(i), b.row_values(it->second), a.columns,
+    expect_same_bits(a.row_values(i), b.row_values(it->second), a.columns(),
                      a.symbols[i] + " " + format_bar_time(a.times[i]));
     if (::testing::Test::HasFatalFailure()) return compared;
     ++compared;
@@ -185,13 +185,13 @@ void expect_universe_streaming_equals_batch(const Universe& u) {
                      ? &bars[cursor[i]++]
                      : nullptr;
     }
-    ASSERT_EQ(stream.step(bench_bar, today), FeatureStatus::kReady);
+    ASSERT_EQ(stream.try_step(bench_bar, today), FeatureStatus::kReady);
     for (std::size_t i = 0; i < u.symbols.size(); ++i) {
       if (stream.status(i) != FeatureStatus::kReady) continue;
       ASSERT_LT(next_row, frame.rows());
       ASSERT_EQ(frame.times[next_row], bench_bar.time);
       ASSERT_EQ(frame.symbols[next_row], u.symbols[i].symbol);
-      expect_same_bits(stream.row(i).values, frame.row_values(next_row), frame.columns,
+      expect_same_bits(stream.row(i).values, frame.row_values(next_row), frame.columns(),
                        u.symbols[i].symbol + " " + format_bar_time(bench_bar.time));
       ++next_row;
     }
@@ -250,7 +250,7 @@ TEST(FeatureParity, UniverseBatchGivesTheSameBitsForEveryThreadCount) {
     ASSERT_EQ(frame.times, base.times) << threads << " threads";
     ASSERT_EQ(frame.symbols, base.symbols) << threads << " threads";
     for (std::size_t i = 0; i < base.rows(); ++i) {
-      expect_same_bits(frame.row_values(i), base.row_values(i), base.columns,
+      expect_same_bits(frame.row_values(i), base.row_values(i), base.columns(),
                        std::to_string(threads) + " threads, row " + std::to_string(i));
       if (::testing::Test::HasFatalFailure()) return;
     }
@@ -329,7 +329,7 @@ TEST(FeatureParity, PerSymbolStreamsEqualTheUniverseExceptTheRank) {
       for (std::size_t j = 0; j < frame.cols(); ++j) {
         if (j == rank_col) continue;
         ASSERT_EQ(std::bit_cast<std::uint32_t>(u_row[j]), std::bit_cast<std::uint32_t>(o_row[j]))
-            << s.symbol << " " << frame.columns[j];
+            << s.symbol << " " << frame.columns()[j];
       }
     }
   }

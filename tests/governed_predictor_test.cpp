@@ -1,28 +1,38 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
 //
-// GovernedPredictor: check order, every failure kind, the governance window
-// and latch (persisted, re-enabled), the logs, the heartbeat and the
-// metrics. Real XGBoost models; a ManualClock, never a sleep.
+// GovernedPredictor: check order and every failure kind through every single
+// prediction form (typed: by symbol and by handle), the governance window and
+// latch (persisted, re-enabled), the logs, the heartbeat, the metrics and the
+// status enum. Real XGBoost models; a ManualClock, never a sleep.
 #include "mlgov/governed_predictor.h"
 
 #include <sys/stat.h>
 
+#include <algorithm>
+#include <bit>
 #include <chrono>
 #include <cmath>
+#include <cstdint>
 #include <fstream>
 #include <limits>
 #include <sstream>
 #include <string>
+#include <string_view>
+#include <type_traits>
 #include <vector>
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <nlohmann/json.hpp>
 
 #include "mlgov/atomic_file.h"
+#include "mlgov/config.h"
 #include "mlgov/errors.h"
+#include "mlgov/feature_computer.h"
 #include "mlgov/governance.h"
 #include "mlgov/logging.h"
+#include "mlgov/metrics.h"
 #include "model/model_backend.h"
 #include "predictor_fixture.h"
 
@@ -41,6 +51,9 @@ using testing::OwnedRow;
 using testing::TempDir;
 
 constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
+constexpr float kInf = std::numeric_limits<float>::infinity();
+
+std::uint32_t bits(float v) { return std::bit_cast<std::uint32_t>(v); }
 
 // Records every state change.
 struct RecordingListener final : StateListener {
@@ -85,81 +98,275 @@ struct PredictorTest : ::testing::Test {
 };
 
 // ---------------------------------------------------------------------------
-// Success
+// Every form of a single prediction: by symbol (the convenience) and by
+// handle (resolved first) give the same statuses in the same order, the same
+// values and the same recording under the model's symbol.
 
-// The value is the model's own output: compared with XGBoost evaluating the
-// same file directly through the backend, independent of the predictor.
-TEST_F(PredictorTest, PredictReturnsTheModelsOutput) {
-  auto p = make();
+struct BySymbol {
+  static PredictResult try_predict(GovernedPredictor& p, std::string_view symbol,
+                                   const FeatureRow& row) {
+    return p.try_predict(symbol, row);
+  }
+  static float predict(GovernedPredictor& p, std::string_view symbol, const FeatureRow& row) {
+    return p.predict(symbol, row);
+  }
+};
+
+struct ByHandle {
+  static PredictResult try_predict(GovernedPredictor& p, std::string_view symbol,
+                                   const FeatureRow& row) {
+    return p.try_predict(p.resolve(symbol), row);
+  }
+  static float predict(GovernedPredictor& p, std::string_view symbol, const FeatureRow& row) {
+    return p.predict(p.resolve(symbol), row);
+  }
+};
+
+struct FormName {
+  template <class T>
+  static std::string GetName(int) {
+    return std::is_same_v<T, BySymbol> ? "BySymbol" : "ByHandle";
+  }
+};
+
+template <class Form>
+struct PredictForm : PredictorTest {
+  PredictResult try_predict(GovernedPredictor& p, std::string_view symbol, const FeatureRow& row) {
+    return Form::try_predict(p, symbol, row);
+  }
+  float predict(GovernedPredictor& p, std::string_view symbol, const FeatureRow& row) {
+    return Form::predict(p, symbol, row);
+  }
+};
+
+using Forms = ::testing::Types<BySymbol, ByHandle>;
+TYPED_TEST_SUITE(PredictForm, Forms, FormName);
+
+// Varied finite rows; the expected values come from the model file evaluated
+// directly by XGBoost, independent of the predictor.
+TYPED_TEST(PredictForm, ReturnsTheModelsOutputBitForBit) {
+  auto p = this->make();
   EXPECT_EQ(p->state(), MlState::kEnabledOk);
   auto direct = internal::load_xgboost_backend(testing::trained_model(28));
-  float expected = 0;
-  ASSERT_TRUE(direct->predict(good.values.data(), 1, &expected));
-  EXPECT_EQ(p->predict("GOOG", good.row()), expected);
-  const PredictResult r = p->try_predict("GOOG", good.row());
-  EXPECT_EQ(r.status, PredictStatus::kOk);
-  EXPECT_EQ(r.value, expected);
-  EXPECT_GT(r.value, 0.0f);  // binary:logistic: a probability
-  EXPECT_LT(r.value, 1.0f);
+  const std::vector<float> x = testing::synthetic_features(50, 28, 99, 0.0);
+  for (std::size_t i = 0; i < 50; ++i) {
+    const FeatureRow row{ml_v1().schema().get(), std::span<const float>(x).subspan(i * 28, 28)};
+    float expected = 0;
+    ASSERT_TRUE(direct->predict(row.values.data(), 1, &expected));
+    const PredictResult r = this->try_predict(*p, "GOOG", row);
+    ASSERT_EQ(r.status, PredictStatus::kOk);
+    EXPECT_EQ(bits(r.value), bits(expected)) << "row " << i;
+    EXPECT_EQ(bits(this->predict(*p, "GOOG", row)), bits(expected)) << "row " << i;
+    EXPECT_GT(r.value, 0.0f);  // binary:logistic: a probability
+    EXPECT_LT(r.value, 1.0f);
+  }
+  EXPECT_EQ(p->metrics().predictions, 100u);
 }
 
-TEST_F(PredictorTest, SuccessLogsNothingAndCountsAPrediction) {
-  auto p = make();
-  const std::size_t before = sink->records().size();
-  for (int i = 0; i < 10; ++i) ASSERT_TRUE(p->try_predict("GOOG", good.row()).ok());
-  EXPECT_EQ(sink->records().size(), before);
+TYPED_TEST(PredictForm, SuccessLogsNothingAndCountsAPrediction) {
+  auto p = this->make();
+  const std::size_t before = this->sink->records().size();
+  for (int i = 0; i < 10; ++i) ASSERT_TRUE(this->try_predict(*p, "GOOG", this->good.row()).ok());
+  EXPECT_EQ(this->sink->records().size(), before);
   EXPECT_EQ(p->metrics().predictions, 10u);
   EXPECT_EQ(p->model_errors(), 0u);
 }
 
-TEST_F(PredictorTest, BatchGivesTheSameResultsAsSingleCalls) {
-  auto p = make();
-  OwnedRow other(ml_v1().schema(), 1.5f);
-  const std::vector<std::string> symbols = {"GOOG", "AAPL", "NOPE"};
-  const std::vector<FeatureRow> rows = {good.row(), other.row(), good.row()};
-  std::vector<PredictResult> out(3);
-  EXPECT_EQ(p->predict_batch(symbols, rows, out), 2u);
-  EXPECT_EQ(out[0].value, p->try_predict("GOOG", good.row()).value);
-  EXPECT_EQ(out[1].value, p->try_predict("AAPL", other.row()).value);
-  EXPECT_EQ(out[2].status, PredictStatus::kNoModel);
-}
-
-TEST_F(PredictorTest, BatchWithUnequalSpansEvaluatesNothing) {
-  auto p = make();
-  const std::vector<std::string> symbols = {"GOOG", "AAPL"};
-  const std::vector<FeatureRow> rows = {good.row()};
-  std::vector<PredictResult> out(2, PredictResult{PredictStatus::kOk, 1.0f});
-  EXPECT_EQ(p->predict_batch(symbols, rows, out), 0u);
-  EXPECT_EQ(out[0].status, PredictStatus::kModelError);
-  EXPECT_EQ(out[1].status, PredictStatus::kModelError);
-  EXPECT_EQ(p->metrics().predictions, 0u);
-}
-
-// ---------------------------------------------------------------------------
-// Check order and statuses
-
-TEST_F(PredictorTest, MlDisabledByConfigIsADistinctStatusNotAFailure) {
-  config.ml_enabled = false;
-  auto p = make();
+// Config comes first: even a mismatching row is just "disabled", not a
+// failure.
+TYPED_TEST(PredictForm, MlDisabledByConfigIsADistinctStatusNotAFailure) {
+  this->config.ml_enabled = false;
+  auto p = this->make();
   EXPECT_EQ(p->state(), MlState::kDisabledConfig);
-  EXPECT_EQ(p->try_predict("GOOG", good.row()).status, PredictStatus::kMlDisabled);
-  EXPECT_TRUE(std::isnan(p->try_predict("GOOG", good.row()).value));
-  EXPECT_THROW(p->predict("GOOG", good.row()), MlDisabledError);
-  EXPECT_FALSE(p->has_model("GOOG"));  // nothing is loaded when ML is off
+  EXPECT_FALSE(p->has_model(p->resolve("GOOG")));  // nothing is loaded when ML is off
+  const PredictResult r = this->try_predict(*p, "GOOG", this->good.row());
+  EXPECT_EQ(r.status, PredictStatus::kMlDisabled);
+  EXPECT_TRUE(std::isnan(r.value));
+  EXPECT_EQ(this->try_predict(*p, "GOOG", missing_row().row()).status, PredictStatus::kMlDisabled);
+  EXPECT_THROW(this->predict(*p, "GOOG", this->good.row()), MlDisabledError);
   const MetricsSnapshot m = p->metrics();
   EXPECT_EQ(m.blocked_calls, 3u);
   EXPECT_EQ(m.model_errors, 0u);
   EXPECT_EQ(m.state, MlState::kDisabledConfig);
 }
 
-// Config comes first: even a mismatching row is just "disabled", not a failure.
-TEST_F(PredictorTest, MlDisabledIsCheckedBeforeTheRow) {
-  config.ml_enabled = false;
-  auto p = make();
-  const OwnedRow bad = missing_row();
-  EXPECT_EQ(p->try_predict("GOOG", bad.row()).status, PredictStatus::kMlDisabled);
+TYPED_TEST(PredictForm, EmptyRowIsInsufficientHistoryNotAFailure) {
+  auto p = this->make();
+  EXPECT_EQ(this->try_predict(*p, "GOOG", FeatureRow{}).status,
+            PredictStatus::kInsufficientHistory);
+  try {
+    this->predict(*p, "GOOG", FeatureRow{});
+    FAIL();
+  } catch (const DataError& e) {
+    EXPECT_NE(std::string(e.what()).find("GOOG: no feature row yet"), std::string::npos)
+        << e.what();
+  }
   EXPECT_EQ(p->model_errors(), 0u);
 }
+
+// Check order: FeatureRow{} is answered before the model is looked for.
+TYPED_TEST(PredictForm, EmptyRowComesBeforeNoModel) {
+  auto p = this->make();
+  EXPECT_EQ(this->try_predict(*p, "NOPE", FeatureRow{}).status,
+            PredictStatus::kInsufficientHistory);
+}
+
+TYPED_TEST(PredictForm, MissingFeatureIsAMismatchRecordedUnderTheSymbol) {
+  auto p = this->make();
+  const OwnedRow bad(edited_schema([](auto& n) { n.erase(n.begin() + 5); }));
+  EXPECT_EQ(this->try_predict(*p, "GOOG", bad.row()).status, PredictStatus::kFeatureMismatch);
+  const auto events = this->sink->with_status("FAILURE_RECORDED");
+  ASSERT_EQ(events.size(), 1u);
+  EXPECT_EQ(events[0]["symbol"], "GOOG");
+  EXPECT_EQ(events[0]["reason"], "FEATURE_MISMATCH");
+  EXPECT_EQ(events[0]["details"]["missing"], json::array({ml_v1().names()[5]}));
+  EXPECT_NE(p->metrics().last_error.find("GOOG: feature mismatch"), std::string::npos);
+  try {
+    this->predict(*p, "GOOG", bad.row());
+    FAIL();
+  } catch (const ModelFeatureMismatchError& e) {
+    EXPECT_EQ(e.mismatch().expected_count, 28u);
+    EXPECT_EQ(e.mismatch().got_count, 27u);
+    EXPECT_EQ(e.mismatch().missing, std::vector<std::string>{ml_v1().names()[5]});
+    EXPECT_TRUE(e.mismatch().extra.empty());
+    EXPECT_EQ(e.mismatch().first_order_difference, 5u);
+    EXPECT_NE(std::string(e.what()).find("GOOG"), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(p->model_errors(), 2u);
+}
+
+// Same names, same order, but computed under another contract: the
+// fingerprint differs, so it is a mismatch even though the names agree.
+TYPED_TEST(PredictForm, RowFromAnotherContractIsAMismatchNamingBothFingerprints) {
+  auto p = this->make();
+  const OwnedRow bad(edited_schema([](auto&) {}, "ml_v0"));
+  EXPECT_EQ(this->try_predict(*p, "GOOG", bad.row()).status, PredictStatus::kFeatureMismatch);
+  try {
+    this->predict(*p, "GOOG", bad.row());
+    FAIL();
+  } catch (const ModelFeatureMismatchError& e) {
+    EXPECT_NE(std::string(e.what()).find("ml_v0"), std::string::npos) << e.what();
+    EXPECT_NE(std::string(e.what()).find(ml_v1().fingerprint()), std::string::npos) << e.what();
+  }
+}
+
+TYPED_TEST(PredictForm, RowWithoutSchemaIsAMismatch) {
+  auto p = this->make();
+  const FeatureRow bad{nullptr, this->good.values};
+  EXPECT_EQ(this->try_predict(*p, "GOOG", bad).status, PredictStatus::kFeatureMismatch);
+}
+
+// The schema is right but the span holds 27 values.
+TYPED_TEST(PredictForm, RowOfWrongLengthIsAWrongFeatureCount) {
+  auto p = this->make();
+  const FeatureRow bad{ml_v1().schema().get(), std::span<const float>(this->good.values).first(27)};
+  EXPECT_EQ(this->try_predict(*p, "GOOG", bad).status, PredictStatus::kWrongFeatureCount);
+  try {
+    this->predict(*p, "GOOG", bad);
+    FAIL();
+  } catch (const ModelFeatureMismatchError& e) {
+    EXPECT_EQ(e.mismatch().expected_count, 28u);
+    EXPECT_EQ(e.mismatch().got_count, 27u);
+  }
+  EXPECT_EQ(this->sink->with_status("FAILURE_RECORDED")[0]["reason"], "WRONG_FEATURE_COUNT");
+}
+
+// The branch-free finiteness check: NaN (quiet, signalling, negative) and
+// +-inf at every position are refused; the extreme finite values are not.
+TYPED_TEST(PredictForm, EveryNonFiniteValueAtEveryPositionIsRefusedNamingTheFeature) {
+  this->config.governance.max_failures = 1000;
+  auto p = this->make();
+  const std::vector<float> non_finite = {kNaN, -kNaN, std::numeric_limits<float>::signaling_NaN(),
+                                         kInf, -kInf};
+  const std::vector<float> finite = {
+      std::numeric_limits<float>::max(), std::numeric_limits<float>::lowest(),
+      std::numeric_limits<float>::min(), std::numeric_limits<float>::denorm_min(), -0.0f};
+  std::size_t failures = 0;
+  for (std::size_t i = 0; i < 28; ++i) {
+    for (const float v : non_finite) {
+      OwnedRow row(ml_v1().schema());
+      row.values[i] = v;
+      EXPECT_EQ(this->try_predict(*p, "GOOG", row.row()).status, PredictStatus::kNonFiniteFeature)
+          << "index " << i << " value " << v;
+      ++failures;
+    }
+    for (const float v : finite) {
+      OwnedRow row(ml_v1().schema());
+      row.values[i] = v;
+      EXPECT_TRUE(this->try_predict(*p, "GOOG", row.row()).ok()) << "index " << i << " value " << v;
+    }
+  }
+  EXPECT_EQ(p->metrics().failures_by_reason[static_cast<int>(PredictStatus::kNonFiniteFeature)],
+            failures);
+  OwnedRow row(ml_v1().schema());
+  row.values[7] = 0.5f;
+  row.values[9] = -kInf;
+  row.values[27] = kNaN;
+  try {
+    this->predict(*p, "GOOG", row.row());
+    FAIL();
+  } catch (const DataError& e) {
+    const std::string expected =
+        "GOOG: non-finite feature " + ml_v1().names()[9] + " (index 9) = -inf";
+    EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
+  }
+}
+
+// A regression model whose every leaf is 3e38: ten trees sum past the float
+// range, so the output is +inf, which the predictor refuses.
+TYPED_TEST(PredictForm, NonFiniteModelOutputIsAModelError) {
+  TempDir model_dir;
+  const auto file = testing::train_test_model(model_dir.path(), 28, 10, 3, "reg:squarederror");
+  json model = json::parse(read_file(file));
+  for (auto& tree : model["learner"]["gradient_booster"]["model"]["trees"]) {
+    for (std::size_t i = 0; i < tree["left_children"].size(); ++i) {
+      if (tree["left_children"][i] == -1) {
+        tree["split_conditions"][i] = 3e38;
+        tree["base_weights"][i] = 3e38;
+      }
+    }
+  }
+  testing::write_text(file, model.dump());
+  install_model(this->config.paths.models_dir, "MSFT", "20251120_120000", MetaMode::kGood, nullptr,
+                file);
+  auto p = this->make();
+  EXPECT_EQ(this->try_predict(*p, "MSFT", this->good.row()).status, PredictStatus::kModelError);
+  EXPECT_THROW(this->predict(*p, "MSFT", this->good.row()), ModelError);
+  const auto events = this->sink->with_status("FAILURE_RECORDED");
+  ASSERT_EQ(events.size(), 2u);
+  EXPECT_EQ(events[0]["symbol"], "MSFT");
+  EXPECT_EQ(events[0]["reason"], "MODEL_ERROR");
+}
+
+TYPED_TEST(PredictForm, ThirdFailureLatchesAndRefusesWithoutTouchingAModelUntilReenabled) {
+  auto p = this->make();
+  const OwnedRow bad = missing_row();
+  for (int i = 0; i < 3; ++i) {
+    EXPECT_EQ(this->try_predict(*p, "GOOG", bad.row()).status, PredictStatus::kFeatureMismatch);
+  }
+  ASSERT_EQ(p->state(), MlState::kDisabledGovernance);
+  const auto latch = this->sink->with_status("DISABLED_BY_GOVERNANCE");
+  ASSERT_EQ(latch.size(), 1u);
+  EXPECT_EQ(latch[0]["symbol"], "GOOG");
+  EXPECT_EQ(read_governance_state(this->config.governance.state_file).last_failures[2].symbol,
+            "GOOG");
+
+  const std::size_t records = this->sink->records().size();
+  EXPECT_EQ(this->try_predict(*p, "GOOG", this->good.row()).status,
+            PredictStatus::kGovernanceDisabled);
+  EXPECT_THROW(this->predict(*p, "GOOG", this->good.row()), GovernanceDisabledError);
+  // Nothing was evaluated, recorded or logged.
+  EXPECT_EQ(this->sink->records().size(), records);
+  EXPECT_EQ(p->metrics().blocked_calls, 2u);
+  EXPECT_EQ(p->metrics().predictions, 0u);
+  EXPECT_EQ(p->model_errors(), 3u);
+
+  p->reenable("alice", "fixed the column order");
+  EXPECT_TRUE(this->try_predict(*p, "GOOG", this->good.row()).ok());
+}
+
+// ---------------------------------------------------------------------------
+// Check order and statuses
 
 TEST_F(PredictorTest, NoModelForSymbolIsNotAGovernanceFailure) {
   auto p = make();
@@ -171,7 +378,7 @@ TEST_F(PredictorTest, NoModelForSymbolIsNotAGovernanceFailure) {
     EXPECT_NE(std::string(e.what()).find("MSFT: no model"), std::string::npos) << e.what();
   }
   EXPECT_EQ(p->model_errors(), 0u);
-  EXPECT_EQ(p->metrics().failures_by_reason[static_cast<int>(FailureReason::kNoModel)], 2u);
+  EXPECT_EQ(p->metrics().failures_by_reason[static_cast<int>(PredictStatus::kNoModel)], 2u);
   EXPECT_EQ(p->state(), MlState::kEnabledOk);
 }
 
@@ -181,7 +388,7 @@ TEST_F(PredictorTest, HostileSymbolsFindNoModelAndNothingOnDisk) {
                                             "GOOG/../AAPL", std::string("GO\0OG", 5)};
   for (const std::string& symbol : symbols) {
     EXPECT_EQ(p->try_predict(symbol, good.row()).status, PredictStatus::kNoModel) << symbol;
-    EXPECT_FALSE(p->has_model(symbol));
+    EXPECT_FALSE(p->has_model(p->resolve(symbol)));
   }
   try {
     p->predict("A\"B\nC", good.row());
@@ -193,31 +400,8 @@ TEST_F(PredictorTest, HostileSymbolsFindNoModelAndNothingOnDisk) {
   }
 }
 
-TEST_F(PredictorTest, EmptyRowMeansInsufficientHistoryNotAFailure) {
-  auto p = make();
-  EXPECT_EQ(p->try_predict("GOOG", FeatureRow{}).status, PredictStatus::kInsufficientHistory);
-  EXPECT_THROW(p->predict("GOOG", FeatureRow{}), DataError);
-  EXPECT_EQ(p->model_errors(), 0u);
-}
-
 // ---------------------------------------------------------------------------
 // Each mismatch kind
-
-TEST_F(PredictorTest, MissingFeatureIsAMismatchNamingIt) {
-  auto p = make();
-  const OwnedRow bad(edited_schema([](auto& n) { n.erase(n.begin() + 5); }));
-  EXPECT_EQ(p->try_predict("GOOG", bad.row()).status, PredictStatus::kFeatureMismatch);
-  try {
-    p->predict("GOOG", bad.row());
-    FAIL();
-  } catch (const ModelFeatureMismatchError& e) {
-    EXPECT_EQ(e.mismatch().expected_count, 28u);
-    EXPECT_EQ(e.mismatch().got_count, 27u);
-    EXPECT_EQ(e.mismatch().missing, std::vector<std::string>{ml_v1().names()[5]});
-    EXPECT_TRUE(e.mismatch().extra.empty());
-    EXPECT_EQ(e.mismatch().first_order_difference, 5u);
-  }
-}
 
 TEST_F(PredictorTest, ExtraFeatureIsAMismatchNamingIt) {
   auto p = make();
@@ -245,57 +429,6 @@ TEST_F(PredictorTest, SwappedFeaturesAreAMismatchAtTheFirstSwappedPosition) {
     EXPECT_EQ(e.mismatch().first_order_difference, 13u);
     EXPECT_EQ(e.mismatch().expected_at_difference, ml_v1().names()[13]);
     EXPECT_EQ(e.mismatch().got_at_difference, ml_v1().names()[14]);
-  }
-}
-
-// Same names, same order, but computed under another contract: the
-// fingerprint differs, so it is a mismatch even though the names agree.
-TEST_F(PredictorTest, RowFromAnotherContractIsAMismatch) {
-  auto p = make();
-  const OwnedRow bad(edited_schema([](auto&) {}, "ml_v0"));
-  EXPECT_EQ(p->try_predict("GOOG", bad.row()).status, PredictStatus::kFeatureMismatch);
-  try {
-    p->predict("GOOG", bad.row());
-    FAIL();
-  } catch (const ModelFeatureMismatchError& e) {
-    EXPECT_NE(std::string(e.what()).find("ml_v0"), std::string::npos) << e.what();
-    EXPECT_NE(std::string(e.what()).find(ml_v1().fingerprint()), std::string::npos) << e.what();
-  }
-}
-
-TEST_F(PredictorTest, RowWithoutSchemaIsAMismatch) {
-  auto p = make();
-  const FeatureRow bad{nullptr, good.values};
-  EXPECT_EQ(p->try_predict("GOOG", bad).status, PredictStatus::kFeatureMismatch);
-}
-
-// The schema is right but the span holds 27 values.
-TEST_F(PredictorTest, RowOfWrongLengthIsAWrongFeatureCount) {
-  auto p = make();
-  const FeatureRow bad{ml_v1().schema().get(), std::span<const float>(good.values).first(27)};
-  EXPECT_EQ(p->try_predict("GOOG", bad).status, PredictStatus::kWrongFeatureCount);
-  try {
-    p->predict("GOOG", bad);
-    FAIL();
-  } catch (const ModelFeatureMismatchError& e) {
-    EXPECT_EQ(e.mismatch().expected_count, 28u);
-    EXPECT_EQ(e.mismatch().got_count, 27u);
-  }
-}
-
-TEST_F(PredictorTest, NonFiniteValueIsRefusedNamingTheFeature) {
-  auto p = make();
-  OwnedRow bad(ml_v1().schema());
-  bad.values[7] = kNaN;
-  EXPECT_EQ(p->try_predict("GOOG", bad.row()).status, PredictStatus::kNonFiniteFeature);
-  bad.values[7] = 0.5f;
-  bad.values[9] = -std::numeric_limits<float>::infinity();
-  try {
-    p->predict("GOOG", bad.row());
-    FAIL();
-  } catch (const DataError& e) {
-    const std::string expected = ml_v1().names()[9] + " (index 9) = -inf";
-    EXPECT_NE(std::string(e.what()).find(expected), std::string::npos) << e.what();
   }
 }
 
@@ -372,22 +505,9 @@ TEST_F(PredictorTest, EveryFailureKindCountsTowardsTheLatch) {
   fail_once(*p);
   EXPECT_EQ(p->state(), MlState::kDisabledGovernance);
   const MetricsSnapshot m = p->metrics();
-  EXPECT_EQ(m.failures_by_reason[static_cast<int>(FailureReason::kNonFiniteFeature)], 1u);
-  EXPECT_EQ(m.failures_by_reason[static_cast<int>(FailureReason::kWrongFeatureCount)], 1u);
-  EXPECT_EQ(m.failures_by_reason[static_cast<int>(FailureReason::kFeatureMismatch)], 1u);
-}
-
-TEST_F(PredictorTest, DisabledByGovernanceRefusesWithoutTouchingAModel) {
-  auto p = make();
-  for (int i = 0; i < 3; ++i) fail_once(*p);
-  ASSERT_EQ(p->state(), MlState::kDisabledGovernance);
-  const std::size_t records = sink->records().size();
-  EXPECT_EQ(p->try_predict("GOOG", good.row()).status, PredictStatus::kGovernanceDisabled);
-  EXPECT_THROW(p->predict("GOOG", good.row()), GovernanceDisabledError);
-  // Nothing was evaluated, recorded or logged.
-  EXPECT_EQ(p->metrics().predictions, 0u);
-  EXPECT_EQ(p->model_errors(), 3u);
-  EXPECT_EQ(sink->records().size(), records);
+  EXPECT_EQ(m.failures_by_reason[static_cast<int>(PredictStatus::kNonFiniteFeature)], 1u);
+  EXPECT_EQ(m.failures_by_reason[static_cast<int>(PredictStatus::kWrongFeatureCount)], 1u);
+  EXPECT_EQ(m.failures_by_reason[static_cast<int>(PredictStatus::kFeatureMismatch)], 1u);
 }
 
 TEST_F(PredictorTest, BlockedCallsAreCountedNotRecorded) {
@@ -418,13 +538,13 @@ TEST_F(PredictorTest, LatchPersistsAcrossARestart) {
   EXPECT_EQ(restarted->try_predict("GOOG", good.row()).status, PredictStatus::kGovernanceDisabled);
 }
 
-TEST_F(PredictorTest, StateFileOverrideIsUsed) {
-  PredictorOptions o = options();
-  o.state_file = dir / "elsewhere" / "gov.json";
-  GovernedPredictor p(config, ml_v1(), o);
+TEST_F(PredictorTest, ConfiguredStateFileIsUsed) {
+  const std::filesystem::path default_file = config.governance.state_file;
+  config.governance.state_file = dir / "elsewhere" / "gov.json";
+  GovernedPredictor p(config, ml_v1(), options());
   for (int i = 0; i < 3; ++i) fail_once(p);
   EXPECT_TRUE(read_governance_state(dir / "elsewhere" / "gov.json").disabled);
-  EXPECT_FALSE(std::filesystem::exists(config.governance.state_file));
+  EXPECT_FALSE(std::filesystem::exists(default_file));
 }
 
 TEST_F(PredictorTest, GarbageStateFileIsTreatedAsDisabledLoudly) {
@@ -664,14 +784,14 @@ TEST_F(PredictorTest, RefusedModelCountsAsAFailureAndDegrades) {
   auto p = make();
   EXPECT_EQ(p->state(), MlState::kEnabledDegraded);
   EXPECT_EQ(p->model_errors(), 1u);
-  EXPECT_EQ(p->metrics().failures_by_reason[static_cast<int>(FailureReason::kModelRefused)], 1u);
+  EXPECT_EQ(p->metrics().failures_by_reason[static_cast<int>(PredictStatus::kModelRefused)], 1u);
   const auto events = sink->with_status("FAILURE_RECORDED");
   ASSERT_EQ(events.size(), 1u);
   EXPECT_EQ(events[0]["symbol"], "MSFT");
   EXPECT_EQ(events[0]["reason"], "MODEL_REFUSED");
   EXPECT_NE(events[0]["message"].get<std::string>().find("ml_v2"), std::string::npos);
-  EXPECT_FALSE(p->has_model("MSFT"));
-  EXPECT_TRUE(p->has_model("GOOG"));
+  EXPECT_FALSE(p->has_model(p->resolve("MSFT")));
+  EXPECT_TRUE(p->has_model(p->resolve("GOOG")));
 }
 
 TEST_F(PredictorTest, ThreeRefusedModelsLatchAtStart) {
@@ -724,9 +844,8 @@ TEST_F(PredictorTest, ContractOtherThanTheConfiguredOneIsAConfigError) {
 }
 
 TEST_F(PredictorTest, MissingModelsDirectoryIsAModelError) {
-  PredictorOptions o = options();
-  o.models_dir = dir / "no_such_dir";
-  EXPECT_THROW(GovernedPredictor(config, ml_v1(), o), ModelError);
+  config.paths.models_dir = dir / "no_such_dir";
+  EXPECT_THROW(make(), ModelError);
 }
 
 // ---------------------------------------------------------------------------
@@ -840,8 +959,8 @@ TEST_F(PredictorTest, MetricsSnapshotCountsEverything) {
   const MetricsSnapshot m = p->metrics();
   EXPECT_EQ(m.predictions, 2u);
   EXPECT_EQ(m.model_errors, 1u);
-  EXPECT_EQ(m.failures_by_reason[static_cast<int>(FailureReason::kFeatureMismatch)], 1u);
-  EXPECT_EQ(m.failures_by_reason[static_cast<int>(FailureReason::kNoModel)], 1u);
+  EXPECT_EQ(m.failures_by_reason[static_cast<int>(PredictStatus::kFeatureMismatch)], 1u);
+  EXPECT_EQ(m.failures_by_reason[static_cast<int>(PredictStatus::kNoModel)], 1u);
   EXPECT_EQ(m.failures_in_window, 1u);
   EXPECT_EQ(m.state, MlState::kEnabledOk);
   EXPECT_EQ(m.models_loaded, 2u);
@@ -865,8 +984,45 @@ TEST(PredictStatus, SpellingsAreStable) {
   EXPECT_EQ(to_string(PredictStatus::kOk), "OK");
   EXPECT_EQ(to_string(PredictStatus::kMlDisabled), "ML_DISABLED");
   EXPECT_EQ(to_string(PredictStatus::kGovernanceDisabled), "GOVERNANCE_DISABLED");
+  EXPECT_EQ(to_string(PredictStatus::kNoModel), "NO_MODEL");
   EXPECT_EQ(to_string(PredictStatus::kFeatureMismatch), "FEATURE_MISMATCH");
+  EXPECT_EQ(to_string(PredictStatus::kWrongFeatureCount), "WRONG_FEATURE_COUNT");
+  EXPECT_EQ(to_string(PredictStatus::kNonFiniteFeature), "NON_FINITE_FEATURE");
+  EXPECT_EQ(to_string(PredictStatus::kModelError), "MODEL_ERROR");
   EXPECT_EQ(to_string(PredictStatus::kInsufficientHistory), "INSUFFICIENT_HISTORY");
+  EXPECT_EQ(to_string(PredictStatus::kModelRefused), "MODEL_REFUSED");
+  EXPECT_EQ(to_string(PredictStatus::kSpanLengthMismatch), "SPAN_LENGTH_MISMATCH");
+}
+
+// kPredictStatusCount covers the enum: the last status is at count - 1.
+TEST(PredictStatus, CountCoversEveryStatus) {
+  EXPECT_EQ(static_cast<std::size_t>(PredictStatus::kSpanLengthMismatch), kPredictStatusCount - 1);
+  EXPECT_NE(to_string(static_cast<PredictStatus>(kPredictStatusCount - 1)), "UNKNOWN");
+  EXPECT_EQ(to_string(static_cast<PredictStatus>(kPredictStatusCount)), "UNKNOWN");
+}
+
+// The governance failures feed the window; blocked calls and skips do not.
+TEST(PredictStatus, OnlyModelFaultsCountAsGovernanceFailures) {
+  const std::vector<PredictStatus> failures = {
+      PredictStatus::kFeatureMismatch, PredictStatus::kWrongFeatureCount,
+      PredictStatus::kNonFiniteFeature, PredictStatus::kModelError, PredictStatus::kModelRefused};
+  for (std::size_t i = 0; i < kPredictStatusCount; ++i) {
+    const auto status = static_cast<PredictStatus>(i);
+    const bool expected = std::find(failures.begin(), failures.end(), status) != failures.end();
+    EXPECT_EQ(counts_as_governance_failure(status), expected) << to_string(status);
+  }
+}
+
+// fmt (and so spdlog) prints a public enum by its to_string spelling, and
+// the string format spec applies.
+TEST(EnumFormatting, FmtPrintsTheToStringSpelling) {
+  EXPECT_EQ(fmt::format("{}", PredictStatus::kFeatureMismatch), "FEATURE_MISMATCH");
+  EXPECT_EQ(fmt::format("{}", MlState::kDisabledGovernance), "DISABLED_GOVERNANCE");
+  EXPECT_EQ(fmt::format("{}", MlState::kEnabledOk), "ENABLED|OK");
+  EXPECT_EQ(fmt::format("{}", HostState::kHalted), "HALTED");
+  EXPECT_EQ(fmt::format("{}", PredictorBackend::kXgboost), "xgboost");
+  EXPECT_EQ(fmt::format("{}", FeatureStatus::kOutOfOrder), "OUT_OF_ORDER");
+  EXPECT_EQ(fmt::format("[{:>8}]", PredictStatus::kOk), "[      OK]");
 }
 
 }  // namespace

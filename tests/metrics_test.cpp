@@ -35,10 +35,10 @@ MetricsSnapshot sample() {
   s.git_commit = "0123456789abcdef0123456789abcdef01234567";
   s.contract = "ml_v1@1.0.0";
   s.predictions = 1234;
-  s.failures_by_reason[static_cast<std::size_t>(FailureReason::kFeatureMismatch)] = 3;
-  s.failures_by_reason[static_cast<std::size_t>(FailureReason::kNonFiniteFeature)] = 1;
-  s.failures_by_reason[static_cast<std::size_t>(FailureReason::kNoModel)] = 17;
-  s.failures_by_reason[static_cast<std::size_t>(FailureReason::kInsufficientHistory)] = 5000;
+  s.failures_by_reason[static_cast<std::size_t>(PredictStatus::kFeatureMismatch)] = 3;
+  s.failures_by_reason[static_cast<std::size_t>(PredictStatus::kNonFiniteFeature)] = 1;
+  s.failures_by_reason[static_cast<std::size_t>(PredictStatus::kNoModel)] = 17;
+  s.failures_by_reason[static_cast<std::size_t>(PredictStatus::kInsufficientHistory)] = 5000;
   s.blocked_calls = 42;
   s.model_errors = 4;
   s.state = MlState::kDisabledGovernance;
@@ -177,8 +177,8 @@ TEST(Prometheus, BeforeTheFirstHeartbeatEveryHostStateIsZeroAndTheTimestampZero)
 
 TEST(Prometheus, SkipsAreCountedApartFromFailures) {
   MetricsSnapshot s;
-  s.failures_by_reason[static_cast<std::size_t>(FailureReason::kNoModel)] = 7;
-  s.failures_by_reason[static_cast<std::size_t>(FailureReason::kInsufficientHistory)] = 9;
+  s.failures_by_reason[static_cast<std::size_t>(PredictStatus::kNoModel)] = 7;
+  s.failures_by_reason[static_cast<std::size_t>(PredictStatus::kInsufficientHistory)] = 9;
   const std::string text = format_prometheus(s);
   for (const auto& line : lines_starting(text, "mlgov_failures_total{")) {
     EXPECT_EQ(line.substr(line.size() - 2), " 0") << line;

@@ -87,10 +87,10 @@ TEST_F(ReadmeSnippet, WarmUpFromTheFirstBarEndsEnabledOkWithZeroFailures) {
   EXPECT_EQ(engine.predictor.state(), MlState::kEnabledOk);
   EXPECT_EQ(m.model_errors, 0u);
   EXPECT_EQ(m.failures_in_window, 0u);
-  for (const FailureReason reason :
-       {FailureReason::kFeatureMismatch, FailureReason::kWrongFeatureCount,
-        FailureReason::kNonFiniteFeature, FailureReason::kModelError,
-        FailureReason::kModelRefused}) {
+  for (const PredictStatus reason :
+       {PredictStatus::kFeatureMismatch, PredictStatus::kWrongFeatureCount,
+        PredictStatus::kNonFiniteFeature, PredictStatus::kModelError,
+        PredictStatus::kModelRefused}) {
     EXPECT_EQ(m.failures_by_reason[static_cast<std::size_t>(reason)], 0u) << to_string(reason);
   }
   // Bars 253..300 each gave every symbol a prediction: 48 dates x 6 symbols.

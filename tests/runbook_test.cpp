@@ -233,7 +233,9 @@ class RunbookEnvironment {
   // Runs a predictor on real rows, then hands it rows with two columns
   // swapped: the third mismatch latches DISABLED_GOVERNANCE, as in the demo.
   void latch_predictor(const fs::path& dir) {
-    const mlgov::Config config = mlgov::load_config(dir / "config.yaml");
+    mlgov::Config config = mlgov::load_config(dir / "config.yaml");
+    config.paths.models_dir = dir / "models" / "ml_alpha";
+    config.governance.state_file = dir / "runtime" / "governance_state.json";
     const mlgov::FeatureContract contract =
         mlgov::load_feature_contract(config.contract, config.paths.contracts_dir);
     auto clock = std::make_shared<mlgov::ManualClock>();
@@ -243,8 +245,6 @@ class RunbookEnvironment {
     mlgov::PredictorOptions options;
     options.clock = clock;
     options.logger = mlgov::make_governance_logger(log_options, clock);
-    options.models_dir = dir / "models" / "ml_alpha";
-    options.state_file = dir / "runtime" / "governance_state.json";
 
     const fs::path data = dir / "data";
     std::vector<mlgov::BarSeries> series;

@@ -41,8 +41,6 @@ BarSeries series(const std::string& symbol, const std::vector<double>& closes) {
 FeatureFrame frame_for(const BarSeries& bars, std::size_t first) {
   FeatureFrame f;
   f.schema = FeatureSchema::create("t", "1", {"a", "b"});
-  f.columns = f.schema->names();
-  f.fingerprint = f.schema->fingerprint();
   for (std::size_t i = first; i < bars.bars.size(); ++i) {
     for (const char* sym : {"OTHER", bars.symbol.c_str()}) {
       f.times.push_back(bars.bars[i].time);

@@ -3,9 +3,8 @@
 // The hot path allocates nothing: after a warm-up, 10,000 cycles of
 // streaming feature updates and governed predictions (native backend, by
 // ModelHandle batch) make zero calls to operator new or malloc; so do the
-// handle batch, the single handle call and the symbol batch on their own.
-// Counted by replacing the global allocation functions in this test
-// executable.
+// handle batch, the single handle call and the calls by symbol (try_predict(symbol, row)) on their
+// own. Counted by replacing the global allocation functions in this test executable.
 #include <gtest/gtest.h>
 
 #include <atomic>
@@ -157,7 +156,7 @@ TEST(ZeroAllocation, HandleBatchSingleHandleCallAndSymbolBatchAllocateNothing) {
   }
   EXPECT_EQ(batch_allocations, 0) << "predict_batch(handles, ...)";
   EXPECT_EQ(single_allocations, 0) << "try_predict(handle, row)";
-  EXPECT_EQ(symbol_allocations, 0) << "predict_batch(symbols, ...)";
+  EXPECT_EQ(symbol_allocations, 0) << "try_predict(symbol, row)";
   const std::size_t expected = 1000 * fixture.symbols().size();
   EXPECT_EQ(ok_batch, expected);
   EXPECT_EQ(ok_single, expected);

@@ -180,7 +180,7 @@ void step(Feed& feed) {
     }
     feed.bars[i] = (c < bars.size() && bars[c].time == bench.time) ? &bars[c++] : nullptr;
   }
-  const mlgov::FeatureStatus status = feed.stream->step(bench, feed.bars);
+  const mlgov::FeatureStatus status = feed.stream->try_step(bench, feed.bars);
   if (status != mlgov::FeatureStatus::kReady) {
     ++feed.rejected;
     return;
@@ -198,11 +198,12 @@ std::string current_date(const Feed& feed) {
   return feed.next == 0 ? "-" : mlgov::format_bar_time(feed.benchmark.bars[feed.next - 1].time);
 }
 
-constexpr std::size_t kStatusCount = 9;  // PredictStatus values
+constexpr std::size_t kStatusCount = mlgov::kPredictStatusCount;
 
 int run(const EngineOptions& opt) {
   const auto started = std::chrono::steady_clock::now();
-  const mlgov::Config config = mlgov::load_config(opt.config);
+  mlgov::Config config = mlgov::load_config(opt.config);
+  if (!opt.models.empty()) config.paths.models_dir = fs::path(opt.models);
   for (const auto& w : config.warnings) std::printf("config warning: %s\n", w.c_str());
   const mlgov::FeatureContract contract =
       mlgov::load_feature_contract(config.contract, config.paths.contracts_dir);
@@ -225,7 +226,6 @@ int run(const EngineOptions& opt) {
   predictor_options.clock = clock;
   predictor_options.logger = mlgov::make_governance_logger(log_options, clock);
   predictor_options.listener = &alerting;
-  if (!opt.models.empty()) predictor_options.models_dir = fs::path(opt.models);
   mlgov::GovernedPredictor predictor(config, contract, predictor_options);
 
   std::printf("host_engine: config %s, contract %s %s (fingerprint %.12s...)\n", opt.config.c_str(),

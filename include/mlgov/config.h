@@ -11,6 +11,7 @@
 #include <string_view>
 #include <vector>
 
+#include "mlgov/enum_formatter.h"
 namespace mlgov {
 
 // Which engine evaluates the trees. kAuto: native when the model is supported,
@@ -112,3 +113,6 @@ Config parse_config(std::string_view yaml_text, const std::string& source);
 std::string_view to_string(PredictorBackend backend) noexcept;
 
 }  // namespace mlgov
+
+template <>
+struct fmt::formatter<mlgov::PredictorBackend> : mlgov::EnumFormatter<mlgov::PredictorBackend> {};

@@ -6,10 +6,11 @@
 //   * batch:     FeatureComputer::compute_symbol / compute_universe -> FeatureFrame
 //   * streaming: BenchmarkStream + FeatureStream (one symbol, one bar per call)
 //                and UniverseStream (one date per call, adds cross_rank_sector).
-// The batch is literally the streaming state run over the history, and every
-// value is computed by one kernel from the window's own values (oldest to
-// newest, in double), so a row depends only on the last 253 bars, never on
-// where the history started.
+// The batch is its own phased implementation (whole columns per symbol, for
+// speed), not the streaming state run over the history; both compute every
+// value with the same kernel from the window's own values (oldest to newest,
+// in double), so a row depends only on the last 253 bars, never on where the
+// history started, and the tests check batch and streaming bit for bit.
 //
 // cross_rank_sector ranks the float32 ret_20d values as emitted (ties are
 // float equality), so the rank agrees with the ret_20d column a model sees.
@@ -19,7 +20,6 @@
 
 #include <cstddef>
 #include <cstdint>
-#include <filesystem>
 #include <memory>
 #include <optional>
 #include <span>
@@ -28,6 +28,7 @@
 #include <vector>
 
 #include "mlgov/bars.h"
+#include "mlgov/enum_formatter.h"
 #include "mlgov/feature_contract.h"
 #include "mlgov/feature_schema.h"
 
@@ -49,8 +50,9 @@ enum class FeatureStatus : std::uint8_t {
   kUnknownSymbol,        // (UniverseStream) index out of range
 };
 
-// "READY", "INSUFFICIENT_HISTORY", ... Never null.
-const char* to_string(FeatureStatus status) noexcept;
+// "READY", "INSUFFICIENT_HISTORY", "OUT_OF_ORDER", ... (the enum's name in
+// upper snake case).
+std::string_view to_string(FeatureStatus status) noexcept;
 
 // The full ml_v1 feature list this library can compute, in spec order.
 const std::vector<std::string>& supported_features();
@@ -58,16 +60,19 @@ const std::vector<std::string>& supported_features();
 // A batch result: one row per (symbol, date) with a complete feature vector.
 // Rows are ordered by date, then by the order of the symbols given. Plain value.
 struct FeatureFrame {
-  std::shared_ptr<const FeatureSchema> schema;  // the contract's schema
-  std::vector<std::string> columns;             // = schema->names(), contract order
-  std::string fingerprint;                      // = schema->fingerprint()
+  std::shared_ptr<const FeatureSchema> schema;  // the contract's schema: columns, fingerprint
   std::vector<BarTime> times;                   // per row
   std::vector<std::string> symbols;             // per row
   std::vector<float> values;                    // row-major, rows() x cols()
   std::vector<std::string> warnings;            // e.g. a symbol with fewer than 253 bars
 
+  // The column names in contract order (schema->names(); empty without a
+  // schema).
+  const std::vector<std::string>& columns() const noexcept;
+  // The schema's fingerprint ("" without a schema).
+  const std::string& fingerprint() const noexcept;
   std::size_t rows() const noexcept { return times.size(); }
-  std::size_t cols() const noexcept { return columns.size(); }
+  std::size_t cols() const noexcept { return schema ? schema->size() : 0; }
   // Row i's values (i < rows()).
   std::span<const float> row_values(std::size_t i) const noexcept {
     return {values.data() + i * cols(), cols()};
@@ -101,9 +106,6 @@ class FeatureComputer {
   const std::shared_ptr<const FeatureSchema>& schema() const noexcept { return contract_.schema(); }
   // Bars a symbol needs before its first row (253 for ml_v1).
   int min_history() const noexcept { return min_history_; }
-  // For column j of the contract, the index of that feature in
-  // supported_features(). size() == contract().size().
-  const std::vector<std::uint8_t>& column_kernel_index() const noexcept { return columns_; }
 
   // One symbol against its benchmark: a row for every bar with index >= 252.
   // cross_rank_sector is 0.5 (a sector of one). Throws DataError for bars that
@@ -122,10 +124,9 @@ class FeatureComputer {
   FeatureFrame compute_universe(const std::vector<BarSeries>& symbols, const BarSeries& benchmark,
                                 const SectorMap& sectors) const;
 
+ private:
   // Logs `message` as a warning on the configured logger (if any).
   void warn(const std::string& message) const;
-
- private:
   bool compute_universe_parallel(const std::vector<BarSeries>& symbols, const BarSeries& benchmark,
                                  const std::vector<std::vector<std::size_t>>& sector_members,
                                  FeatureFrame& frame) const;
@@ -141,11 +142,8 @@ class FeatureComputer {
   friend class FeatureStream;
 };
 
-// The original API's shape: loads contract `contract_name` (see
-// load_feature_contract) and computes one symbol's frame.
-FeatureFrame compute_features_for_symbol(const BarSeries& bars, const BarSeries& benchmark,
-                                         std::string_view contract_name = "ml_v1",
-                                         const std::filesystem::path& contracts_dir = {});
+// Naming rule of the streams (and of the whole library): the noexcept form is
+// try_<verb> and returns a status; <verb> is the throwing form.
 
 // The benchmark's side of streaming: its last bar and the return b_t it
 // implies (from its own consecutive bars). Feed it every benchmark bar, in
@@ -155,9 +153,9 @@ class BenchmarkStream {
  public:
   // Accepts the next benchmark bar. kOutOfOrder / kInvalidBar leave the state
   // unchanged. Never allocates.
-  FeatureStatus update(const Bar& bar) noexcept;
+  FeatureStatus try_update(const Bar& bar) noexcept;
   // Throwing form: DataError naming `name` (e.g. "SPX") and the date.
-  void update_or_throw(const Bar& bar, std::string_view name);
+  void update(const Bar& bar, std::string_view name);
 
   bool has_bar() const noexcept { return count_ > 0; }
   BarTime time() const noexcept { return last_.time; }  // valid when has_bar()
@@ -172,7 +170,7 @@ class BenchmarkStream {
 };
 
 // One symbol's streaming state: fixed-size windows of the lookback, allocated
-// once at construction; update() never allocates, never throws, and its work
+// once at construction; try_update() never allocates, never throws, and its work
 // is bounded by the windows, not by the length of history.
 // Threading: not synchronised; one owner thread. Movable, not copyable.
 class FeatureStream {
@@ -189,12 +187,12 @@ class FeatureStream {
   // same date (else kMissingBenchmark). On kReady, row() holds the bar's
   // features (cross_rank_sector = 0.5 until a UniverseStream overwrites it).
   // On any error the state is unchanged.
-  FeatureStatus update(const Bar& bar, const BenchmarkStream& benchmark) noexcept;
+  FeatureStatus try_update(const Bar& bar, const BenchmarkStream& benchmark) noexcept;
 
   // Throwing form: returns row() on kReady, std::nullopt on
   // kInsufficientHistory, throws DataError naming the symbol, the date and
   // the rule otherwise.
-  std::optional<FeatureRow> update_or_throw(const Bar& bar, const BenchmarkStream& benchmark);
+  std::optional<FeatureRow> update(const Bar& bar, const BenchmarkStream& benchmark);
 
   // The last kReady row; valid until the next update. FeatureRow::none()
   // before the first kReady (the predictor answers it kInsufficientHistory).
@@ -208,10 +206,11 @@ class FeatureStream {
   // bars; what cross_rank_sector ranks.
   std::optional<float> ret_20d() const noexcept;
 
-  // Internal (UniverseStream): overwrite the cross_rank_sector column, if any.
+ private:
+  friend class UniverseStream;
+  // Overwrites the cross_rank_sector column, if any (the universe's rank).
   void set_cross_rank(float value) noexcept;
 
- private:
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::string symbol_;
@@ -219,7 +218,7 @@ class FeatureStream {
 
 // A universe in streaming form: one call per date with the benchmark bar and
 // each symbol's bar (or none), yielding per-symbol rows with cross_rank_sector.
-// All buffers are allocated at construction; step() never allocates.
+// All buffers are allocated at construction; try_step() never allocates.
 // Threading: not synchronised; one owner thread.
 class UniverseStream {
  public:
@@ -241,12 +240,12 @@ class UniverseStream {
   // symbol's outcome is in status(i): kReady (row(i) valid, rank filled),
   // kInsufficientHistory, kNoBar, or a rejection (that symbol unchanged; a bar
   // whose time differs from the benchmark's is kMissingBenchmark).
-  FeatureStatus step(const Bar& benchmark_bar, std::span<const Bar* const> bars) noexcept;
+  FeatureStatus try_step(const Bar& benchmark_bar, std::span<const Bar* const> bars) noexcept;
 
   // Throwing form: DataError naming the benchmark or the symbol, the date and
   // the rule on the first rejection (the other symbols of the date are still
   // stepped).
-  void step_or_throw(const Bar& benchmark_bar, std::span<const Bar* const> bars);
+  void step(const Bar& benchmark_bar, std::span<const Bar* const> bars);
 
   FeatureStatus status(std::size_t i) const noexcept;
   // Symbol i's row of the last step; FeatureRow::none() unless
@@ -263,3 +262,6 @@ class UniverseStream {
 };
 
 }  // namespace mlgov
+
+template <>
+struct fmt::formatter<mlgov::FeatureStatus> : mlgov::EnumFormatter<mlgov::FeatureStatus> {};

@@ -46,26 +46,9 @@
 
 namespace mlgov {
 
-// The outcome of one prediction, in check order.
-enum class PredictStatus : std::uint8_t {
-  kOk,                   // value holds the prediction
-  kMlDisabled,           // DISABLED_CONFIG: no signal by choice (blocked, not a failure)
-  kGovernanceDisabled,   // DISABLED_GOVERNANCE: latched off (blocked, not a failure)
-  kNoModel,              // no model for the symbol (counted, not a governance failure)
-  kFeatureMismatch,      // the row's fingerprint differs from the model's (failure)
-  kWrongFeatureCount,    // the row's length differs from n_features (failure)
-  kNonFiniteFeature,     // NaN or inf in the row (failure)
-  kModelError,           // the model failed to evaluate or returned non-finite (failure)
-  kInsufficientHistory,  // the row is FeatureRow{} (no row yet; not a failure)
-};
-
-// "OK", "ML_DISABLED", "GOVERNANCE_DISABLED", "NO_MODEL", "FEATURE_MISMATCH",
-// "WRONG_FEATURE_COUNT", "NON_FINITE_FEATURE", "MODEL_ERROR",
-// "INSUFFICIENT_HISTORY".
-std::string_view to_string(PredictStatus status) noexcept;
-
-// Result of the noexcept form. value is meaningful only when status is kOk
-// (it is NaN otherwise). Trivially copyable.
+// Result of the noexcept forms (PredictStatus is in ml_state.h). value is
+// meaningful only when status is kOk (it is NaN otherwise). Trivially
+// copyable.
 struct PredictResult {
   PredictStatus status = PredictStatus::kModelError;
   float value = 0.0f;
@@ -88,13 +71,13 @@ class StateListener {
                                std::string_view reason) noexcept = 0;
 };
 
-// Injected dependencies and overrides. Every field has a working default.
+// Injected dependencies. Every field has a working default. Paths and limits
+// come from the Config only (to use another models directory or state file,
+// set config.paths.models_dir / config.governance.state_file).
 struct PredictorOptions {
-  std::shared_ptr<const Clock> clock;               // null: SystemClock
-  std::shared_ptr<spdlog::logger> logger;           // null: make_stderr_logger() (WARNING and up)
-  StateListener* listener = nullptr;                // not owned; must outlive the predictor
-  std::optional<std::filesystem::path> models_dir;  // overrides config.paths.models_dir
-  std::optional<std::filesystem::path> state_file;  // overrides config.governance.state_file
+  std::shared_ptr<const Clock> clock;      // null: SystemClock
+  std::shared_ptr<spdlog::logger> logger;  // null: make_stderr_logger() (WARNING and up)
+  StateListener* listener = nullptr;       // not owned; must outlive the predictor
   // Governance in this process only: no state file is read, written, locked
   // or watched, so every failure costs no I/O and no latch reaches another
   // process. For offline scoring (`mlgov predict`, a backtest), never for a
@@ -102,7 +85,7 @@ struct PredictorOptions {
   bool in_memory_governance = false;
 };
 
-// Threading: resolve(), predict(), try_predict(), predict_batch(), state(),
+// Threading: resolve(), try_predict(), predict(), predict_batch(), state(),
 // has_model(), symbol(), model_info(), metrics() and heartbeat() may be
 // called from any number of threads at once without external
 // synchronisation. The state is a std::atomic read without a lock; the
@@ -145,81 +128,87 @@ class GovernedPredictor {
   GovernedPredictor(const GovernedPredictor&) = delete;
   GovernedPredictor& operator=(const GovernedPredictor&) = delete;
 
-  // The noexcept core. Checks, in this order: ML enabled by config
-  // (kMlDisabled); not latched (kGovernanceDisabled, no model touched);
-  // FeatureRow{} (kInsufficientHistory); a model for `symbol` (kNoModel);
-  // row.schema has the model's fingerprint (kFeatureMismatch; the
-  // name-by-name diff is computed only then); row.values.size() ==
-  // n_features (kWrongFeatureCount); every value finite (kNonFiniteFeature);
-  // then evaluates (kModelError on failure or a non-finite output). Failures
-  // (mismatch, count, non-finite, model error) are recorded in the window,
-  // logged as one JSON event and counted; the max_failures-th inside the
-  // window latches DISABLED_GOVERNANCE. Blocked calls are counted.
-  PredictResult try_predict(std::string_view symbol, const FeatureRow& row) noexcept;
+  // One form per need, by handle (resolve() once at start-up). The naming
+  // rule of the library: try_<verb> is the noexcept form returning a status,
+  // <verb> the throwing form. The symbol forms below are conveniences over
+  // resolve() (one hash lookup more per call).
 
-  // The throwing face of try_predict (same checks, same recording). Returns
-  // the prediction; throws MlDisabledError, GovernanceDisabledError,
-  // ModelError (no model, model failure), ModelFeatureMismatchError
-  // (mismatch, wrong count; carries the full difference), DataError
-  // (non-finite value, naming the feature; also for FeatureRow{}, "no
-  // feature row yet").
-  float predict(std::string_view symbol, const FeatureRow& row);
-
-  // One cycle: out[i] = try_predict(symbols[i], rows[i]). Returns the number
-  // of kOk results. The three spans must have equal lengths; otherwise
-  // nothing is evaluated, out[0..out.size()) is set to kModelError and 0 is
-  // returned. noexcept; allocates nothing on the success path.
-  std::size_t predict_batch(std::span<const std::string> symbols, std::span<const FeatureRow> rows,
-                            std::span<PredictResult> out) noexcept;
-
-  // --- Resolve once, predict by handle: the hot path without the symbol lookup.
-
-  // The handle of `symbol`'s model, for the handle forms below. A symbol
-  // without a model gives an invalid handle (valid() false), not an error:
-  // the handle forms then answer kNoModel exactly as the symbol forms would.
-  // (A handle rather than std::optional<ModelHandle>: `*resolve(s)` on an
-  // empty optional would be undefined behaviour; an invalid handle is not.)
-  // With ML disabled by config no model is loaded, so every handle is
+  // The handle of `symbol`'s model. A symbol without a model gives an
+  // invalid handle (valid() false), not an error: the predictions then answer
+  // kNoModel. (A handle rather than std::optional<ModelHandle>: `*resolve(s)`
+  // on an empty optional would be undefined behaviour; an invalid handle is
+  // not.) With ML disabled by config no model is loaded, so every handle is
   // invalid, and the predictions answer kMlDisabled all the same (the state
   // is checked first): a host written for ML on runs unchanged. Handles stay
   // valid for this predictor's lifetime (the registry never changes after
   // construction; reenable() keeps them). Lock-free, no allocation.
   ModelHandle resolve(std::string_view symbol) const noexcept;
 
+  // The noexcept core. Checks, in this order: ML enabled by config
+  // (kMlDisabled); not latched (kGovernanceDisabled, no model touched);
+  // FeatureRow{} (kInsufficientHistory); `model` names a model of this
+  // predictor (kNoModel: invalid, or another predictor's handle); row.schema
+  // has the model's fingerprint (kFeatureMismatch; the name-by-name diff is
+  // computed only then); row.values.size() == n_features
+  // (kWrongFeatureCount); every value finite (kNonFiniteFeature); then
+  // evaluates (kModelError on failure or a non-finite output). Failures
+  // (mismatch, count, non-finite, model error) are recorded in the window,
+  // logged as one JSON event naming the handle's symbol and counted; the
+  // max_failures-th inside the window latches DISABLED_GOVERNANCE. Blocked
+  // calls are counted.
+  PredictResult try_predict(ModelHandle model, const FeatureRow& row) noexcept;
+
+  // The throwing face of try_predict (same checks, same recording). Returns
+  // the prediction; throws MlDisabledError, GovernanceDisabledError,
+  // NoModelError (a ModelError: "invalid model handle: ..."), ModelError
+  // (model failure), ModelFeatureMismatchError (mismatch, wrong count;
+  // carries the full difference), DataError (non-finite value, naming the
+  // feature; also for FeatureRow{}, "no feature row yet"). Messages name the
+  // handle's symbol.
+  float predict(ModelHandle model, const FeatureRow& row) {
+    const PredictResult r = try_predict(model, row);
+    if (r.ok()) return r.value;
+    throw_failure(r, model, nullptr, row);
+  }
+
+  // One cycle: out[i] = try_predict(models[i], rows[i]), but the state is
+  // read once per batch and the success counter bumped once per batch.
+  // Returns the number of kOk results. Unequal span lengths: nothing is
+  // evaluated or recorded, every out[i] is kSpanLengthMismatch, 0 is
+  // returned. A failure in the batch that latches DISABLED_GOVERNANCE
+  // refuses the remaining rows (kGovernanceDisabled, counted as blocked
+  // calls); a latch tripped by another thread during the batch takes effect
+  // at the batch's next own failure (the state is read again then) or else
+  // from the next batch, and rows evaluated meanwhile are recorded as usual.
+  // metrics().predictions includes the batch once it returns. noexcept;
+  // allocates nothing on the success path.
+  std::size_t predict_batch(std::span<const ModelHandle> models, std::span<const FeatureRow> rows,
+                            std::span<PredictResult> out) noexcept;
+
+  // Conveniences: try_predict(resolve(symbol), row), so the same checks, the
+  // same order and the same recording.
+  PredictResult try_predict(std::string_view symbol, const FeatureRow& row) noexcept {
+    return try_predict(resolve(symbol), row);
+  }
+  // predict(resolve(symbol), row), but the messages name `symbol` (JSON-quoted
+  // when it is not a valid symbol), and a symbol without a model throws
+  // NoModelError "SYMBOL: no model loaded for this symbol" (saying why when
+  // its model was refused at load).
+  float predict(std::string_view symbol, const FeatureRow& row) {
+    const ModelHandle model = resolve(symbol);
+    const PredictResult r = try_predict(model, row);
+    if (r.ok()) return r.value;
+    throw_failure(r, model, &symbol, row);
+  }
+
   // True when `model` names a model of this predictor (resolved here, for a
-  // symbol with a model). Lock-free, no allocation.
+  // symbol with a model; for a symbol: has_model(resolve(symbol))).
+  // Lock-free, no allocation.
   bool has_model(ModelHandle model) const noexcept;
 
   // The symbol `model` was resolved for, or "" when it names no model of
   // this predictor. The view lives as long as the predictor.
   std::string_view symbol(ModelHandle model) const noexcept;
-
-  // try_predict(symbol, row) without the lookup: the same checks in the same
-  // order and the same recording (logs, state file and last_error name the
-  // handle's symbol). A handle naming no model of this predictor (invalid,
-  // or another predictor's) gives kNoModel where the symbol form gives it:
-  // after the state and FeatureRow{} checks.
-  PredictResult try_predict(ModelHandle model, const FeatureRow& row) noexcept;
-
-  // The throwing face of try_predict(handle, row): predict(symbol, row)'s
-  // exceptions, messages naming the handle's symbol. A handle naming no model
-  // of this predictor gives ModelError ("invalid model handle: ...") once the
-  // earlier checks pass: MlDisabledError, GovernanceDisabledError and
-  // DataError for FeatureRow{} come first, as for a symbol.
-  float predict(ModelHandle model, const FeatureRow& row);
-
-  // One cycle by handles: out[i] = try_predict(models[i], rows[i]), but the
-  // state is read once per batch and the success counter bumped once per
-  // batch. Returns the number of kOk results. Unequal span lengths: nothing
-  // is evaluated, every out[i] is kModelError, 0 is returned. A failure in
-  // the batch that latches DISABLED_GOVERNANCE refuses the remaining rows
-  // (kGovernanceDisabled, counted as blocked calls), as the symbol batch
-  // does; a latch tripped by another thread during the batch takes effect
-  // at the batch's next own failure (the state is read again then) or else
-  // from the next batch, and rows evaluated meanwhile are recorded as usual. metrics().predictions
-  // includes the batch once it returns. noexcept; allocates nothing on the success path.
-  std::size_t predict_batch(std::span<const ModelHandle> models, std::span<const FeatureRow> rows,
-                            std::span<PredictResult> out) noexcept;
 
   // The current state. Lock-free (one atomic load).
   MlState state() const noexcept;
@@ -268,8 +257,6 @@ class GovernedPredictor {
   // Throws std::system_error naming the file.
   void write_metrics(const std::filesystem::path& file) const;
 
-  // True when a model is loaded for `symbol`. Lock-free, no allocation.
-  bool has_model(std::string_view symbol) const noexcept;
   // The model's description (backend, legacy/stale, degraded reason), or
   // nullopt.
   std::optional<ModelInfo> model_info(std::string_view symbol) const;
@@ -283,6 +270,11 @@ class GovernedPredictor {
   const ModelRegistry& registry() const noexcept;
 
  private:
+  // The throwing forms' exception for a non-kOk result (failure path only).
+  // `symbol` is the symbol form's argument, or nullptr for the handle form.
+  [[noreturn]] void throw_failure(const PredictResult& result, ModelHandle model,
+                                  const std::string_view* symbol, const FeatureRow& row) const;
+
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

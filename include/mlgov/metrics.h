@@ -17,6 +17,7 @@
 #include <string>
 #include <string_view>
 
+#include "mlgov/enum_formatter.h"
 #include "mlgov/ml_state.h"
 #include "mlgov/version.h"  // library_git_commit
 
@@ -26,6 +27,9 @@ namespace mlgov {
 enum class HostState : std::uint8_t { kOk, kDegraded, kHalted };
 inline constexpr std::size_t kHostStateCount = 3;
 
+// "OK", "DEGRADED", "HALTED" (the heartbeat's state= spellings).
+std::string_view to_string(HostState state) noexcept;
+
 // A plain value, taken by GovernedPredictor::metrics().
 struct MetricsSnapshot {
   // mlgov_build_info's labels.
@@ -34,10 +38,11 @@ struct MetricsSnapshot {
   std::string contract;    // the feature contract, "<name>@<version>", e.g. "ml_v1@1.0.0"
 
   std::uint64_t predictions = 0;  // successful predictions since start
-  // Calls without a prediction, by FailureReason. The governance reasons go
-  // to mlgov_failures_total, the skips (kNoModel, kInsufficientHistory, see
-  // counts_as_governance_failure) to mlgov_skipped_total.
-  std::array<std::uint64_t, kFailureReasonCount> failures_by_reason{};
+  // Calls without a prediction, indexed by PredictStatus. The governance
+  // failures (counts_as_governance_failure) go to mlgov_failures_total, the
+  // skips (kNoModel, kInsufficientHistory) to mlgov_skipped_total; the
+  // blocked calls are in blocked_calls, and the other entries stay 0.
+  std::array<std::uint64_t, kPredictStatusCount> failures_by_reason{};
   std::uint64_t blocked_calls = 0;  // refused while DISABLED_CONFIG or DISABLED_GOVERNANCE
   std::uint64_t model_errors = 0;   // governance failures recorded since start
   MlState state = MlState::kDisabledConfig;
@@ -62,13 +67,14 @@ std::string_view metric_label(HostState state) noexcept;
 std::string_view metric_label(MlState state) noexcept;
 // "feature_mismatch", ..., "no_model", "insufficient_history": to_string()
 // in lower case.
-std::string_view metric_label(FailureReason reason) noexcept;
+std::string_view metric_label(PredictStatus status) noexcept;
 
 // Text exposition format, every family with # HELP and # TYPE lines, in this
 // order:
 //   mlgov_build_info{version,git_commit,contract} 1                  gauge
 //   mlgov_predictions_total                                          counter
-//   mlgov_failures_total{reason}  each governance reason, enum order counter
+//   mlgov_failures_total{reason}  feature_mismatch, wrong_feature_count,
+//                                 non_finite_feature, model_error, model_refused counter
 //   mlgov_skipped_total{reason}   no_model, insufficient_history     counter
 //   mlgov_blocked_calls_total                                        counter
 //   mlgov_model_errors_total      (the heartbeat's model_errors)     counter
@@ -117,3 +123,6 @@ void write_prometheus_text(std::string_view text, const std::filesystem::path& f
 void write_prometheus_file(const MetricsSnapshot& snapshot, const std::filesystem::path& file);
 
 }  // namespace mlgov
+
+template <>
+struct fmt::formatter<mlgov::HostState> : mlgov::EnumFormatter<mlgov::HostState> {};

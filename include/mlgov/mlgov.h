@@ -10,6 +10,7 @@
 #include "mlgov/bars.h"
 #include "mlgov/clock.h"
 #include "mlgov/config.h"
+#include "mlgov/enum_formatter.h"
 #include "mlgov/errors.h"
 #include "mlgov/feature_computer.h"
 #include "mlgov/feature_contract.h"

@@ -41,9 +41,20 @@ const std::vector<std::string>& supported_features() {
   return names;
 }
 
+const std::vector<std::string>& FeatureFrame::columns() const noexcept {
+  static const std::vector<std::string> kNone;
+  return schema ? schema->names() : kNone;
+}
+
+const std::string& FeatureFrame::fingerprint() const noexcept {
+  static const std::string kNone;
+  return schema ? schema->fingerprint() : kNone;
+}
+
 std::optional<std::size_t> FeatureFrame::column_index(std::string_view name) const noexcept {
-  for (std::size_t j = 0; j < columns.size(); ++j) {
-    if (columns[j] == name) return j;
+  const std::vector<std::string>& names = columns();
+  for (std::size_t j = 0; j < names.size(); ++j) {
+    if (names[j] == name) return j;
   }
   return std::nullopt;
 }
@@ -172,8 +183,6 @@ FeatureFrame FeatureComputer::compute_universe(const std::vector<BarSeries>& sym
 
   FeatureFrame frame;
   frame.schema = schema();
-  frame.columns = contract_.names();
-  frame.fingerprint = contract_.fingerprint();
   for (const BarSeries& s : symbols) {
     const auto n = static_cast<std::int64_t>(s.bars.size());
     if (n < min_history_) {
@@ -218,7 +227,7 @@ void FeatureComputer::compute_universe_serial(const std::vector<BarSeries>& symb
         ++cursor[i];
       }
     }
-    stream.step_or_throw(bench_bar, today);
+    stream.step(bench_bar, today);
     for (std::size_t i = 0; i < symbols.size(); ++i) {
       if (stream.status(i) != FeatureStatus::kReady) continue;
       const FeatureRow row = stream.row(i);
@@ -431,13 +440,6 @@ bool FeatureComputer::compute_universe_parallel(
       },
       [] {});
   return true;
-}
-
-FeatureFrame compute_features_for_symbol(const BarSeries& bars, const BarSeries& benchmark,
-                                         std::string_view contract_name,
-                                         const std::filesystem::path& contracts_dir) {
-  const FeatureComputer computer(load_feature_contract(contract_name, contracts_dir));
-  return computer.compute_symbol(bars, benchmark);
 }
 
 }  // namespace mlgov

@@ -27,7 +27,7 @@ using internal::missing_benchmark_message;
 using internal::rank_ret_20d;
 using internal::sector_members_of;
 
-const char* to_string(FeatureStatus status) noexcept {
+std::string_view to_string(FeatureStatus status) noexcept {
   switch (status) {
     case FeatureStatus::kReady:
       return "READY";
@@ -58,8 +58,8 @@ FeatureStatus BenchmarkStream::update(const Bar& bar) noexcept {
   return FeatureStatus::kReady;
 }
 
-void BenchmarkStream::update_or_throw(const Bar& bar, std::string_view name) {
-  const FeatureStatus status = update(bar);
+void BenchmarkStream::update(const Bar& bar, std::string_view name) {
+  const FeatureStatus status = try_update(bar);
   if (status == FeatureStatus::kOutOfOrder) {
     throw DataError(fmt::format("{} {}: {}: does not follow {}", name, format_bar_time(bar.time),
                                 internal::kRuleNonIncreasingDate, format_bar_time(last_.time)));
@@ -113,7 +113,7 @@ FeatureStatus check_symbol_bar(const internal::SymbolWindows& w, const Bar& bar,
 
 }  // namespace
 
-FeatureStatus FeatureStream::update(const Bar& bar, const BenchmarkStream& benchmark) noexcept {
+FeatureStatus FeatureStream::try_update(const Bar& bar, const BenchmarkStream& benchmark) noexcept {
   Impl& s = *impl_;
   const FeatureStatus check = check_symbol_bar(s.w, bar, benchmark);
   if (check != FeatureStatus::kReady) return check;
@@ -129,9 +129,8 @@ FeatureStatus FeatureStream::update(const Bar& bar, const BenchmarkStream& bench
   return FeatureStatus::kReady;
 }
 
-std::optional<FeatureRow> FeatureStream::update_or_throw(const Bar& bar,
-                                                         const BenchmarkStream& benchmark) {
-  const FeatureStatus status = update(bar, benchmark);
+std::optional<FeatureRow> FeatureStream::update(const Bar& bar, const BenchmarkStream& benchmark) {
+  const FeatureStatus status = try_update(bar, benchmark);
   switch (status) {
     case FeatureStatus::kReady:
       return row();
@@ -227,11 +226,11 @@ std::optional<std::size_t> UniverseStream::index_of(std::string_view symbol) con
   return std::nullopt;
 }
 
-FeatureStatus UniverseStream::step(const Bar& benchmark_bar,
-                                   std::span<const Bar* const> bars) noexcept {
+FeatureStatus UniverseStream::try_step(const Bar& benchmark_bar,
+                                       std::span<const Bar* const> bars) noexcept {
   Impl& s = *impl_;
   if (bars.size() != s.symbols.size()) return FeatureStatus::kUnknownSymbol;
-  const FeatureStatus bench_status = s.benchmark.update(benchmark_bar);
+  const FeatureStatus bench_status = s.benchmark.try_update(benchmark_bar);
   if (bench_status != FeatureStatus::kReady) return bench_status;
   for (std::size_t i = 0; i < bars.size(); ++i) {
     const Bar* bar = bars[i];
@@ -240,17 +239,17 @@ FeatureStatus UniverseStream::step(const Bar& benchmark_bar,
     } else if (bar->time != benchmark_bar.time) {
       s.status[i] = FeatureStatus::kMissingBenchmark;
     } else {
-      s.status[i] = s.streams[i].update(*bar, s.benchmark);
+      s.status[i] = s.streams[i].try_update(*bar, s.benchmark);
     }
   }
   for (const auto& members : s.sector_members) s.rank_sector(members);
   return FeatureStatus::kReady;
 }
 
-void UniverseStream::step_or_throw(const Bar& benchmark_bar, std::span<const Bar* const> bars) {
+void UniverseStream::step(const Bar& benchmark_bar, std::span<const Bar* const> bars) {
   Impl& s = *impl_;
   const BarTime previous = s.benchmark.time();
-  const FeatureStatus st = step(benchmark_bar, bars);
+  const FeatureStatus st = try_step(benchmark_bar, bars);
   const std::string date = format_bar_time(benchmark_bar.time);
   switch (st) {
     case FeatureStatus::kReady:

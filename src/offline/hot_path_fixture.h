@@ -222,7 +222,7 @@ class HotPathFixture {
     for (std::size_t i = 0; i < bar_ptrs_.size(); ++i) {
       bar_ptrs_[i] = &market_.symbols[i].bars[next_date_];
     }
-    universe_->step(market_.benchmark.bars[next_date_], bar_ptrs_);
+    universe_->try_step(market_.benchmark.bars[next_date_], bar_ptrs_);
     for (std::size_t i = 0; i < rows_.size(); ++i) rows_[i] = universe_->row(i);
     ++next_date_;
     return true;
@@ -235,9 +235,15 @@ class HotPathFixture {
     return predictor_->predict_batch(handles_, rows_, results_);
   }
 
-  // The same through the symbol-keyed batch (a hash lookup per row).
+  // The same through try_predict(symbol, row), the convenience over
+  // resolve() (a hash lookup per row).
   std::size_t predict_all_by_symbol() noexcept {
-    return predictor_->predict_batch(symbols_, rows_, results_);
+    std::size_t ok = 0;
+    for (std::size_t i = 0; i < rows_.size(); ++i) {
+      results_[i] = predictor_->try_predict(symbols_[i], rows_[i]);
+      ok += results_[i].ok() ? 1 : 0;
+    }
+    return ok;
   }
 
   // A whole cycle. Returns the number of kOk predictions.

@@ -261,7 +261,7 @@ void Auditor::stream_universe() {
       while (bar_pos[k] < sb.size() && sb[bar_pos[k]].time < b.time) ++bar_pos[k];
       bars[k] = bar_pos[k] < sb.size() && sb[bar_pos[k]].time == b.time ? &sb[bar_pos[k]] : nullptr;
     }
-    const FeatureStatus bs = stream.step(b, bars);
+    const FeatureStatus bs = stream.try_step(b, bars);
     for (std::size_t k = 0; k < n; ++k) {
       if (!stream_result_[k].empty() || cursor[k] >= rows_of_[k].size()) continue;
       const std::size_t r = rows_of_[k][cursor[k]];
@@ -279,7 +279,8 @@ void Auditor::stream_universe() {
         const auto bv = frame_.row_values(r);
         stream_result_[k] = fmt::format(
             "{}: column {} ({}) streaming {:.9g} != batch {:.9g}", date_of(b.time), j,
-            j < static_cast<int>(frame_.cols()) ? frame_.columns[static_cast<std::size_t>(j)] : "?",
+            j < static_cast<int>(frame_.cols()) ? frame_.columns()[static_cast<std::size_t>(j)]
+                                                : "?",
             j < static_cast<int>(sv.size()) ? sv[static_cast<std::size_t>(j)] : NAN,
             j < static_cast<int>(bv.size()) ? bv[static_cast<std::size_t>(j)] : NAN);
       }
@@ -312,15 +313,15 @@ void Auditor::audit_features(std::size_t k, SymbolAudit& audit) {
             fmt::format("{} bars, {} {}", n_bars, n_bars >= min_history ? ">=" : "<", min_history));
   if (rows.empty()) return;
 
-  const FeatureMismatch mismatch = contract_->compare(frame_.columns);
-  const bool columns_ok = mismatch.matches() && frame_.fingerprint == contract_->fingerprint();
+  const FeatureMismatch mismatch = contract_->compare(frame_.columns());
+  const bool columns_ok = mismatch.matches() && frame_.fingerprint() == contract_->fingerprint();
   audit.add("columns", columns_ok,
             columns_ok            ? fmt::format("{} columns equal contract {} {} (fingerprint {})",
                                                 frame_.cols(), contract_->name(), contract_->version(),
                                                 contract_->fingerprint().substr(0, 12))
             : !mismatch.matches() ? mismatch.summary()
                                   : fmt::format("frame fingerprint {} != contract {}",
-                                                frame_.fingerprint, contract_->fingerprint()));
+                                                frame_.fingerprint(), contract_->fingerprint()));
 
   std::string not_float;
   for (const auto& f : contract_->features()) {
@@ -338,7 +339,8 @@ void Auditor::audit_features(std::size_t k, SymbolAudit& audit) {
     const auto v = frame_.row_values(r);
     for (std::size_t j = 0; j < v.size() && non_finite.empty(); ++j) {
       if (!std::isfinite(v[j])) {
-        non_finite = fmt::format("{}: {} = {}", date_of(frame_.times[r]), frame_.columns[j], v[j]);
+        non_finite =
+            fmt::format("{}: {} = {}", date_of(frame_.times[r]), frame_.columns()[j], v[j]);
       }
     }
     if (!non_finite.empty()) break;
@@ -501,9 +503,9 @@ int Auditor::run() {
     Config pc = config_;
     pc.ml_enabled = true;
     pc.governance.max_failures = static_cast<int>(entries + chosen_.size() + 2);
+    pc.paths.models_dir = std::filesystem::path(*opt_.models);
+    pc.governance.state_file = scratch->path() / "governance_state.json";
     PredictorOptions popts;
-    popts.models_dir = std::filesystem::path(*opt_.models);
-    popts.state_file = scratch->path() / "governance_state.json";
     popts.logger = make_null_logger();  // a scratch state: the tool reports on its own
     predictor = std::make_unique<GovernedPredictor>(pc, *contract_, popts);
   }

@@ -118,7 +118,7 @@ void run_features(const FeaturesOptions& o) {
   }
 
   std::string text = "date,symbol";
-  for (const std::string& c : frame.columns) {
+  for (const std::string& c : frame.columns()) {
     text.push_back(',');
     text += c;
   }
@@ -142,7 +142,7 @@ void run_features(const FeaturesOptions& o) {
   }
   std::printf("wrote %zu rows x %zu features for %zu symbols to %s (contract %s, %s)\n",
               frame.rows(), frame.cols(), symbols.size(), o.out.c_str(),
-              computer.contract().name().c_str(), frame.fingerprint.substr(0, 12).c_str());
+              computer.contract().name().c_str(), frame.fingerprint().substr(0, 12).c_str());
 }
 
 }  // namespace

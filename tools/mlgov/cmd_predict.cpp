@@ -220,9 +220,9 @@ void run_predict(const PredictOptions& opt) {
   config.ml_enabled = true;
   config.governance.max_failures = static_cast<int>(n_rows + model_dirs + 1);
   auto digest = std::make_shared<FailureDigest>();
+  config.paths.models_dir = std::filesystem::path(models_dir);
+  config.governance.state_file = scratch.path() / "governance_state.json";
   PredictorOptions popts;
-  popts.models_dir = std::filesystem::path(models_dir);
-  popts.state_file = scratch.path() / "governance_state.json";
   // Every row is scored and reported: no failure is written to a state file
   // (each would cost a locked, fsynced write of the whole window).
   popts.in_memory_governance = true;
