@@ -1,5 +1,5 @@
 # Writes OUTPUT (a header) with the source tree's commit and dirty flag.
-# Run at build time by the mlgov_git_info target; rewrites only on change.
+# Run at build time by the mlgov_lib_git_info target; rewrites only on change.
 set(commit "unknown")
 set(dirty "false")
 find_package(Git QUIET)
