@@ -6,7 +6,6 @@
 
 #include <array>
 #include <atomic>
-#include <bit>
 #include <chrono>
 #include <cmath>
 #include <condition_variable>
@@ -35,7 +34,6 @@
 namespace mlgov {
 namespace {
 
-using internal::all_finite;
 using internal::blocked_status;
 using internal::check_row;
 using internal::is_blocked;
