@@ -6,11 +6,13 @@
 //   * batch:     FeatureComputer::compute_symbol / compute_universe -> FeatureFrame
 //   * streaming: BenchmarkStream + FeatureStream (one symbol, one bar per call)
 //                and UniverseStream (one date per call, adds cross_rank_sector).
-// The batch is its own phased implementation (whole columns per symbol, for
-// speed), not the streaming state run over the history; both compute every
+// The batch is its own phased implementation (ranks by date, then each
+// symbol's history through the kernel 8 or 16 rows at a time, on worker
+// threads), not the streaming state run over the history. Both compute every
 // value with the same kernel from the window's own values (oldest to newest,
 // in double), so a row depends only on the last 253 bars, never on where the
-// history started, and the tests check batch and streaming bit for bit.
+// history started; tests/feature_parity_test.cpp checks batch and streaming
+// bit for bit.
 //
 // cross_rank_sector ranks the float32 ret_20d values as emitted (ties are
 // float equality), so the rank agrees with the ret_20d column a model sees.
