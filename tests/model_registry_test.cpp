@@ -40,7 +40,7 @@ struct RegistryTest : ::testing::Test {
   std::filesystem::path models = dir / "models";
   ManualClock clock{kNewYear2026};
   std::shared_ptr<CaptureSink> sink = std::make_shared<CaptureSink>();
-  std::shared_ptr<spdlog::logger> logger = testing::capture_logger(sink);
+  std::shared_ptr<EventSink> logger = testing::capture_logger(sink);
   ModelRegistryOptions options;
 
   RegistryTest() {
