@@ -19,12 +19,12 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "governance/latch.h"
 #include "mlgov/atomic_file.h"
 #include "mlgov/errors.h"
 #include "mlgov/heartbeat.h"
 #include "mlgov/logging.h"
 #include "mlgov/version.h"
-#include "governance/latch.h"
 #include "model_backend.h"
 #include "predict/failure_report.h"
 
@@ -217,8 +217,9 @@ struct GovernedPredictor::Impl {
       internal::FailureReport d = internal::describe_failure(symbol, reason, row, model, contract);
       record_failure(symbol, reason, std::move(d.message), d.details);
     } catch (...) {
-      // describe_failure ran out of memory: still count the failure.
-      record_failure(symbol, reason, {}, nlohmann::json::object());
+      // describe_failure ran out of memory: still count the failure (null
+      // details allocate nothing; the event shows them as {}).
+      record_failure(symbol, reason, {}, nlohmann::json());
     }
     return {status_of(reason), kNaN};
   }
@@ -516,9 +517,7 @@ std::size_t GovernedPredictor::predict_batch(std::span<const ModelHandle> models
   return impl_->batch(models, rows, out);
 }
 
-MlState GovernedPredictor::state() const noexcept {
-  return impl_->latch.state();
-}
+MlState GovernedPredictor::state() const noexcept { return impl_->latch.state(); }
 
 void GovernedPredictor::reenable(std::string_view operator_name, std::string_view reason) {
   if (!impl_->config.ml_enabled) {

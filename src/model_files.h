@@ -20,7 +20,6 @@
 #include <string_view>
 #include <vector>
 
-
 #include "mlgov/clock.h"
 #include "mlgov/events.h"
 

@@ -230,7 +230,7 @@ LoadedModel load_one(const std::string& symbol, const std::filesystem::path& dir
     return Refusal{fmt::format("{}: the model takes {} features but contract {} has {} (rule: the "
                                "model's feature count must equal n_features)",
                                source, n_features, contract.name(), contract.size()),
-                   mismatch.to_json()};
+                   mismatch.to_json_object()};
   };
   const auto digest = internal::sha256(bytes);
   if (const auto it = cache.find(digest); it != cache.end()) {

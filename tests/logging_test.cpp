@@ -105,7 +105,8 @@ GovernanceEvent sample_event() {
   e.reason = "FEATURE_MISMATCH";
   e.ml_state = MlState::kDisabledGovernance;
   e.message = "third failure inside 300 s";
-  e.details = Json{{"expected", 28}, {"got", 27}, {"missing", {"beta_60"}}, {"extra", Json::array()}};
+  e.details =
+      Json{{"expected", 28}, {"got", 27}, {"missing", {"beta_60"}}, {"extra", Json::array()}};
   return e;
 }
 
@@ -288,8 +289,8 @@ TEST_F(JsonLinesFileSinkTest, WritesEachEventAsItsJsonLine) {
   second.symbol = "AAPL";
   sink.on_event(sample_event());
   sink.on_event(second);
-  EXPECT_EQ(read_lines(file),
-            (std::vector<std::string>{format_event_json(sample_event()), format_event_json(second)}));
+  EXPECT_EQ(read_lines(file), (std::vector<std::string>{format_event_json(sample_event()),
+                                                        format_event_json(second)}));
 }
 
 TEST_F(JsonLinesFileSinkTest, WritesAHeartbeatAsItsJsonRecord) {
@@ -541,8 +542,7 @@ TEST(FanOutSink, EveryRecordReachesEverySinkInOrder) {
   FanOutSink fan({a, nullptr, b});
   fan.on_event(sample_event());
   fan.on_heartbeat(sample_heartbeat());
-  EXPECT_EQ(order,
-            (std::vector<std::string>{"a:event", "b:event", "a:heartbeat", "b:heartbeat"}));
+  EXPECT_EQ(order, (std::vector<std::string>{"a:event", "b:event", "a:heartbeat", "b:heartbeat"}));
   ASSERT_EQ(b->events.size(), 1u);
   EXPECT_EQ(b->events[0].symbol, "GOOG");
   ASSERT_EQ(b->heartbeats.size(), 1u);

@@ -91,7 +91,7 @@ class StateListener {
 
 // Injected dependencies and overrides. Every field has a working default.
 struct PredictorOptions {
-  std::shared_ptr<const Clock> clock;               // null: SystemClock
+  std::shared_ptr<const Clock> clock;  // null: SystemClock
   // Where events and heartbeats go (events.h): make_governance_logger() for a
   // live engine, SpdlogEventSink to hand them to the host's own spdlog logger.
   // null: make_stderr_logger() (WARNING and up, JSON lines on stderr).

@@ -170,7 +170,8 @@ std::shared_ptr<EventSink> make_governance_logger(const LoggerOptions& options,
 // up (WARNING by default; heartbeats only at INFO or below) to stderr as JSON
 // lines (the records errors.jsonl would hold), flushed every line, so nothing
 // that matters is silent. Thread-safe.
-std::shared_ptr<EventSink> make_stderr_logger(spdlog::level::level_enum level = spdlog::level::warn);
+std::shared_ptr<EventSink> make_stderr_logger(
+    spdlog::level::level_enum level = spdlog::level::warn);
 
 // A sink that drops every record. For hosts that want silence: pass it
 // explicitly. Thread-safe.

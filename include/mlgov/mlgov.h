@@ -9,6 +9,7 @@
 #include "mlgov/clock.h"
 #include "mlgov/config.h"
 #include "mlgov/errors.h"
+#include "mlgov/events.h"
 #include "mlgov/feature_computer.h"
 #include "mlgov/feature_contract.h"
 #include "mlgov/feature_mismatch.h"

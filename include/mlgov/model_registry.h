@@ -37,8 +37,8 @@
 #include <nlohmann/json.hpp>
 
 #include "mlgov/clock.h"
-#include "mlgov/events.h"
 #include "mlgov/config.h"
+#include "mlgov/events.h"
 #include "mlgov/feature_contract.h"
 #include "mlgov/ml_state.h"
 #include "mlgov/model_meta.h"

@@ -89,7 +89,7 @@ void Latch::report(spdlog::level::level_enum level, std::string_view symbol,
   e.reason = reason;
   if (started_.load(std::memory_order_acquire)) e.ml_state = state();
   e.message = std::move(message);
-  e.details = std::move(details);
+  e.details = details.is_object() ? std::move(details) : nlohmann::json::object();
   options_.sink->on_event(e);
 }
 
@@ -387,8 +387,8 @@ void Latch::record_failure(std::string_view symbol, std::string_view reason, std
           return tp && *tp <= wall && wall - *tp >= window_length_;
         });
         if (w.size() > max_failures) w.erase(w.begin(), w.end() - static_cast<long>(max_failures));
-        tripped =
-            shared ? mlgov::failures_in_window(r, wall, window_length_) >= max_failures : locally_full;
+        tripped = shared ? mlgov::failures_in_window(r, wall, window_length_) >= max_failures
+                         : locally_full;
         if (tripped) {
           latch_reason = fmt::format(
               "{} failures within {}s (governance.max_failures / window_seconds); last: {} {}",

@@ -23,8 +23,8 @@
 #include <thread>
 #include <utility>
 
-#include <nlohmann/json.hpp>
 #include <spdlog/common.h>
+#include <nlohmann/json.hpp>
 
 #include "mlgov/clock.h"
 #include "mlgov/events.h"
@@ -134,8 +134,8 @@ class Latch {
   std::atomic<bool> started_{false};  // state_ is meaningful (events carry it from then on)
   MlState enabled_state_ = MlState::kEnabledOk;
 
-  mutable std::mutex mu_;  // guards everything below up to the watcher, and state transitions
-  FailureWindow window_;   // this process's failures (steady clock): metrics, and the fallback
+  mutable std::mutex mu_;    // guards everything below up to the watcher, and state transitions
+  FailureWindow window_;     // this process's failures (steady clock): metrics, and the fallback
   GovernanceRecord record_;  // the state file as last read or written
   std::string last_error_;
   FileStamp seen_;

@@ -23,9 +23,8 @@ std::string printable_symbol(std::string_view symbol) {
       .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
-FailureReport describe_failure(std::string_view symbol, FailureReason reason,
-                               const FeatureRow& row, const LoadedModel* model,
-                               const FeatureContract& contract) {
+FailureReport describe_failure(std::string_view symbol, FailureReason reason, const FeatureRow& row,
+                               const LoadedModel* model, const FeatureContract& contract) {
   using nlohmann::json;
   const std::string sym = printable_symbol(symbol);
   FailureReport d;

@@ -34,8 +34,7 @@ std::string printable_symbol(std::string_view symbol);
 // contracts; for a wrong count the two counts; for a non-finite value the
 // first such feature; for a model error the backend and the model file.
 // Throws only std::bad_alloc.
-FailureReport describe_failure(std::string_view symbol, FailureReason reason,
-                               const FeatureRow& row, const LoadedModel* model,
-                               const FeatureContract& contract);
+FailureReport describe_failure(std::string_view symbol, FailureReason reason, const FeatureRow& row,
+                               const LoadedModel* model, const FeatureContract& contract);
 
 }  // namespace mlgov::internal
