@@ -36,7 +36,7 @@ FeatureMismatch compare_feature_names(std::span<const std::string> expected,
   return m;
 }
 
-std::string FeatureMismatch::to_json() const {
+nlohmann::json FeatureMismatch::to_json_object() const {
   nlohmann::json j = {
       {"expected", expected_count}, {"got", got_count}, {"missing", missing}, {"extra", extra}};
   if (first_order_difference) {
@@ -46,7 +46,11 @@ std::string FeatureMismatch::to_json() const {
   } else {
     j["first_order_difference"] = nullptr;
   }
-  return j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+  return j;
+}
+
+std::string FeatureMismatch::to_json() const {
+  return to_json_object().dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
 }
 
 std::string FeatureMismatch::summary() const {

@@ -1,14 +1,10 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
 #include "mlgov/governed_predictor.h"
 
-#include <sys/stat.h>
-#include <unistd.h>
-
 #include <array>
 #include <atomic>
 #include <chrono>
 #include <cmath>
-#include <condition_variable>
 #include <cstdint>
 #include <limits>
 #include <mutex>
@@ -16,19 +12,20 @@
 #include <span>
 #include <stdexcept>
 #include <string_view>
-#include <thread>
 #include <utility>
 #include <vector>
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include "governance/latch.h"
 #include "mlgov/atomic_file.h"
 #include "mlgov/errors.h"
 #include "mlgov/heartbeat.h"
 #include "mlgov/logging.h"
 #include "mlgov/version.h"
 #include "model/model_backend.h"
+#include "predict/failure_report.h"
 #include "predict/row_checks.h"
 
 namespace mlgov {
@@ -44,111 +41,6 @@ constexpr float kNaN = std::numeric_limits<float>::quiet_NaN();
 // The header promises lock-free state reads and counters.
 static_assert(std::atomic<MlState>::is_always_lock_free);
 static_assert(std::atomic<std::uint64_t>::is_always_lock_free);
-
-// What a failure looks like in logs and exceptions. Built only on the failure
-// path.
-struct FailureDescription {
-  std::string message;
-  std::string details_json;
-  std::optional<FeatureMismatch> mismatch;  // kFeatureMismatch, kWrongFeatureCount
-};
-
-// The symbol comes from the host: a valid one is shown as is, anything else
-// JSON-quoted, so a quote or a newline shows as \" or \n even in messages.
-std::string printable_symbol(std::string_view symbol) {
-  if (is_valid_symbol(symbol)) return std::string(symbol);
-  return nlohmann::json(std::string(symbol))
-      .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
-}
-
-std::string_view schema_label(const FeatureSchema* schema) {
-  return schema == nullptr ? std::string_view("(none)") : std::string_view(schema->contract_name());
-}
-
-FailureDescription describe_failure(std::string_view symbol, PredictStatus reason,
-                                    const FeatureRow& row, const LoadedModel* model,
-                                    const FeatureContract& contract) {
-  using nlohmann::json;
-  const auto dump = [](const json& j) {
-    return j.dump(-1, ' ', false, json::error_handler_t::replace);
-  };
-  const std::string sym = printable_symbol(symbol);
-  FailureDescription d;
-  switch (reason) {
-    case PredictStatus::kFeatureMismatch: {
-      static const std::vector<std::string> kNoNames;
-      const auto& got_names = row.schema == nullptr ? kNoNames : row.schema->names();
-      FeatureMismatch mismatch = compare_feature_names(contract.names(), got_names);
-      if (row.schema == nullptr) {
-        mismatch.got_count = row.values.size();
-      }
-      json details = json::parse(mismatch.to_json(), nullptr, false);
-      if (details.is_discarded()) details = json::object();
-      details["expected_contract"] = contract.name() + " " + contract.version();
-      details["expected_fingerprint"] = contract.fingerprint();
-      if (row.schema != nullptr) {
-        details["got_contract"] = row.schema->contract_name() + " " + row.schema->version();
-        details["got_fingerprint"] = row.schema->fingerprint();
-      } else {
-        details["got_contract"] = nullptr;
-        details["got_fingerprint"] = nullptr;
-      }
-      if (mismatch.matches()) {
-        // Same names in the same order, but another contract name or version.
-        d.message = fmt::format(
-            "{}: feature mismatch: the row was computed under contract {} (fingerprint {}) but "
-            "the model expects {} {} (fingerprint {})",
-            sym, row.schema ? row.schema->contract_name() + " " + row.schema->version() : "(none)",
-            row.schema ? row.schema->fingerprint() : "(none)", contract.name(), contract.version(),
-            contract.fingerprint());
-      } else {
-        d.message = fmt::format("{}: feature mismatch (row schema {}): {}", sym,
-                                schema_label(row.schema), mismatch.summary());
-      }
-      d.details_json = dump(details);
-      d.mismatch = std::move(mismatch);
-      break;
-    }
-    case PredictStatus::kWrongFeatureCount: {
-      const std::size_t expected = model ? model->info.n_features : contract.size();
-      FeatureMismatch mismatch;
-      mismatch.expected_count = expected;
-      mismatch.got_count = row.values.size();
-      mismatch.first_order_difference = std::min(expected, row.values.size());
-      d.message =
-          fmt::format("{}: wrong feature count: the row holds {} values, the model takes {}", sym,
-                      row.values.size(), expected);
-      d.details_json = dump(json{{"expected", expected}, {"got", row.values.size()}});
-      d.mismatch = std::move(mismatch);
-      break;
-    }
-    case PredictStatus::kNonFiniteFeature: {
-      const std::size_t index = internal::first_non_finite(row.values);
-      const float v = index < row.values.size() ? row.values[index] : 0.0f;
-      const std::string value = std::isnan(v) ? "nan" : (v > 0 ? "inf" : "-inf");
-      const std::string name =
-          index < contract.size() ? contract.names()[index] : fmt::format("#{}", index);
-      d.message = fmt::format("{}: non-finite feature {} (index {}) = {}", sym, name, index, value);
-      d.details_json = dump(json{{"feature", name}, {"index", index}, {"value", value}});
-      break;
-    }
-    case PredictStatus::kModelError: {
-      d.message = fmt::format(
-          "{}: the model failed to evaluate or returned a non-finite value "
-          "(backend {}, {})",
-          sym, model ? model->info.backend : "?", model ? model->info.model_file.string() : "?");
-      d.details_json = dump(json{{"backend", model ? model->info.backend : ""},
-                                 {"model_file", model ? model->info.model_file.string() : ""}});
-      break;
-    }
-    default:
-      d.message = fmt::format("{}: {}", sym, to_string(reason));
-      break;
-  }
-  return d;
-}
-
-bool is_blocked_state(MlState s) noexcept { return is_blocked(s); }
 
 // A predictor's identity for its model handles: random, never 0, so a handle
 // resolved by another predictor (even one built later at the same address)
@@ -178,22 +70,18 @@ struct GovernedPredictor::Impl {
       : config(cfg),
         contract(c),
         clock(options.clock ? std::move(options.clock) : std::make_shared<SystemClock>()),
-        logger(options.logger ? std::move(options.logger) : make_stderr_logger(clock)),
-        listener(options.listener),
+        logger(options.logger ? std::move(options.logger) : make_stderr_logger()),
         state_file(cfg.governance.state_file),
         in_memory(options.in_memory_governance),
-        window_length(std::chrono::duration_cast<std::chrono::nanoseconds>(
-            std::chrono::duration<double>(cfg.governance.window_seconds))),
-        window(cfg.governance.max_failures, window_length) {}
-
-  ~Impl() { stop_watcher(); }
+        latch(internal::LatchOptions{clock, logger, options.listener, state_file, in_memory,
+                                     cfg.governance.max_failures, cfg.governance.window_seconds,
+                                     c.name()}) {}
 
   Config config;
   FeatureContract contract;
   const FeatureSchema* schema = nullptr;  // contract.schema().get()
   std::shared_ptr<const Clock> clock;
-  std::shared_ptr<spdlog::logger> logger;
-  StateListener* listener;
+  std::shared_ptr<EventSink> logger;
   std::filesystem::path state_file;
   bool in_memory;          // PredictorOptions::in_memory_governance: no state file at all
   ModelRegistry registry;  // assigned once in the constructor, never changed after
@@ -209,7 +97,6 @@ struct GovernedPredictor::Impl {
   };
   std::vector<HotModel> hot;  // built once with the registry, never changed after
 
-  std::atomic<MlState> state{MlState::kDisabledConfig};
   std::atomic<std::uint64_t> predictions{0};
   std::atomic<std::uint64_t> blocked{0};
   std::atomic<std::uint64_t> model_errors{0};
@@ -219,395 +106,27 @@ struct GovernedPredictor::Impl {
   std::atomic<std::uint64_t> heartbeat_cycles{0};
   std::atomic<bool> heartbeat_host_halted{false};
 
-  std::chrono::nanoseconds window_length;
-  mutable std::mutex mu;  // guards window, record, last_error, seen, pending, and state transitions
-  FailureWindow window;   // this process's failures (steady clock): metrics, and the fallback
-  GovernanceRecord record;  // the state file as last read or written
-  std::string last_error;
-
-  // What stat() said of the state file when it was last read or written here:
-  // a different stamp means another process (or the CLI) changed it.
-  struct FileStamp {
-    bool exists = false;
-    dev_t dev = 0;
-    ino_t ino = 0;
-    off_t size = 0;
-    long long mtime_ns = 0;
-    long long ctime_ns = 0;
-    bool operator==(const FileStamp&) const = default;
-  };
-  FileStamp seen;
-  // A latch this process holds but could not write (read-only directory,
-  // disk full): "event" and "reason" of the history entry, retried at every
-  // sync until written. While set, the file cannot re-enable this process.
-  std::optional<std::pair<std::string, std::string>> unpersisted_latch;
-  bool unreadable_reported = false;
-
-  // The watcher: polls the state file's stamp every kWatchInterval, off the
-  // hot path (predictions read only `state`).
-  static constexpr std::chrono::milliseconds kWatchInterval{200};
-  // How long a thread that hit a failure waits for the state file's lock.
-  static constexpr std::chrono::milliseconds kFailureLockTimeout{250};
-  std::thread watcher;
-  std::mutex watch_mu;
-  std::condition_variable watch_cv;
-  bool stopping = false;  // guarded by watch_mu
-
-  // What `seen` becomes after this process wrote the file: a stamp no file
-  // has, so the next sync reads the file again. (A stamp taken after the
-  // write would be taken after the lock was released: another process's
-  // write in between would then look like ours and never be read.)
-  static FileStamp reread_stamp() noexcept {
-    FileStamp f;
-    f.exists = true;
-    f.mtime_ns = -1;
-    return f;
-  }
-
-  static FileStamp stamp_of(const std::filesystem::path& file) noexcept {
-    struct stat st {};
-    FileStamp f;
-    if (::lstat(file.c_str(), &st) != 0) return f;
-    f.exists = true;
-    f.dev = st.st_dev;
-    f.ino = st.st_ino;
-    f.size = st.st_size;
-    f.mtime_ns = static_cast<long long>(st.st_mtim.tv_sec) * 1'000'000'000LL + st.st_mtim.tv_nsec;
-    f.ctime_ns = static_cast<long long>(st.st_ctim.tv_sec) * 1'000'000'000LL + st.st_ctim.tv_nsec;
-    return f;
-  }
-
-  void start_watcher() {
-    watcher = std::thread([this] {
-      std::unique_lock<std::mutex> lock(watch_mu);
-      while (!watch_cv.wait_for(lock, kWatchInterval, [this] { return stopping; })) {
-        lock.unlock();
-        sync();
-        lock.lock();
-      }
-    });
-  }
-
-  void stop_watcher() noexcept {
-    {
-      std::lock_guard<std::mutex> lock(watch_mu);
-      stopping = true;
-    }
-    watch_cv.notify_all();
-    if (watcher.joinable()) watcher.join();
-  }
-
-  // Refills the in-memory window from the file's shared one (after a start or
-  // a re-enable elsewhere), mapping wall times onto the steady clock.
-  void seed_window() noexcept {
-    window.clear();
-    const auto wall = clock->wall_now();
-    const auto steady = clock->steady_now();
-    for (const std::string& ts : record.window_failures) {
-      const auto t = parse_utc_millis(ts);
-      const auto age = t && *t <= wall ? wall - *t : std::chrono::system_clock::duration::zero();
-      if (age >= window_length) continue;
-      window.record(steady - std::chrono::duration_cast<std::chrono::nanoseconds>(age));
-    }
-  }
-
-  // The history entry and state change of a latch, on a record.
-  static void latch(GovernanceRecord& r, const std::string& ts, const std::string& event,
-                    const std::string& reason) {
-    if (!r.disabled) {
-      r.disabled = true;
-      r.since = ts;
-      r.reason = reason;
-    }
-    r.history.push_back({ts, event, "", reason});
-  }
-
-  // Writes a latch that could not be written before. Caller holds mu.
-  void retry_unpersisted_latch() noexcept {
-    if (!unpersisted_latch) return;
-    try {
-      // Copies, not a structured binding: clang 14 (the fuzz preset) cannot
-      // capture one in the lambda below.
-      const std::string event_name = unpersisted_latch->first;
-      const std::string reason = unpersisted_latch->second;
-      const std::string ts = format_utc_millis(clock->wall_now());
-      GovernanceUpdateOptions o;
-      o.if_missing = &record;
-      o.lock_timeout = std::chrono::milliseconds(100);
-      record = update_governance_state_file(
-          state_file, [&](GovernanceRecord& r) { latch(r, ts, event_name, reason); }, o);
-      seen = reread_stamp();
-      unpersisted_latch.reset();
-      event(spdlog::level::warn, "", "STATE_PERSISTED", event_name,
-            fmt::format("the latch held in memory is now written to {} ({})", state_file.string(),
-                        reason));
-    } catch (...) {
-      // Still not writable: tried again at the next sync.
-    }
-  }
-
-  // Takes in a change another process (an engine, the CLI) made to the state
-  // file: a latch, an operator's disable or re-enable, a garbage file. Called
-  // by the watcher every kWatchInterval and by heartbeat(). Never throws.
-  void sync() noexcept {
-    MlState old_state{};
-    MlState new_state{};
-    std::string message;
-    if (in_memory) return;
-    try {
-      const FileStamp now = stamp_of(state_file);
-      std::lock_guard<std::mutex> lock(mu);
-      old_state = state.load(std::memory_order_acquire);
-      new_state = old_state;
-      if (old_state == MlState::kDisabledConfig) return;
-      retry_unpersisted_latch();
-      if (now == seen) return;
-      seen = now;
-      GovernanceStateFile f;
-      bool readable = true;
-      try {
-        f = read_governance_state_file(state_file);
-        unreadable_reported = false;
-      } catch (const GovernanceStateError& e) {
-        if (!is_blocked_state(old_state)) {
-          new_state = MlState::kDisabledGovernance;
-          state.store(new_state, std::memory_order_release);
-        }
-        message = fmt::format("state file unreadable, treated as disabled: {}", e.what());
-        // What this process knows is now "disabled": if the garbage is moved
-        // aside, the file is written back disabled, never as it was before.
-        if (!record.disabled) {
-          const std::string ts = format_utc_millis(clock->wall_now());
-          latch(record, ts, "STATE_FILE_UNREADABLE", message);
-        }
-        if (!unreadable_reported || new_state != old_state) {
-          event(spdlog::level::critical, "", "DISABLED_BY_GOVERNANCE", "STATE_FILE_UNREADABLE",
-                fmt::format("governance state file became unreadable, so ML is treated as "
-                            "DISABLED (never as enabled): {}; inspect it, then re-enable "
-                            "explicitly",
-                            e.what()));
-        }
-        unreadable_reported = true;
-        readable = false;  // nothing more to take in: the listener is told below
-      }
-      if (readable && !f.exists) {
-        // Removed while running: write back what this process knows, so a
-        // deleted file never re-enables anything without a trace.
-        const std::string ts = format_utc_millis(clock->wall_now());
-        GovernanceRecord known = record;
-        known.history.push_back(
-            {ts, "STATE_FILE_RECREATED", "",
-             fmt::format("{} was removed while an engine ran; written back as {}",
-                         state_file.string(), known.disabled ? "DISABLED_GOVERNANCE" : "ENABLED")});
-        GovernanceUpdateOptions o;
-        o.if_missing = &known;
-        try {
-          record = update_governance_state_file(
-              state_file, [](GovernanceRecord&) {}, o);
-          seen = reread_stamp();
-          event(spdlog::level::warn, "", "STATE_FILE_RECREATED", "STATE_FILE_MISSING",
-                known.history.back().reason);
-        } catch (const std::exception& e) {
-          event(spdlog::level::critical, "", "STATE_NOT_PERSISTED", "STATE_FILE_WRITE_FAILED",
-                fmt::format("{} was removed while running and cannot be written back: {}",
-                            state_file.string(), e.what()));
-        }
-        return;
-      }
-      if (!readable) {
-        // Handled above: the state and the record already say disabled.
-      } else if (record = std::move(f.record); record.disabled && !is_blocked_state(old_state)) {
-        new_state = MlState::kDisabledGovernance;
-        state.store(new_state, std::memory_order_release);
-        message = record.reason;
-        const std::string by = last_disabling_event(record);
-        event(by == "DISABLED_BY_GOVERNANCE" ? spdlog::level::critical : spdlog::level::err, "", by,
-              "STATE_FILE_CHANGED",
-              fmt::format("ML disabled through {} (by another engine or an operator): {}",
-                          state_file.string(), record.reason));
-      } else if (!record.disabled && old_state == MlState::kDisabledGovernance &&
-                 !unpersisted_latch) {
-        seed_window();
-        new_state = enabled_state();
-        state.store(new_state, std::memory_order_release);
-        message = record.reason;
-        event(spdlog::level::warn, "", "REENABLED", "STATE_FILE_CHANGED",
-              fmt::format("ML re-enabled through {}: {} (state {} -> {})", state_file.string(),
-                          record.reason, to_string(old_state), to_string(new_state)));
-      }
-    } catch (...) {
-      // Out of memory while reading: tried again at the next sync.
-    }
-    notify(old_state, new_state, message);
-  }
+  // The window, the state, the state file and the listener; declared last
+  // so that its watcher thread stops before anything above is destroyed.
+  internal::Latch latch;
 
   MlState enabled_state() const noexcept {
     return registry.degraded_count() > 0 || !registry.refused().empty() ? MlState::kEnabledDegraded
                                                                         : MlState::kEnabledOk;
   }
 
-  void event(spdlog::level::level_enum level, std::string_view symbol, std::string_view status,
-             std::string_view reason, std::string_view message, std::string_view details = {}) {
-    GovernanceEvent e;
-    e.level = level;
-    e.model = contract.name();
-    e.symbol = symbol;
-    e.status = status;
-    e.reason = reason;
-    e.message = message;
-    e.details_json = details;
-    log_event(*logger, e, *clock);
+  void event(spdlog::level::level_enum level, std::string_view status, std::string_view reason,
+             std::string message) const {
+    latch.report(level, "", status, reason, std::move(message));
   }
 
-  void notify(MlState old_state, MlState new_state, std::string_view reason) noexcept {
-    if (listener == nullptr || old_state == new_state) return;
-    try {
-      listener->on_state_change(old_state, new_state, reason);
-    } catch (...) {
-      // on_state_change is noexcept; nothing can arrive here, but stay safe.
-    }
-  }
-
-  // Records one governance failure: counters, this process's window, the
-  // shared window of the state file (under its lock, merged with what other
-  // engines wrote), the log, and the latch when the shared window holds
-  // max_failures. When the file cannot be written, this process's own window
-  // decides and the latch is kept in memory (retried at every sync). Never
-  // throws (a failure to log or persist is itself logged if possible).
+  // Records one governance failure: the counters, then the latch (window,
+  // state file, event, listener). Never throws.
   void record_failure(std::string_view symbol, PredictStatus reason, std::string message,
-                      std::string details_json) noexcept {
-    try {
-      std::string latch_reason;
-      MlState old_state{};
-      MlState new_state{};
-      {
-        std::lock_guard<std::mutex> lock(mu);
-        model_errors.fetch_add(1, std::memory_order_relaxed);
-        by_reason[static_cast<std::size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
-        const auto wall = clock->wall_now();
-        const std::string ts = format_utc_millis(wall);
-        last_error = message;
-        const bool locally_full = window.record(clock->steady_now());
-        old_state = state.load(std::memory_order_acquire);
-        new_state = old_state;
-        const std::string reason_name(to_string(reason));
-        if (is_blocked_state(old_state)) {
-          // Already off (e.g. a refused model at a latched start): logged only.
-          event(spdlog::level::err, symbol, "FAILURE_RECORDED", reason_name, message, details_json);
-          return;
-        }
-        const auto max_failures = static_cast<std::size_t>(window.max_failures());
-        const FailureRecord failure{ts, std::string(symbol), reason_name, message};
-        bool tripped = false;
-        bool latched_elsewhere = false;
-        auto apply = [&](GovernanceRecord& r, bool shared) {
-          r.last_failures.push_back(failure);
-          if (r.last_failures.size() > kMaxRememberedFailures) {
-            r.last_failures.erase(r.last_failures.begin());
-          }
-          if (r.disabled) {
-            latched_elsewhere = true;
-            return;
-          }
-          auto& w = r.window_failures;
-          w.push_back(ts);
-          std::erase_if(w, [&](const std::string& t) {
-            const auto tp = parse_utc_millis(t);
-            return tp && *tp <= wall && wall - *tp >= window_length;
-          });
-          if (w.size() > max_failures)
-            w.erase(w.begin(), w.end() - static_cast<long>(max_failures));
-          tripped =
-              shared ? failures_in_window(r, wall, window_length) >= max_failures : locally_full;
-          if (tripped) {
-            latch_reason = fmt::format(
-                "{} failures within {}s (governance.max_failures / window_seconds); last: {} {}",
-                max_failures, config.governance.window_seconds, reason_name, message);
-            latch(r, ts, "DISABLED_BY_GOVERNANCE", latch_reason);
-          }
-        };
-        std::string persist_error;
-        bool unreadable = false;
-        if (in_memory) {
-          apply(record, false);
-        } else {
-          try {
-            GovernanceUpdateOptions o;
-            o.if_missing = &record;
-            // The thread that hit the failure waits at most this long for
-            // another process's lock; then this process's own window
-            // decides and the write is retried by the watcher.
-            o.lock_timeout = kFailureLockTimeout;
-            record = update_governance_state_file(
-                state_file, [&](GovernanceRecord& r) { apply(r, true); }, o);
-            seen = reread_stamp();
-          } catch (const GovernanceStateError& e) {
-            // The file became garbage: disabled at once, as at start.
-            persist_error = e.what();
-            unreadable = true;
-            apply(record, false);
-            tripped = false;
-            latch_reason = fmt::format("state file unreadable, treated as disabled: {}", e.what());
-            latch(record, ts, "STATE_FILE_UNREADABLE", latch_reason);
-          } catch (const std::exception& e) {
-            persist_error = e.what();
-            tripped = false;
-            latched_elsewhere = false;
-            apply(record, false);
-          }
-        }
-        if (unreadable) {
-          new_state = MlState::kDisabledGovernance;
-          state.store(new_state, std::memory_order_release);
-          unreadable_reported = true;
-          event(spdlog::level::critical, symbol, "DISABLED_BY_GOVERNANCE", "STATE_FILE_UNREADABLE",
-                fmt::format("governance state file became unreadable, so ML is treated as "
-                            "DISABLED (never as enabled): {}; inspect it, then re-enable "
-                            "explicitly",
-                            persist_error));
-          persist_error.clear();  // said above; nothing to retry: the file is garbage
-        }
-        if (tripped || latched_elsewhere) {
-          new_state = MlState::kDisabledGovernance;
-          state.store(new_state, std::memory_order_release);
-        }
-        if (tripped) {
-          event(spdlog::level::critical, symbol, "DISABLED_BY_GOVERNANCE", reason_name,
-                fmt::format("ML disabled by governance: {}; re-enable with `mlgov governance "
-                            "reenable --state-file {} --operator NAME --reason TEXT` after a fix",
-                            latch_reason, state_file.string()),
-                details_json);
-        } else {
-          event(spdlog::level::err, symbol, "FAILURE_RECORDED", reason_name, message, details_json);
-        }
-        if (latched_elsewhere) {
-          latch_reason = record.reason;
-          event(spdlog::level::err, "", last_disabling_event(record), "STATE_FILE_CHANGED",
-                fmt::format("ML disabled through {} (by another engine or an operator): {}",
-                            state_file.string(), record.reason));
-        }
-        if (!persist_error.empty()) {
-          if (tripped) {
-            unpersisted_latch.emplace("DISABLED_BY_GOVERNANCE", latch_reason);
-            event(spdlog::level::critical, symbol, "STATE_NOT_PERSISTED", "STATE_FILE_WRITE_FAILED",
-                  fmt::format("the governance latch could not be persisted to {}: {}; ML stays "
-                              "disabled in this process, the write is retried every second, and "
-                              "an engine that cannot write the file at start starts disabled "
-                              "(STATE_NOT_WRITABLE)",
-                              state_file.string(), persist_error));
-          } else {
-            event(spdlog::level::warn, symbol, "STATE_NOT_PERSISTED", "STATE_FILE_WRITE_FAILED",
-                  fmt::format("the failure could not be recorded in {}: {}; this process counts "
-                              "it in its own window",
-                              state_file.string(), persist_error));
-          }
-        }
-      }
-      notify(old_state, new_state, latch_reason);
-    } catch (...) {
-      // Out of memory while describing a failure: the counters above (if
-      // reached) still tell the story; the hot path must not throw.
-    }
+                      const nlohmann::json& details) noexcept {
+    model_errors.fetch_add(1, std::memory_order_relaxed);
+    by_reason[static_cast<std::size_t>(reason)].fetch_add(1, std::memory_order_relaxed);
+    latch.record_failure(symbol, to_string(reason), std::move(message), details);
   }
 
   [[gnu::cold]] PredictResult fail(PredictStatus reason, const FeatureRow& row,
@@ -618,11 +137,12 @@ struct GovernedPredictor::Impl {
   PredictResult fail(std::string_view symbol, PredictStatus reason, const FeatureRow& row,
                      const LoadedModel* model) noexcept {
     try {
-      FailureDescription d = describe_failure(symbol, reason, row, model, contract);
-      record_failure(symbol, reason, std::move(d.message), std::move(d.details_json));
+      internal::FailureReport d = internal::describe_failure(symbol, reason, row, model, contract);
+      record_failure(symbol, reason, std::move(d.message), d.details);
     } catch (...) {
-      // describe_failure ran out of memory: still count the failure.
-      record_failure(symbol, reason, {}, {});
+      // describe_failure ran out of memory: still count the failure (null
+      // details allocate nothing; the event shows them as {}).
+      record_failure(symbol, reason, {}, nlohmann::json());
     }
     return {reason, kNaN};
   }
@@ -668,7 +188,7 @@ struct GovernedPredictor::Impl {
   // One prediction, in the documented check order: the state, the row's
   // presence, the handle, then evaluate().
   PredictResult core(ModelHandle handle, const FeatureRow& row) noexcept {
-    const MlState s = state.load(std::memory_order_acquire);
+    const MlState s = latch.state();
     if (is_blocked(s)) return refuse(s);
     if (is_no_row(row)) return no_row();
     const HotModel* model = model_of(handle);
@@ -682,7 +202,7 @@ struct GovernedPredictor::Impl {
   // may have latched), one success-counter update.
   std::size_t batch(std::span<const ModelHandle> handles, std::span<const FeatureRow> rows,
                     std::span<PredictResult> out) noexcept {
-    MlState s = state.load(std::memory_order_acquire);
+    MlState s = latch.state();
     std::size_t ok = 0;
     std::size_t i = 0;
     for (; i < rows.size() && !is_blocked(s); ++i) {
@@ -695,7 +215,7 @@ struct GovernedPredictor::Impl {
       } else {
         r = evaluate(*model, row);
         if (!r.ok()) [[unlikely]] {
-          s = state.load(std::memory_order_acquire);  // the failure may have latched
+          s = latch.state();  // the failure may have latched
         }
       }
       out[i] = r;
@@ -740,7 +260,7 @@ struct GovernedPredictor::Impl {
     }
     // A failure: describe it again (failure path only) for the exception.
     const PredictStatus reason = r.status;
-    FailureDescription d = describe_failure(symbol, reason, row, model, contract);
+    internal::FailureReport d = internal::describe_failure(symbol, reason, row, model, contract);
     switch (reason) {
       case PredictStatus::kFeatureMismatch:
       case PredictStatus::kWrongFeatureCount: {
@@ -790,86 +310,14 @@ GovernedPredictor::GovernedPredictor(const Config& config, const FeatureContract
   m.schema = m.contract.schema().get();
 
   if (!config.ml_enabled) {
-    m.state.store(MlState::kDisabledConfig);
-    m.event(spdlog::level::info, "", "DISABLED_CONFIG", "ML_DISABLED_BY_CONFIG",
+    m.latch.disable_by_config();
+    m.event(spdlog::level::info, "DISABLED_CONFIG", "ML_DISABLED_BY_CONFIG",
             "features.ml_enabled is not true: ML gives no signal (no model loaded)");
     return;
   }
 
   // The latch first: a latched, unreadable or unwritable state file keeps ML off.
-  bool latched = false;
-  if (!m.in_memory) {
-    for (const auto& removed : remove_stale_temporaries(m.state_file, std::chrono::hours(24))) {
-      m.event(spdlog::level::warn, "", "STATE_TEMPORARY_REMOVED", "STALE_TEMPORARY",
-              fmt::format("removed {}: a state-file temporary older than a day, left by a writer "
-                          "that crashed before its rename",
-                          removed.string()));
-    }
-    try {
-      const GovernanceStateFile found = read_governance_state_file(m.state_file);
-      if (!found.warning.empty()) {
-        m.event(spdlog::level::warn, "", "STATE_FILE_PERMISSIONS", "WRITABLE_BY_OTHERS",
-                found.warning);
-      }
-      if (!found.exists) {
-        m.event(spdlog::level::warn, "", "STATE_FILE_MISSING", "NO_STATE_FILE",
-                fmt::format("no governance state at {}: starting enabled with an empty history; "
-                            "expected only on a first start",
-                            m.state_file.string()));
-      }
-      // The STARTED record: creates a missing file at once, and proves the file
-      // writable. An engine that cannot write it starts disabled, so a latch it
-      // could not persist can never be lost by a restart.
-      const std::string ts = format_utc_millis(m.clock->wall_now());
-      try {
-        m.record = update_governance_state_file(m.state_file, [&](GovernanceRecord& r) {
-          r.history.push_back({ts, "STARTED", "",
-                               fmt::format("pid {} started on the file ({})", ::getpid(),
-                                           r.disabled ? "DISABLED_GOVERNANCE" : "ENABLED")});
-        });
-        m.seen = Impl::reread_stamp();
-        latched = m.record.disabled;
-        if (latched) {
-          m.event(spdlog::level::err, "", last_disabling_event(m.record), "LATCHED_AT_START",
-                  fmt::format("{} says ML was disabled since {} ({}); re-enable with "
-                              "`mlgov governance reenable` after a fix",
-                              m.state_file.string(), m.record.since, m.record.reason));
-        }
-      } catch (const GovernanceStateError&) {
-        throw;  // became garbage since the read above: handled below
-      } catch (const std::exception& e) {
-        latched = true;
-        m.record = found.record;
-        const std::string reason = fmt::format(
-            "the state file cannot be written at start ({}): ML starts disabled so "
-            "that a latch this engine could not persist is never lost",
-            e.what());
-        Impl::latch(m.record, ts, "STATE_NOT_WRITABLE", reason);
-        m.unpersisted_latch.emplace("STATE_NOT_WRITABLE", reason);
-        m.event(spdlog::level::critical, "", "DISABLED_BY_GOVERNANCE", "STATE_NOT_WRITABLE",
-                fmt::format("cannot write the governance state file {}: {}; ML starts "
-                            "DISABLED_GOVERNANCE (a latch that cannot be persisted would be lost "
-                            "by a restart). Fix the directory (permissions, space): the latch is "
-                            "then written, and an operator re-enables",
-                            m.state_file.string(), e.what()));
-      }
-    } catch (const GovernanceStateError& e) {
-      latched = true;
-      const std::string ts = format_utc_millis(m.clock->wall_now());
-      m.record = GovernanceRecord{};
-      m.record.disabled = true;
-      m.record.since = ts;
-      m.record.reason = fmt::format("state file unreadable, treated as disabled: {}", e.what());
-      m.record.history.push_back({ts, "STATE_FILE_UNREADABLE", "", e.what()});
-      m.seen = Impl::stamp_of(m.state_file);
-      m.unreadable_reported = true;
-      m.event(spdlog::level::critical, "", "DISABLED_BY_GOVERNANCE", "STATE_FILE_UNREADABLE",
-              fmt::format("governance state file is garbage or refused, so ML is treated as "
-                          "DISABLED (never as enabled): {}; inspect it, then re-enable explicitly",
-                          e.what()));
-    }
-  }
-  if (!latched) m.seed_window();
+  const bool latched = m.latch.open();
 
   ModelRegistryOptions ro = registry_options_from(config);
   m.registry = ModelRegistry::load(ro, m.contract, *m.clock, *m.logger);
@@ -878,16 +326,18 @@ GovernedPredictor::GovernedPredictor(const Config& config, const FeatureContract
     m.hot.push_back({model.backend.get(), model.info.n_features, &model});
   }
 
-  m.state.store(latched ? MlState::kDisabledGovernance : m.enabled_state());
+  m.latch.start(latched, m.enabled_state());
   for (const RefusedModel& r : m.registry.refused()) {
-    m.record_failure(r.symbol, PredictStatus::kModelRefused, r.message, r.details_json);
+    m.record_failure(r.symbol, PredictStatus::kModelRefused, r.message,
+                     r.details.is_object() ? r.details : nlohmann::json::object());
   }
-  m.event(spdlog::level::info, "", "STARTED", to_string(m.state.load()),
+  const MlState started = m.latch.state();
+  m.event(spdlog::level::info, "STARTED", to_string(started),
           fmt::format("governed predictor ready: {} models loaded ({} degraded), {} refused, "
                       "state {}",
                       m.registry.models().size(), m.registry.degraded_count(),
-                      m.registry.refused().size(), to_string(m.state.load())));
-  if (!m.in_memory) m.start_watcher();
+                      m.registry.refused().size(), to_string(started)));
+  m.latch.start_watching();
 }
 
 GovernedPredictor::~GovernedPredictor() = default;
@@ -920,7 +370,7 @@ void GovernedPredictor::throw_failure(const PredictResult& result, ModelHandle m
     impl_->raise(result, loaded.info.symbol, loaded.info.symbol, &loaded, row);
   }
   if (symbol != nullptr) {  // the symbol form: the messages name the symbol asked about
-    impl_->raise(result, printable_symbol(*symbol), *symbol, nullptr, row);
+    impl_->raise(result, internal::printable_symbol(*symbol), *symbol, nullptr, row);
   }
   const std::string label(kInvalidHandleLabel);
   if (result.status == PredictStatus::kNoModel) {
@@ -941,125 +391,43 @@ std::string_view GovernedPredictor::symbol(ModelHandle model) const noexcept {
   return hot == nullptr ? std::string_view() : std::string_view(hot->record->info.symbol);
 }
 
-MlState GovernedPredictor::state() const noexcept {
-  return impl_->state.load(std::memory_order_acquire);
-}
+MlState GovernedPredictor::state() const noexcept { return impl_->latch.state(); }
 
 void GovernedPredictor::reenable(std::string_view operator_name, std::string_view reason) {
-  Impl& m = *impl_;
-  if (!m.config.ml_enabled) {
+  if (!impl_->config.ml_enabled) {
     throw MlDisabledError(
         "cannot re-enable: ML is disabled by configuration (features.ml_enabled is not true)");
   }
-  MlState old_state{};
-  MlState new_state{};
-  std::string message;
-  {
-    std::lock_guard<std::mutex> lock(m.mu);
-    const auto now = m.clock->wall_now();
-    GovernanceRecord check;
-    apply_reenable(check, operator_name, reason, now);  // validates the arguments
-    if (m.in_memory) {
-      apply_reenable(m.record, operator_name, reason, now);
-    } else {
-      GovernanceUpdateOptions o;
-      o.replace_unreadable = true;  // a garbage file is rewritten, noting it was unreadable
-      o.if_missing = &m.record;
-      m.record = update_governance_state_file(  // throws: the latch stays
-          m.state_file, [&](GovernanceRecord& r) { apply_reenable(r, operator_name, reason, now); },
-          o);
-      m.seen = Impl::reread_stamp();
-    }
-    m.unpersisted_latch.reset();
-    m.unreadable_reported = false;
-    m.window.clear();
-    old_state = m.state.load(std::memory_order_acquire);
-    new_state = m.enabled_state();
-    m.state.store(new_state, std::memory_order_release);
-    message = m.record.reason;
-    m.event(spdlog::level::warn, "", "REENABLED", "OPERATOR",
-            fmt::format("{} (state {} -> {})", message, to_string(old_state), to_string(new_state)),
-            nlohmann::json{{"operator", std::string(operator_name)},
-                           {"reason", std::string(reason)},
-                           {"state_file", m.state_file.string()}}
-                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-  }
-  m.notify(old_state, new_state, message);
+  impl_->latch.reenable(operator_name, reason);
 }
 
 void GovernedPredictor::disable(std::string_view operator_name, std::string_view reason) {
-  Impl& m = *impl_;
-  if (!m.config.ml_enabled) {
+  if (!impl_->config.ml_enabled) {
     throw MlDisabledError(
         "cannot disable: ML is disabled by configuration (features.ml_enabled is not true)");
   }
-  MlState old_state{};
-  MlState new_state = MlState::kDisabledGovernance;
-  std::string message;
-  {
-    std::lock_guard<std::mutex> lock(m.mu);
-    const auto now = m.clock->wall_now();
-    GovernanceRecord check;
-    apply_operator_disable(check, operator_name, reason, now);  // validates the arguments
-    old_state = m.state.load(std::memory_order_acquire);
-    // ML goes off in this process first: the operator's switch never waits on the disk.
-    m.state.store(new_state, std::memory_order_release);
-    std::string persist_error;
-    if (m.in_memory) {
-      apply_operator_disable(m.record, operator_name, reason, now);
-    } else
-      try {
-        GovernanceUpdateOptions o;
-        o.if_missing = &m.record;
-        m.record = update_governance_state_file(
-            m.state_file,
-            [&](GovernanceRecord& r) { apply_operator_disable(r, operator_name, reason, now); }, o);
-        m.seen = Impl::reread_stamp();
-      } catch (const std::exception& e) {
-        persist_error = e.what();
-        apply_operator_disable(m.record, operator_name, reason, now);
-        m.unpersisted_latch.emplace("DISABLED_BY_OPERATOR", m.record.reason);
-      }
-    message = m.record.reason;
-    m.event(spdlog::level::err, "", "DISABLED_BY_OPERATOR", "OPERATOR",
-            fmt::format("{} (state {} -> {})", message, to_string(old_state), to_string(new_state)),
-            nlohmann::json{{"operator", std::string(operator_name)},
-                           {"reason", std::string(reason)},
-                           {"state_file", m.state_file.string()}}
-                .dump(-1, ' ', false, nlohmann::json::error_handler_t::replace));
-    if (!persist_error.empty()) {
-      m.event(spdlog::level::critical, "", "STATE_NOT_PERSISTED", "STATE_FILE_WRITE_FAILED",
-              fmt::format("the operator's disable could not be persisted to {}: {}; ML is off in "
-                          "this process and the write is retried every second",
-                          m.state_file.string(), persist_error));
-    }
-  }
-  m.notify(old_state, new_state, message);
+  impl_->latch.disable(operator_name, reason);
 }
 
 std::string GovernedPredictor::heartbeat(std::chrono::seconds uptime, std::uint64_t symbols,
                                          std::uint64_t cycles, bool host_halted) {
   Impl& m = *impl_;
-  m.sync();  // a change another process made to the state file shows in this very line
-  HeartbeatInput in;
-  in.uptime = uptime;
-  in.symbols = symbols;
-  in.cycles = cycles;
-  in.host_halted = host_halted;
-  in.ml_state = state();
-  in.model_errors = model_errors();
+  m.latch.sync();  // a change another process made to the state file shows in this very line
+  HeartbeatRecord beat;
+  beat.time = m.clock->wall_now();
+  beat.uptime = uptime;
+  beat.symbols = symbols;
+  beat.cycles = cycles;
+  beat.host_halted = host_halted;
+  beat.ml_state = state();
+  beat.model_errors = model_errors();
   m.heartbeat_cycles.store(cycles, std::memory_order_relaxed);
   m.heartbeat_host_halted.store(host_halted, std::memory_order_relaxed);
   m.heartbeat_wall_ms.store(
-      std::chrono::duration_cast<std::chrono::milliseconds>(m.clock->wall_now().time_since_epoch())
-          .count(),
+      std::chrono::duration_cast<std::chrono::milliseconds>(beat.time.time_since_epoch()).count(),
       std::memory_order_release);  // after cycles and halted
-  std::string line = format_heartbeat_line(in);
-  // Logged for live.jsonl (JsonLinesFileSink turns the line into the JSON
-  // record of format_heartbeat_json); make_governance_logger's console leaves
-  // it out: the host prints what this returns, so it shows once.
-  m.logger->info("{}", line);
-  return line;
+  m.logger->on_heartbeat(beat);
+  return format_heartbeat_line(beat);
 }
 
 MetricsSnapshot GovernedPredictor::metrics() const {
@@ -1078,7 +446,7 @@ MetricsSnapshot GovernedPredictor::metrics() const {
   s.models_loaded = m.registry.models().size();
   s.models_degraded = m.registry.degraded_count();
   if (const std::int64_t ms = m.heartbeat_wall_ms.load(std::memory_order_acquire); ms != 0) {
-    HeartbeatInput beat;  // the state= a heartbeat would report now
+    HeartbeatRecord beat;  // the state= a heartbeat would report now
     beat.host_halted = m.heartbeat_host_halted.load(std::memory_order_relaxed);
     beat.ml_state = s.state;
     const std::string_view host = heartbeat_state(beat);
@@ -1088,9 +456,8 @@ MetricsSnapshot GovernedPredictor::metrics() const {
     s.cycles = m.heartbeat_cycles.load(std::memory_order_relaxed);
     s.last_heartbeat_seconds = static_cast<double>(ms) / 1000.0;
   }
-  std::lock_guard<std::mutex> lock(m.mu);
-  s.failures_in_window = m.window.count_in_window(m.clock->steady_now());
-  s.last_error = m.last_error;
+  s.failures_in_window = m.latch.failures_in_window();
+  s.last_error = m.latch.last_error();
   return s;
 }
 

@@ -2,7 +2,7 @@
 //
 // The logging sinks under 8 threads (run under the tsan preset): every record
 // lands whole on its own line, and the throttle's counts add up exactly.
-#include <atomic>
+#include <cstdio>
 #include <fstream>
 #include <set>
 #include <string>
@@ -20,16 +20,6 @@ namespace {
 
 constexpr int kThreads = 8;
 constexpr int kPerThread = 250;
-
-// Counts what it receives. Thread-safe through base_sink's mutex.
-class CountingSink final : public spdlog::sinks::base_sink<std::mutex> {
- public:
-  std::atomic<int> received{0};
-
- protected:
-  void sink_it_(const spdlog::details::log_msg&) override { received.fetch_add(1); }
-  void flush_() override {}
-};
 
 TEST(LoggingConcurrency, EightThreadsEachRecordIsOneWholeLine) {
   mlgov::testing::TempDir dir;
@@ -49,24 +39,21 @@ TEST(LoggingConcurrency, EightThreadsEachRecordIsOneWholeLine) {
         symbol += std::to_string(t);
         symbol += '-';
         symbol += std::to_string(i);
-        std::string details = "{\"seq\":";
-        details += std::to_string(i);
-        details += '}';
         GovernanceEvent e;
+        e.time = clock->wall_now();
         e.level = i % 2 == 0 ? spdlog::level::info : spdlog::level::err;
         e.model = "ml_v1";
         e.symbol = symbol;
         e.status = "FAILURE_RECORDED";
         e.reason = "MODEL_ERROR";
         e.message = "concurrent";
-        e.details_json = details;
-        log_event(*logger, e, *clock);
+        e.details = nlohmann::json{{"seq", i}};
+        logger->on_event(e);
         clock->advance(std::chrono::milliseconds(1));
       }
     });
   }
   for (auto& th : threads) th.join();
-  logger->flush();
 
   std::ifstream in(dir / "live.jsonl");
   std::set<std::string> symbols;
@@ -87,22 +74,35 @@ TEST(LoggingConcurrency, EightThreadsEachRecordIsOneWholeLine) {
 }
 
 TEST(LoggingConcurrency, ThrottleCountsAddUpUnderContention) {
-  // The clock never moves, so exactly one INFO line is forwarded and every
+  // The clock never moves, so exactly one INFO line is written and every
   // other one is held back.
+  mlgov::testing::TempDir dir;
+  const auto path = dir / "console.txt";
+  std::FILE* stream = std::fopen(path.c_str(), "w");
+  ASSERT_NE(stream, nullptr);
   auto clock = std::make_shared<ManualClock>();
-  auto inner = std::make_shared<CountingSink>();
-  auto sink = std::make_shared<ThrottledSink>(inner, std::chrono::seconds(5), clock);
-  spdlog::logger logger("concurrency", sink);
+  ThrottledConsoleSink sink(stream, std::chrono::seconds(5), clock);
   std::vector<std::thread> threads;
   for (int t = 0; t < kThreads; ++t) {
     threads.emplace_back([&] {
-      for (int i = 0; i < kPerThread; ++i) logger.info("line {}", i);
+      GovernanceEvent e;
+      e.time = clock->wall_now();
+      e.status = "S";
+      e.reason = "R";
+      for (int i = 0; i < kPerThread; ++i) {
+        e.message = "line " + std::to_string(i);
+        sink.on_event(e);
+      }
     });
   }
   for (auto& th : threads) th.join();
-  EXPECT_EQ(inner->received.load(), 1);
-  EXPECT_EQ(sink->total_held_back(), static_cast<std::uint64_t>(kThreads * kPerThread - 1));
-  EXPECT_EQ(sink->held_back(), sink->total_held_back());
+  std::fclose(stream);
+  std::ifstream in(path);
+  int lines = 0;
+  for (std::string line; std::getline(in, line);) ++lines;
+  EXPECT_EQ(lines, 1);
+  EXPECT_EQ(sink.total_held_back(), static_cast<std::uint64_t>(kThreads * kPerThread - 1));
+  EXPECT_EQ(sink.held_back(), sink.total_held_back());
 }
 
 }  // namespace

@@ -40,7 +40,7 @@ struct RegistryTest : ::testing::Test {
   std::filesystem::path models = dir / "models";
   ManualClock clock{kNewYear2026};
   std::shared_ptr<CaptureSink> sink = std::make_shared<CaptureSink>();
-  std::shared_ptr<spdlog::logger> logger = testing::capture_logger(sink);
+  std::shared_ptr<EventSink> logger = testing::capture_logger(sink);
   ModelRegistryOptions options;
 
   RegistryTest() {
@@ -186,7 +186,7 @@ TEST_F(RegistryTest, MetaWithSwappedFeaturesIsRefusedWithTheFullMismatch) {
   install_model(models, "GOOG", "20251120_120000", MetaMode::kGood, &meta);
   const ModelRegistry r = load();
   ASSERT_EQ(r.refused().size(), 1u);
-  const auto details = nlohmann::json::parse(r.refused()[0].details_json);
+  const nlohmann::json& details = r.refused()[0].details;
   EXPECT_EQ(details["expected"], 28);
   EXPECT_EQ(details["got"], 28);
   EXPECT_EQ(details["first_order_difference"], 0);
@@ -222,7 +222,7 @@ TEST_F(RegistryTest, ModelWith27FeaturesIsRefused) {
   const std::string& message = r.refused()[0].message;
   EXPECT_NE(message.find("takes 27 features but contract ml_v1 has 28"), std::string::npos)
       << message;
-  const auto details = nlohmann::json::parse(r.refused()[0].details_json);
+  const nlohmann::json& details = r.refused()[0].details;
   EXPECT_EQ(details["expected"], 28);
   EXPECT_EQ(details["got"], 27);
 }
@@ -655,8 +655,8 @@ TEST_F(RegistryTest, ModelXgboostRefusesIsRefusedInOneLine) {
   EXPECT_NE(refused.message.find("cannot load the model with backend auto"), std::string::npos)
       << refused.message;
   EXPECT_NE(refused.message.find("reg:no_such_loss"), std::string::npos) << refused.message;
-  if (!refused.details_json.empty()) {
-    const auto details = nlohmann::json::parse(refused.details_json);
+  if (!refused.details.is_null()) {
+    const nlohmann::json& details = refused.details;
     EXPECT_NE(details.at("error").get<std::string>().find("reg:no_such_loss"), std::string::npos);
   }
 }

@@ -23,6 +23,7 @@
 #include "mlgov/config.h"
 #include "mlgov/feature_contract.h"
 #include "mlgov/feature_schema.h"
+#include "mlgov/logging.h"
 #include "mlgov/model_meta.h"
 #include "test_support.h"
 #include "xgboost_test_models.h"
@@ -71,10 +72,12 @@ class CaptureSink final : public spdlog::sinks::base_sink<std::mutex> {
   std::vector<Record> records_;
 };
 
-inline std::shared_ptr<spdlog::logger> capture_logger(const std::shared_ptr<CaptureSink>& sink) {
+// An EventSink handing every record to a spdlog logger (at TRACE) whose one
+// sink is `sink`: the records arrive as a host's own logger receives them.
+inline std::shared_ptr<EventSink> capture_logger(const std::shared_ptr<CaptureSink>& sink) {
   auto logger = std::make_shared<spdlog::logger>("test", sink);
   logger->set_level(spdlog::level::trace);
-  return logger;
+  return std::make_shared<SpdlogEventSink>(std::move(logger));
 }
 
 // The shipped contract (28 features).

@@ -11,6 +11,8 @@
 #include <string>
 #include <vector>
 
+#include <nlohmann/json_fwd.hpp>
+
 namespace mlgov {
 
 // A value type; safe to copy and to read from several threads.
@@ -35,6 +37,8 @@ struct FeatureMismatch {
   // "first_order_difference":I|null,"expected_name":"...","got_name":"..."}.
   // Strings are JSON-escaped; never throws on odd input.
   std::string to_json() const;
+  // The same object as a value, for records that carry it (events.h).
+  nlohmann::json to_json_object() const;
 
   // One human line, e.g. "expected 28 features, got 27; missing [vol_5];
   // order differs first at position 13 (expected vol_5, got vol_20)".

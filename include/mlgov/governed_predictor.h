@@ -32,10 +32,9 @@
 #include <string>
 #include <string_view>
 
-#include <spdlog/logger.h>
-
 #include "mlgov/clock.h"
 #include "mlgov/config.h"
+#include "mlgov/events.h"
 #include "mlgov/feature_contract.h"
 #include "mlgov/feature_schema.h"
 #include "mlgov/governance.h"
@@ -62,8 +61,10 @@ struct PredictResult {
 // thread for a change made by another process), outside the predictor's
 // locks. It may read the predictor (state(), metrics()); it must not destroy
 // the predictor. Calls from different threads are not ordered with respect
-// to each other: read state() for the state now. Must not throw (it is
-// noexcept).
+// to each other: read state() for the state now. Must not throw: it is
+// noexcept, so an exception escaping it ends the program (std::terminate);
+// nothing catches or logs it. The same change is also reported as an event
+// (DISABLED_BY_GOVERNANCE, REENABLED, ...) to the predictor's EventSink.
 class StateListener {
  public:
   virtual ~StateListener() = default;
@@ -75,9 +76,12 @@ class StateListener {
 // come from the Config only (to use another models directory or state file,
 // set config.paths.models_dir / config.governance.state_file).
 struct PredictorOptions {
-  std::shared_ptr<const Clock> clock;      // null: SystemClock
-  std::shared_ptr<spdlog::logger> logger;  // null: make_stderr_logger() (WARNING and up)
-  StateListener* listener = nullptr;       // not owned; must outlive the predictor
+  std::shared_ptr<const Clock> clock;  // null: SystemClock
+  // Where events and heartbeats go (events.h): make_governance_logger() for a
+  // live engine, SpdlogEventSink to hand them to the host's own spdlog logger.
+  // null: make_stderr_logger() (WARNING and up, JSON lines on stderr).
+  std::shared_ptr<EventSink> logger;
+  StateListener* listener = nullptr;                // not owned; must outlive the predictor
   // Governance in this process only: no state file is read, written, locked
   // or watched, so every failure costs no I/O and no latch reaches another
   // process. For offline scoring (`mlgov predict`, a backtest), never for a
@@ -235,15 +239,16 @@ class GovernedPredictor {
   // second.
   void disable(std::string_view operator_name, std::string_view reason);
 
-  // Takes in any change another process made to the state file (so the line
-  // shows it), then logs the heartbeat line once at INFO and returns it, e.g.
+  // Takes in any change another process made to the state file (so the
+  // record shows it), builds the HeartbeatRecord (time from the injected
+  // clock; ml_state and model_errors from the predictor), hands it once to
+  // the EventSink (on_heartbeat) and returns its line (format_heartbeat_line):
   //   [HEARTBEAT] uptime=159s | symbols=225 | cycles=2 | state=DEGRADED |
   //   ml_state=DISABLED_GOVERNANCE | model_errors=574
-  // (one line). ml_state and model_errors come from the predictor. With
-  // make_governance_logger, live.jsonl receives the same fields as the JSON
-  // record of format_heartbeat_json; the console sink leaves heartbeat lines
-  // out, because printing the returned line is the host's job: a host that
-  // prints it shows each heartbeat exactly once.
+  // (one line). With make_governance_logger, live.jsonl receives the JSON
+  // record (format_heartbeat_json); the console leaves heartbeats out,
+  // because printing the returned line is the host's job: a host that prints
+  // it shows each heartbeat exactly once.
   // Also records the time, the cycles and host_halted for metrics().
   std::string heartbeat(std::chrono::seconds uptime, std::uint64_t symbols, std::uint64_t cycles,
                         bool host_halted = false);

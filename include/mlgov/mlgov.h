@@ -12,6 +12,7 @@
 #include "mlgov/config.h"
 #include "mlgov/enum_formatter.h"
 #include "mlgov/errors.h"
+#include "mlgov/events.h"
 #include "mlgov/feature_computer.h"
 #include "mlgov/feature_contract.h"
 #include "mlgov/feature_mismatch.h"

@@ -34,10 +34,11 @@
 #include <string_view>
 #include <vector>
 
-#include <spdlog/logger.h>
+#include <nlohmann/json.hpp>
 
 #include "mlgov/clock.h"
 #include "mlgov/config.h"
+#include "mlgov/events.h"
 #include "mlgov/feature_contract.h"
 #include "mlgov/ml_state.h"
 #include "mlgov/model_meta.h"
@@ -72,9 +73,10 @@ struct RefusedModel {
   // ".../GOOG_v1_20261126_140307/model_meta.json: contract.fingerprint: expected
   // 3f2a..., got 9c1d... (meta written for another contract)".
   std::string message;
-  // The feature mismatch as JSON (FeatureMismatch::to_json) when the refusal
-  // is a feature-list difference, else "".
-  std::string details_json;
+  // The feature mismatch (FeatureMismatch::to_json_object) when the refusal
+  // is a feature-list difference, {"error": full text} when the message was
+  // cut to one line, else null.
+  nlohmann::json details;
 };
 
 // A loaded model: its description and the engine that evaluates it.
@@ -136,7 +138,7 @@ class ModelRegistry {
   // models_dir does not exist or cannot be listed: any error inside one
   // model directory refuses that symbol and no other.
   static ModelRegistry load(const ModelRegistryOptions& options, const FeatureContract& contract,
-                            const Clock& clock, spdlog::logger& logger);
+                            const Clock& clock, EventSink& logger);
 
   // The model for `symbol`, or nullptr. One hash of the symbol and a binary
   // search over a compact array of hashes (the hot path's lookup: a handful

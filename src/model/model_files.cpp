@@ -141,15 +141,16 @@ std::vector<StagingCleanup> remove_stale_staging(const std::filesystem::path& mo
 }
 
 std::size_t remove_stale_staging(const std::filesystem::path& models_dir, const Clock& clock,
-                                 spdlog::logger& logger, std::chrono::seconds max_age) {
+                                 EventSink& logger, std::chrono::seconds max_age) {
   std::size_t removed = 0;
   for (const StagingCleanup& c : remove_stale_staging(models_dir, clock, max_age)) {
     GovernanceEvent event;
+    event.time = clock.wall_now();
     event.level = spdlog::level::warn;
     event.status = c.removed ? "STAGING_REMOVED" : "STAGING_NOT_REMOVED";
     event.reason = "STALE_STAGING_DIRECTORY";
     event.message = c.message;
-    log_event(logger, event, clock);
+    logger.on_event(event);
     removed += c.removed ? 1 : 0;
   }
   return removed;

@@ -20,9 +20,8 @@
 #include <string_view>
 #include <vector>
 
-#include <spdlog/logger.h>
-
 #include "mlgov/clock.h"
+#include "mlgov/events.h"
 
 namespace mlgov::internal {
 
@@ -46,7 +45,7 @@ std::string read_regular_file(const std::filesystem::path& path, std::size_t max
 // alone. Never throws: a directory that cannot be listed or removed is
 // logged and skipped. Returns the number of directories removed.
 std::size_t remove_stale_staging(const std::filesystem::path& models_dir, const Clock& clock,
-                                 spdlog::logger& logger,
+                                 EventSink& logger,
                                  std::chrono::seconds max_age = std::chrono::hours(24));
 
 // The same for a caller without a logger (the `mlgov train` tool): returns

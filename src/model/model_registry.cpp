@@ -88,25 +88,24 @@ std::optional<std::chrono::sys_days> parse_date(std::string_view s) {
   return std::chrono::sys_days{std::chrono::year{y} / std::chrono::month{m} / std::chrono::day{d}};
 }
 
-void log_registry_event(spdlog::logger& logger, const Clock& clock, spdlog::level::level_enum level,
+void log_registry_event(EventSink& logger, const Clock& clock, spdlog::level::level_enum level,
                         std::string_view model, std::string_view symbol, std::string_view status,
-                        std::string_view reason, const std::string& message,
-                        const std::string& details = {}) {
+                        std::string_view reason, std::string message) {
   GovernanceEvent event;
+  event.time = clock.wall_now();
   event.level = level;
   event.model = model;
   event.symbol = symbol;
   event.status = status;
   event.reason = reason;
-  event.message = message;
-  event.details_json = details;
-  log_event(logger, event, clock);
+  event.message = std::move(message);
+  logger.on_event(event);
 }
 
 // Thrown inside load_one() to refuse a model; carries the mismatch JSON.
 struct Refusal {
   std::string message;
-  std::string details_json;
+  nlohmann::json details;
 };
 
 std::shared_ptr<internal::ModelBackend> make_backend(const internal::ValidatedModel& model,
@@ -146,17 +145,14 @@ internal::ModelLimits limits_of(const ModelRegistryOptions& options) {
 // stack frames): the full text goes to the details.
 Refusal one_line_refusal(const std::string& message) {
   std::string line = internal::one_line(message);
-  std::string details;
-  if (line != message) {
-    details = nlohmann::json{{"error", message}}.dump(-1, ' ', false,
-                                                      nlohmann::json::error_handler_t::replace);
-  }
+  nlohmann::json details;
+  if (line != message) details = nlohmann::json{{"error", message}};
   return Refusal{std::move(line), std::move(details)};
 }
 
 LoadedModel load_one(const std::string& symbol, const std::filesystem::path& dir,
                      const ModelRegistryOptions& options, const FeatureContract& contract,
-                     const Clock& clock, spdlog::logger& logger, BackendCache& cache) {
+                     const Clock& clock, EventSink& logger, BackendCache& cache) {
   LoadedModel loaded;
   ModelInfo& info = loaded.info;
   info.symbol = symbol;
@@ -171,7 +167,7 @@ LoadedModel load_one(const std::string& symbol, const std::filesystem::path& dir
                               meta_file.string());
       check_model_meta_against(meta, contract, meta_file.string());
     } catch (const ModelFeatureMismatchError& e) {
-      throw Refusal{e.what(), e.details_json()};
+      throw Refusal{e.what(), e.mismatch().to_json_object()};
     } catch (const ModelMetaError& e) {
       throw Refusal{e.what(), {}};
     } catch (const ModelError& e) {  // not a regular file, too large, unreadable
@@ -234,7 +230,7 @@ LoadedModel load_one(const std::string& symbol, const std::filesystem::path& dir
     return Refusal{fmt::format("{}: the model takes {} features but contract {} has {} (rule: the "
                                "model's feature count must equal n_features)",
                                source, n_features, contract.name(), contract.size()),
-                   mismatch.to_json()};
+                   mismatch.to_json_object()};
   };
   const auto digest = internal::sha256(bytes);
   if (const auto it = cache.find(digest); it != cache.end()) {
@@ -309,7 +305,7 @@ bool is_valid_symbol(std::string_view symbol) noexcept {
 
 ModelRegistry ModelRegistry::load(const ModelRegistryOptions& options,
                                   const FeatureContract& contract, const Clock& clock,
-                                  spdlog::logger& logger) {
+                                  EventSink& logger) {
   const auto& root = options.models_dir;
   std::error_code ec;
   if (!std::filesystem::is_directory(root, ec)) {
@@ -390,13 +386,13 @@ ModelRegistry ModelRegistry::load(const ModelRegistryOptions& options,
       registry.models_.push_back(load_one(symbol, dir, options, contract, clock, logger, cache));
     } catch (Refusal& refusal) {
       registry.refused_.push_back(
-          {symbol, dir, std::move(refusal.message), std::move(refusal.details_json)});
+          {symbol, dir, std::move(refusal.message), std::move(refusal.details)});
     } catch (const std::exception& e) {
       // Whatever else goes wrong in one directory fails that symbol only.
       Refusal r = one_line_refusal(e.what());
       registry.refused_.push_back({symbol, dir,
                                    fmt::format("{}: cannot load: {}", dir.string(), r.message),
-                                   std::move(r.details_json)});
+                                   std::move(r.details)});
     }
   }
   std::stable_sort(

@@ -34,9 +34,6 @@
 #include <vector>
 
 #include <fmt/format.h>
-#include <spdlog/details/null_mutex.h>
-#include <spdlog/logger.h>
-#include <spdlog/sinks/base_sink.h>
 #include <nlohmann/json.hpp>
 
 #include "commands.h"
@@ -152,7 +149,7 @@ FeaturesCsv read_features_csv(const std::filesystem::path& file) {
 // feature), with the first row that raised it and how many rows did. The
 // rows' failures are the predictor's own log records, so what is printed is
 // what a live engine would log. Single-threaded (the scoring loop).
-class FailureDigest final : public spdlog::sinks::base_sink<spdlog::details::null_mutex> {
+class FailureDigest final : public EventSink {
  public:
   struct Entry {
     std::string reason;
@@ -165,27 +162,25 @@ class FailureDigest final : public spdlog::sinks::base_sink<spdlog::details::nul
   std::string current_row;
   const std::vector<Entry>& entries() const noexcept { return entries_; }
 
- protected:
-  void sink_it_(const spdlog::details::log_msg& msg) override {
-    const auto record = nlohmann::json::parse(
-        std::string_view(msg.payload.data(), msg.payload.size()), nullptr, false);
-    if (!record.is_object() || record.value("status", "") != "FAILURE_RECORDED") return;
-    const std::string reason = record.value("reason", "");
-    if (reason == "MODEL_REFUSED") return;  // printed from the registry, once per model
-    const std::string key =
-        reason +
-        (record.contains("details")
-             ? record["details"].dump(-1, ' ', false, nlohmann::json::error_handler_t::replace)
-             : "");
-    for (Entry& e : entries_) {
-      if (e.key == key) {
-        ++e.rows;
-        return;
+  void on_event(const GovernanceEvent& event) noexcept override {
+    if (event.status != "FAILURE_RECORDED") return;
+    if (event.reason == "MODEL_REFUSED") return;  // printed from the registry, once per model
+    try {
+      const std::string key =
+          event.reason +
+          event.details.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace);
+      for (Entry& e : entries_) {
+        if (e.key == key) {
+          ++e.rows;
+          return;
+        }
       }
+      entries_.push_back({event.reason, event.message, key, current_row, 1});
+    } catch (...) {
+      // Out of memory: the row's status in the output still tells.
     }
-    entries_.push_back({reason, record.value("message", ""), key, current_row, 1});
   }
-  void flush_() override {}
+  void on_heartbeat(const HeartbeatRecord&) noexcept override {}
 
  private:
   std::vector<Entry> entries_;
@@ -226,8 +221,7 @@ void run_predict(const PredictOptions& opt) {
   // Every row is scored and reported: no failure is written to a state file
   // (each would cost a locked, fsynced write of the whole window).
   popts.in_memory_governance = true;
-  popts.logger = std::make_shared<spdlog::logger>("mlgov-predict", digest);
-  popts.logger->set_level(spdlog::level::warn);
+  popts.logger = digest;
   GovernedPredictor predictor(config, contract, popts);
   for (const auto& refused : predictor.registry().refused()) {
     std::fprintf(stderr, "mlgov: model refused: %s\n", refused.message.c_str());
