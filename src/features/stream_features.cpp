@@ -49,7 +49,7 @@ std::string_view to_string(FeatureStatus status) noexcept {
 
 // ---------------------------------------------------------------- benchmark
 
-FeatureStatus BenchmarkStream::update(const Bar& bar) noexcept {
+FeatureStatus BenchmarkStream::try_update(const Bar& bar) noexcept {
   if (count_ > 0 && bar.time <= last_.time) return FeatureStatus::kOutOfOrder;
   if (internal::bar_value_violation(bar) != nullptr) return FeatureStatus::kInvalidBar;
   if (count_ > 0) ret_ = internal::simple_return(bar.close, last_.close);
