@@ -111,14 +111,12 @@ GovernanceEvent sample_event() {
 }
 
 HeartbeatRecord sample_heartbeat() {
-  HeartbeatRecord h;
-  h.time = at_epoch_ms(1'767'225'607'000);  // 2026-01-01T00:00:07.000Z
-  h.uptime = 159s;
-  h.symbols = 225;
-  h.cycles = 2;
-  h.ml_state = MlState::kDisabledGovernance;
-  h.model_errors = 574;
-  return h;
+  return {.time = at_epoch_ms(1'767'225'607'000),  // 2026-01-01T00:00:07.000Z
+          .uptime = 159s,
+          .symbols = 225,
+          .cycles = 2,
+          .ml_state = MlState::kDisabledGovernance,
+          .model_errors = 574};
 }
 
 // The heartbeat's JSON record, written out by hand from the fields above.

@@ -115,6 +115,10 @@ void Latch::start(bool latched, MlState enabled_state) noexcept {
 
 void Latch::start_watching() {
   if (options_.in_memory) return;
+  // The first look now, on the constructing thread: open() wrote the file and
+  // reset the stamp to force a re-read, which would otherwise land on the
+  // watcher's first tick, in the middle of the host's first cycles.
+  sync();
   watcher_ = std::thread([this] {
     std::unique_lock<std::mutex> lock(watch_mu_);
     while (!watch_cv_.wait_for(lock, kWatchInterval, [this] { return stopping_; })) {
