@@ -212,6 +212,7 @@ class FeatureStream {
   void set_cross_rank(float value) noexcept;
 
  private:
+  friend class UniverseStream;  // steps its symbols' windows through one kernel call
   struct Impl;
   std::unique_ptr<Impl> impl_;
   std::string symbol_;
