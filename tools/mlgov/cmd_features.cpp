@@ -6,8 +6,9 @@
 //
 // Computes the contract's features for a universe of bar files DIR/<SYM>.csv
 // against DIR/<benchmark>.csv and writes `date,symbol,<features...>` with
-// each value in the shortest text that reads back as the same float32. Rows are ordered by date,
-// then by the order of the symbols.
+// each value in the shortest text that reads back as the same float32
+// (features_csv.h). Rows are ordered by date, then by the order of the
+// symbols. --timings prints each phase's wall time to stderr.
 //
 // Without --symbols: every *.csv in DIR except the benchmark's file and any
 // sectors.csv, in name order. Without --sectors: every symbol is its own
