@@ -6,6 +6,10 @@
 //   BM_BatchUniverseOneThread  the same on one thread (its whole CPU cost)
 //   BM_StreamingOneSymbol  one FeatureStream update (plus its benchmark bar)
 //   BM_StreamingCycle225   one UniverseStream step: 225 symbol-bars and the ranks
+//   BM_StreamKernel/...    the streaming kernel alone on 8 symbols' windows held
+//                          in cache: one by one (compute_features, what
+//                          FeatureStream::update runs) or 8 at once in SIMD
+//                          lanes (each instruction set), what a universe step runs
 // Target: streaming <= 1 us per symbol-bar for all 28 features. Run with
 //   bench/features_bench --benchmark_repetitions=5 --benchmark_report_aggregates_only=true
 #include <cstddef>
@@ -13,6 +17,7 @@
 
 #include <benchmark/benchmark.h>
 
+#include "feature_kernels.h"
 #include "mlgov/bars.h"
 #include "mlgov/feature_computer.h"
 #include "mlgov/feature_contract.h"
@@ -126,6 +131,61 @@ void BM_StreamingCycle225(benchmark::State& state) {
                          benchmark::Counter::kIsRate | benchmark::Counter::kInvert);
 }
 BENCHMARK(BM_StreamingCycle225)->Unit(benchmark::kMicrosecond);
+
+// 8 symbols' windows after 300 bars each, for the kernel benchmarks.
+std::vector<detail::SymbolWindows> eight_symbols_windows() {
+  const SyntheticMarket& m = market();
+  std::vector<detail::SymbolWindows> w(detail::kStreamLanes);
+  for (int k = 0; k < detail::kStreamLanes; ++k) {
+    const auto& bars = m.symbols[static_cast<std::size_t>(k)].bars;
+    for (std::size_t t = 0; t < 300; ++t) {
+      const double b = m.benchmark.bars[t].close / m.benchmark.bars[t > 0 ? t - 1 : 0].close - 1;
+      w[static_cast<std::size_t>(k)].push(bars[t], b);
+    }
+  }
+  return w;
+}
+
+void BM_StreamKernelOneByOne(benchmark::State& state) {
+  const std::vector<detail::SymbolWindows> w = eight_symbols_windows();
+  double f[detail::kStreamLanes][detail::kNumFeatures];
+  for (auto _ : state) {
+    for (int k = 0; k < detail::kStreamLanes; ++k) detail::compute_features(w[k], f[k]);
+    benchmark::DoNotOptimize(f);
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * detail::kStreamLanes);
+}
+BENCHMARK(BM_StreamKernelOneByOne);
+
+void BM_StreamKernelLanes(benchmark::State& state, detail::StreamKernel kernel) {
+  const std::vector<detail::SymbolWindows> w = eight_symbols_windows();
+  const detail::SymbolWindows* ptrs[detail::kStreamLanes];
+  for (int k = 0; k < detail::kStreamLanes; ++k) ptrs[k] = &w[k];
+  double f[detail::kStreamLanes][detail::kNumFeatures];
+  for (auto _ : state) {
+    kernel.rows(ptrs, f);
+    benchmark::DoNotOptimize(f);
+    benchmark::ClobberMemory();
+  }
+  state.SetItemsProcessed(state.iterations() * detail::kStreamLanes);
+}
+BENCHMARK_CAPTURE(BM_StreamKernelLanes, sse2,
+                  detail::StreamKernel{detail::compute_stream_rows_sse2, "sse2"});
+#if defined(__x86_64__)
+const bool kHasAvx2 = __builtin_cpu_supports("avx2");
+const bool kHasAvx512 = __builtin_cpu_supports("avx512f");
+void BM_StreamKernelLanesAvx2(benchmark::State& state) {
+  if (!kHasAvx2) return state.SkipWithError("no AVX2");
+  BM_StreamKernelLanes(state, {detail::compute_stream_rows_avx2, "avx2"});
+}
+BENCHMARK(BM_StreamKernelLanesAvx2);
+void BM_StreamKernelLanesAvx512(benchmark::State& state) {
+  if (!kHasAvx512) return state.SkipWithError("no AVX-512");
+  BM_StreamKernelLanes(state, {detail::compute_stream_rows_avx512, "avx512"});
+}
+BENCHMARK(BM_StreamKernelLanesAvx512);
+#endif
 
 }  // namespace
 

@@ -8,6 +8,9 @@
 # listens on their default ports; the tests start their own on loopback.
 set -euo pipefail
 
+# python3-pandas is for benchmarks only (bench/pandas_features.py, the
+# baseline scripts/bench-features-e2e.sh times `mlgov features` against, and
+# scripts/pandas_features_baseline.py): nothing built or tested links or runs it.
 packages=(
   build-essential cmake git
   libxgboost-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev

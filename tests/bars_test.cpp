@@ -4,6 +4,7 @@
 // docs/features_ml_v1.md is a DataError naming the file, the 1-based line and
 // the rule broken.
 #include <cmath>
+#include <cstdio>
 #include <filesystem>
 #include <limits>
 #include <string>
@@ -221,6 +222,71 @@ TEST(LoadBarsCsv, StopsReadingAnEndlessLineAtTheCap) {
   if (!std::filesystem::exists("/dev/zero")) GTEST_SKIP() << "no /dev/zero";
   const std::string what = data_error_of([] { load_bars_csv("/dev/zero", "Z", 4096); });
   EXPECT_NE(what.find("/dev/zero:1: line too long"), std::string::npos) << what;
+}
+
+// "YYYY-MM-DD" dates from 1900-01-01 on, one day per call (independent of
+// the library's calendar: a plain month walk).
+class DateWalk {
+ public:
+  std::string next() {
+    char buf[48];
+    std::snprintf(buf, sizeof buf, "%04d-%02d-%02d", y_, m_, d_);
+    const bool leap = (y_ % 4 == 0 && y_ % 100 != 0) || y_ % 400 == 0;
+    const int month_days[] = {31, leap ? 29 : 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (++d_ > month_days[m_ - 1]) {
+      d_ = 1;
+      if (++m_ > 12) {
+        m_ = 1;
+        ++y_;
+      }
+    }
+    return buf;
+  }
+
+ private:
+  int y_ = 1900;
+  int m_ = 1;
+  int d_ = 1;
+};
+
+TEST(LoadBarsCsv, ReadsAFileOfManyReadBlocksWithLinesAcrossTheirEdges) {
+  // 4 MB of rows of varying length: rows straddle every block edge the
+  // reader has, whatever its block size.
+  TempDir dir;
+  std::string text = kHeader;
+  const int n = 90000;
+  DateWalk dates;
+  std::string last_date;
+  for (int i = 0; i < n; ++i) {
+    last_date = dates.next();
+    text += last_date + ",10,11,9," + std::to_string(9 + (i % 200) * 0.01) + "," +
+            std::to_string(i) + (i % 3 == 0 ? "\r\n" : "\n");
+  }
+  write_text(dir / "big.csv", text);
+  const BarSeries series = load_bars_csv(dir / "big.csv", "BIG");
+  ASSERT_EQ(series.bars.size(), static_cast<std::size_t>(n));
+  for (int i = 0; i < n; ++i) {
+    ASSERT_EQ(series.bars[i].volume, i);
+    ASSERT_EQ(series.bars[i].close, std::stod(std::to_string(9 + (i % 200) * 0.01))) << i;
+  }
+  EXPECT_EQ(format_bar_time(series.bars.back().time), last_date);
+}
+
+TEST(LoadBarsCsv, ReadsALineLongerThanAReadBlockWhenTheCapAllowsIt) {
+  TempDir dir;
+  std::string text = kHeader;
+  DateWalk dates;
+  for (int i = 0; i < 1000; ++i) text += dates.next() + ",10,11,9,10,1\n";
+  // A volume of 3 MB: leading zeros, then 7.
+  text += dates.next() + ",10,11,9,10," + std::string(3'000'000, '0') + "7\n";
+  text += dates.next() + ",10,11,9,10,8\n";
+  write_text(dir / "wide.csv", text);
+  const BarSeries series = load_bars_csv(dir / "wide.csv", "W", 4'000'000);
+  ASSERT_EQ(series.bars.size(), 1002U);
+  EXPECT_EQ(series.bars[1000].volume, 7);
+  EXPECT_EQ(series.bars[1001].volume, 8);
+  const std::string what = data_error_of([&] { load_bars_csv(dir / "wide.csv", "W", 2'000'000); });
+  EXPECT_NE(what.find("wide.csv:1002: line too long"), std::string::npos) << what;
 }
 
 TEST(LoadBarsCsv, ErrorQuotesAtMost80BytesOfTheOffendingField) {

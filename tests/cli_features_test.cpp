@@ -1,10 +1,13 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
 //
-// `mlgov features` end to end on the shipped real data: the CSV it writes
-// holds exactly the library's float32 values (%.9g round-trips), and bad
-// input ends with exit code 2 and a message naming the culprit.
+// `mlgov features` end to end, on the shipped real data and on a synthetic
+// universe: the CSV it writes holds exactly the library's float32 values
+// (each in its shortest round-trip text), and bad input ends with exit code
+// 2 and a message naming the culprit.
 #include <bit>
+#include <charconv>
 #include <cstdint>
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -86,6 +89,70 @@ TEST_F(CliFeatures, WritesTheLibrarysValuesForGoogAgainstSpx) {
       ASSERT_EQ(std::bit_cast<std::uint32_t>(parsed),
                 std::bit_cast<std::uint32_t>(frame.row_values(i)[j]))
           << "row " << i << " " << frame.columns()[j];
+    }
+  }
+}
+
+// Reads a value written by `mlgov features` as a float32, the way a reader
+// of the CSV would (the whole field must be the number).
+float parse_float_field(const std::string& field) {
+  float value = 0;
+  const auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), value);
+  EXPECT_TRUE(ec == std::errc() && end == field.data() + field.size()) << field;
+  return value;
+}
+
+// What the tool wrote before it wrote shortest texts: 9 significant digits,
+// which round-trip every float32.
+std::string nine_digit_text(float value) {
+  char buf[32];
+  std::snprintf(buf, sizeof buf, "%.9g", static_cast<double>(value));
+  return buf;
+}
+
+TEST_F(CliFeatures, SyntheticUniverseCsvReadsBackAsTheBatchValuesBitForBit) {
+  TempDir tmp;
+  std::string output;
+  ASSERT_EQ(run_command(cli_path() + " synth --symbols 6 --years 2 --sectors 2 --seed 11 --out " +
+                            (tmp / "u").string(),
+                        &output),
+            0)
+      << output;
+  ASSERT_EQ(
+      run("--data " + (tmp / "u").string() + " --sectors " + (tmp / "u/sectors.csv").string() +
+              " --out " + (tmp / "f.csv").string() + " " + contracts(),
+          &output),
+      0)
+      << output;
+
+  // The library's batch over the same files, loaded by the library.
+  std::vector<BarSeries> universe;
+  for (const char* sym : {"S001", "S002", "S003", "S004", "S005", "S006"}) {
+    universe.push_back(load_bars_csv(tmp / "u" / (std::string(sym) + ".csv"), sym));
+  }
+  const FeatureComputer computer(load_feature_contract("ml_v1", source_dir() / "contracts"));
+  const FeatureFrame frame = computer.compute_universe(
+      universe, load_bars_csv(tmp / "u/SPX.csv", "SPX"), load_sector_map(tmp / "u/sectors.csv"));
+  ASSERT_EQ(frame.rows(), 6U * (504U - 252U));  // 2 years of 252 bars, rows from bar 252 on
+
+  const auto lines = read_lines(tmp / "f.csv");
+  ASSERT_EQ(lines.size(), frame.rows() + 1);
+  for (std::size_t i = 0; i < frame.rows(); ++i) {
+    const auto fields = split(lines[i + 1]);
+    ASSERT_EQ(fields.size(), frame.cols() + 2) << lines[i + 1];
+    ASSERT_EQ(fields[0], format_bar_time(frame.times[i]));
+    ASSERT_EQ(fields[1], frame.symbols[i]);
+    for (std::size_t j = 0; j < frame.cols(); ++j) {
+      const float expected = frame.row_values(i)[j];
+      const float parsed = parse_float_field(fields[j + 2]);
+      ASSERT_EQ(std::bit_cast<std::uint32_t>(parsed), std::bit_cast<std::uint32_t>(expected))
+          << "row " << i << " " << frame.columns[j] << ": \"" << fields[j + 2] << "\"";
+      // The old %.9g text names the same float32, and the new text is never longer.
+      const std::string old_text = nine_digit_text(expected);
+      ASSERT_EQ(std::bit_cast<std::uint32_t>(parse_float_field(old_text)),
+                std::bit_cast<std::uint32_t>(parsed))
+          << old_text;
+      ASSERT_LE(fields[j + 2].size(), old_text.size()) << fields[j + 2] << " vs " << old_text;
     }
   }
 }

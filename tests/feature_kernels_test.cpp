@@ -108,6 +108,60 @@ TEST(FeatureKernels, TheBatchUsesAvx2ExactlyWhenTheCpuHasIt) {
 
 #endif  // MLGOV_HAS_AVX2_KERNEL
 
+// Eight symbols' windows stepped bar by bar, each from its own start (so
+// their rings wrap at different bars), the flat series among them: after
+// every bar, one call of `kernel` against compute_features on each window.
+void expect_stream_lanes_equal_one_by_one(StreamKernel kernel) {
+  const Inputs& in = inputs();
+  std::vector<const BarSeries*> sources;
+  for (const BarSeries& s : in.market.symbols) sources.push_back(&s);
+  sources.push_back(&in.flat);
+  std::vector<SymbolWindows> w(kStreamLanes);
+  const SymbolWindows* ptrs[kStreamLanes];
+  for (int k = 0; k < kStreamLanes; ++k) ptrs[k] = &w[static_cast<std::size_t>(k)];
+  const std::vector<Bar>& bench = in.market.benchmark.bars;
+  const std::size_t bars = bench.size() - 7 * kStreamLanes;
+  double lanes[kStreamLanes][kNumFeatures];
+  std::size_t compared = 0;
+  for (std::size_t t = 0; t < bars; ++t) {
+    for (int k = 0; k < kStreamLanes; ++k) {
+      const std::size_t j = t + 7 * static_cast<std::size_t>(k);
+      const auto& source = sources[static_cast<std::size_t>(k) % sources.size()]->bars;
+      w[static_cast<std::size_t>(k)].push(
+          source[j], t == 0 ? 0.0 : simple_return(bench[j].close, bench[j - 1].close));
+    }
+    if (t + 1 < static_cast<std::size_t>(kLookback)) continue;
+    kernel.rows(ptrs, lanes);
+    for (int k = 0; k < kStreamLanes; ++k) {
+      double one[kNumFeatures];
+      compute_features(w[static_cast<std::size_t>(k)], one);
+      for (int c = 0; c < kNumFeatures; ++c) {
+        ASSERT_EQ(std::bit_cast<std::uint64_t>(lanes[k][c]), std::bit_cast<std::uint64_t>(one[c]))
+            << kernel.name << ": bar " << t << " lane " << k << " "
+            << kFeatureNames[static_cast<std::size_t>(c)];
+        ++compared;
+      }
+    }
+  }
+  EXPECT_GT(compared, 0U);
+}
+
+TEST(FeatureKernels, Sse2StreamLanesEqualOneSymbolAtATimeBitForBit) {
+  expect_stream_lanes_equal_one_by_one({compute_stream_rows_sse2, "sse2"});
+}
+
+#ifdef MLGOV_HAS_AVX2_KERNEL
+TEST(FeatureKernels, Avx2StreamLanesEqualOneSymbolAtATimeBitForBit) {
+  if (!__builtin_cpu_supports("avx2")) GTEST_SKIP() << "this CPU has no AVX2";
+  expect_stream_lanes_equal_one_by_one({compute_stream_rows_avx2, "avx2"});
+}
+
+TEST(FeatureKernels, Avx512StreamLanesEqualOneSymbolAtATimeBitForBit) {
+  if (!__builtin_cpu_supports("avx512f")) GTEST_SKIP() << "this CPU has no AVX-512";
+  expect_stream_lanes_equal_one_by_one({compute_stream_rows_avx512, "avx512"});
+}
+#endif  // MLGOV_HAS_AVX2_KERNEL
+
 TEST(FeatureKernels, HistoryHoldsWhatTheStreamingWindowsHold) {
   // The batch's inputs for a row are the streaming windows after that bar.
   const Inputs& in = inputs();

@@ -1,14 +1,17 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
 #include "mlgov/bars.h"
 
+#include <algorithm>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <memory>
 #include <string>
 #include <system_error>
 #include <utility>
+#include <vector>
 
 #include <fmt/format.h>
 
@@ -140,73 +143,127 @@ bool parse_bar_time(std::string_view text, BarTime& out) noexcept {
 
 namespace {
 
-// A byte source for the line reader: a file read through stdio's buffer.
-class FileBytes {
+// Where the line reader's bytes come from: a file read in large blocks
+// through read_some(), or text already in memory (no source: the window is
+// the whole text and nothing is copied).
+class FileBlocks {
  public:
-  explicit FileBytes(std::FILE* f) noexcept : f_(f) {}
-  int get() noexcept { return getc_unlocked(f_); }  // one thread reads the file
+  explicit FileBlocks(std::FILE* f) noexcept : f_(f) {}
+  // Reads up to `n` bytes into `dst`; 0 at the end of the file or on error.
+  std::size_t read_some(char* dst, std::size_t n) noexcept {
+    return std::fread(dst, 1, n, f_);  // one thread reads the file
+  }
   bool failed() const noexcept { return std::ferror(f_) != 0; }
 
  private:
   std::FILE* f_;
 };
 
-// A byte source over text already in memory.
-class TextBytes {
- public:
-  explicit TextBytes(std::string_view text) noexcept : text_(text) {}
-  int get() noexcept {
-    return pos_ < text_.size() ? static_cast<unsigned char>(text_[pos_++]) : EOF;
-  }
-  bool failed() const noexcept { return false; }
-
- private:
-  std::string_view text_;
-  std::size_t pos_ = 0;
-};
-
-// Reads one line at a time, never holding more than `max_line_bytes` of it:
-// a hostile file with a gigabyte on one line costs the cap, not a gigabyte.
-template <typename Bytes>
+// Hands out one line at a time as a view into a window of the input, never
+// holding more than a block plus `max_line_bytes` of a file: a hostile file
+// with a gigabyte on one line costs the cap, not a gigabyte. Lines are views:
+// nothing is allocated per line or per field.
 class LineReader {
  public:
-  LineReader(Bytes& bytes, const std::string& name, std::size_t max_line_bytes)
-      : bytes_(bytes), name_(name), max_line_bytes_(max_line_bytes) {}
+  // Lines of `text` (a view of it, nothing copied).
+  LineReader(std::string_view text, const std::string& name, std::size_t max_line_bytes)
+      : window_(text), name_(name), max_line_bytes_(max_line_bytes) {}
 
-  // The next line without its '\n' (and without a '\r' before it); false at
-  // the end of the input. Throws DataError for a line longer than the cap or
-  // a read error.
-  bool next(std::string& line) {
-    line.clear();
-    int c = bytes_.get();
-    if (c == EOF) {
-      check_read();
-      return false;
-    }
-    ++line_no_;
-    for (; c != EOF && c != '\n'; c = bytes_.get()) {
-      if (line.size() == max_line_bytes_) {
-        fail_at(name_, line_no_, "line too long",
-                fmt::format("more than {} bytes (limits.max_csv_line_bytes); it starts \"{}\"",
-                            max_line_bytes_, internal::excerpt(line)));
+  // Lines of `file`, read in blocks.
+  LineReader(FileBlocks& file, const std::string& name, std::size_t max_line_bytes)
+      : file_(&file), name_(name), max_line_bytes_(max_line_bytes) {
+    grow(kBlockBytes);
+  }
+
+  // The next line without its '\n' (and without a '\r' before it), valid
+  // until the next call; false at the end of the input. Throws DataError for
+  // a line longer than the cap or a read error.
+  bool next(std::string_view& line) {
+    while (true) {
+      const std::size_t avail = window_.size() - pos_;
+      const char* start = window_.data() + pos_;
+      const void* newline = avail == 0 ? nullptr : std::memchr(start, '\n', avail);
+      if (newline != nullptr) {
+        const auto length = static_cast<std::size_t>(static_cast<const char*>(newline) - start);
+        ++line_no_;
+        if (length > max_line_bytes_) too_long(start);
+        pos_ += length + 1;
+        line = trim_cr(std::string_view(start, length));
+        return true;
       }
-      line.push_back(static_cast<char>(c));
+      if (avail > max_line_bytes_) {
+        ++line_no_;
+        too_long(start);
+      }
+      if (!refill()) {  // the end of the input: the rest is the last line
+        check_read();
+        const std::size_t rest = window_.size() - pos_;
+        if (rest == 0) return false;
+        ++line_no_;
+        line = trim_cr(std::string_view(window_.data() + pos_, rest));
+        pos_ = window_.size();
+        return true;
+      }
     }
-    if (c == EOF) check_read();
-    if (!line.empty() && line.back() == '\r') line.pop_back();
-    return true;
   }
 
   std::size_t line_no() const noexcept { return line_no_; }
 
  private:
+  static constexpr std::size_t kBlockBytes = std::size_t{1} << 20;
+
+  static std::string_view trim_cr(std::string_view line) noexcept {
+    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
+    return line;
+  }
+
+  [[noreturn]] void too_long(const char* start) const {
+    fail_at(
+        name_, line_no_, "line too long",
+        fmt::format("more than {} bytes (limits.max_csv_line_bytes); it starts \"{}\"",
+                    max_line_bytes_, internal::excerpt(std::string_view(start, max_line_bytes_))));
+  }
+
+  // Moves the unread tail of the window to the front of the buffer and reads
+  // more after it. False when there is nothing more to read.
+  bool refill() {
+    if (file_ == nullptr || at_end_) return false;
+    const std::size_t tail = window_.size() - pos_;
+    if (tail > 0 && window_.data() + pos_ != buffer_.get()) {
+      std::memmove(buffer_.get(), window_.data() + pos_, tail);
+    }
+    window_ = std::string_view(buffer_.get(), tail);
+    pos_ = 0;
+    // A line (within the cap) longer than half a block grows the buffer,
+    // geometrically: a long line is copied O(1) times, not once per block.
+    if (capacity_ - tail < kBlockBytes / 2) grow(std::max(tail + kBlockBytes, 2 * capacity_));
+    const std::size_t got = file_->read_some(buffer_.get() + tail, capacity_ - tail);
+    if (got == 0) at_end_ = true;
+    window_ = std::string_view(buffer_.get(), tail + got);
+    return got > 0;
+  }
+
+  // A buffer of `capacity` bytes holding the window's content (not zeroed).
+  void grow(std::size_t capacity) {
+    auto bigger = std::make_unique_for_overwrite<char[]>(capacity);
+    if (!window_.empty()) std::memcpy(bigger.get(), window_.data(), window_.size());
+    window_ = std::string_view(bigger.get(), window_.size());
+    buffer_ = std::move(bigger);
+    capacity_ = capacity;
+  }
+
   void check_read() const {
-    if (bytes_.failed()) {
+    if (file_ != nullptr && file_->failed()) {
       throw DataError(fmt::format("{}:{}: unreadable file: read error", name_, line_no_ + 1));
     }
   }
 
-  Bytes& bytes_;
+  std::string_view window_;
+  std::size_t pos_ = 0;
+  FileBlocks* file_ = nullptr;
+  std::unique_ptr<char[]> buffer_;
+  std::size_t capacity_ = 0;
+  bool at_end_ = false;
   const std::string& name_;
   std::size_t max_line_bytes_;
   std::size_t line_no_ = 0;
@@ -233,15 +290,11 @@ void check_line_cap(const std::string& name, std::size_t max_line_bytes) {
   }
 }
 
-template <typename Bytes>
-BarSeries read_bars(Bytes& bytes, const std::string& name, std::string symbol,
-                    std::size_t max_line_bytes) {
-  check_line_cap(name, max_line_bytes);
-  LineReader<Bytes> reader(bytes, name, max_line_bytes);
+BarSeries read_bars(LineReader& reader, const std::string& name, std::string symbol) {
   BarSeries series;
   series.symbol = std::move(symbol);
   series.source = name;
-  std::string line;
+  std::string_view line;
   if (!reader.next(line)) fail_at(name, 1, "wrong header", "the file is empty");
   if (line != kBarsHeader) {
     fail_at(name, 1, "wrong header",
@@ -287,13 +340,10 @@ BarSeries read_bars(Bytes& bytes, const std::string& name, std::string symbol,
   return series;
 }
 
-template <typename Bytes>
-SectorMap read_sector_map(Bytes& bytes, const std::string& name, std::size_t max_line_bytes) {
-  check_line_cap(name, max_line_bytes);
-  LineReader<Bytes> reader(bytes, name, max_line_bytes);
+SectorMap read_sector_map(LineReader& reader, const std::string& name) {
   SectorMap map;
   map.source = name;
-  std::string line;
+  std::string_view line;
   if (!reader.next(line)) fail_at(name, 1, "wrong header", "the file is empty");
   if (line != kSectorsHeader) {
     fail_at(name, 1, "wrong header",
@@ -329,14 +379,17 @@ BarSeries load_bars_csv(const std::filesystem::path& file, std::string symbol,
                         std::size_t max_line_bytes) {
   const std::string name = file.string();
   const FileHandle f = open_for_reading(name);
-  FileBytes bytes(f.get());
-  return read_bars(bytes, name, std::move(symbol), max_line_bytes);
+  check_line_cap(name, max_line_bytes);
+  FileBlocks blocks(f.get());
+  LineReader reader(blocks, name, max_line_bytes);
+  return read_bars(reader, name, std::move(symbol));
 }
 
 BarSeries parse_bars_csv(std::string_view csv_text, const std::string& source, std::string symbol,
                          std::size_t max_line_bytes) {
-  TextBytes bytes(csv_text);
-  return read_bars(bytes, source, std::move(symbol), max_line_bytes);
+  check_line_cap(source, max_line_bytes);
+  LineReader reader(csv_text, source, max_line_bytes);
+  return read_bars(reader, source, std::move(symbol));
 }
 
 void validate_bars(const BarSeries& series) {
@@ -382,14 +435,17 @@ void write_bars_csv(const BarSeries& series, const std::filesystem::path& file) 
 SectorMap load_sector_map(const std::filesystem::path& file, std::size_t max_line_bytes) {
   const std::string name = file.string();
   const FileHandle f = open_for_reading(name);
-  FileBytes bytes(f.get());
-  return read_sector_map(bytes, name, max_line_bytes);
+  check_line_cap(name, max_line_bytes);
+  FileBlocks blocks(f.get());
+  LineReader reader(blocks, name, max_line_bytes);
+  return read_sector_map(reader, name);
 }
 
 SectorMap parse_sector_map(std::string_view csv_text, const std::string& source,
                            std::size_t max_line_bytes) {
-  TextBytes bytes(csv_text);
-  return read_sector_map(bytes, source, max_line_bytes);
+  check_line_cap(source, max_line_bytes);
+  LineReader reader(csv_text, source, max_line_bytes);
+  return read_sector_map(reader, source);
 }
 
 }  // namespace mlgov

@@ -52,23 +52,29 @@ struct KernelInputs {
 // streaming, L = 1; tests/feature_kernels_test.cpp both batch kernels, lane by lane).
 //
 // V is the lane type: double (one row, streaming) or LaneParts<L, Part>.
+// S is the layout of the windows: element j of lane k is p[j * S + k]. S = 1
+// (KernelInputs as documented): the lanes are consecutive rows of one
+// symbol, each window the previous one shifted by a bar. S = L: the lanes
+// are L symbols' windows interleaved (InterleavedWindows, streaming L symbols
+// at once). The arithmetic is the same for both.
 // Always inlined, so that a caller compiled for AVX2 gets AVX2 code.
-template <class V>
+template <class V, int S = 1>
 [[gnu::always_inline]] inline void compute_feature_rows(const KernelInputs& in,
                                                         double (*f)[kNumFeatures]) noexcept {
   constexpr int L = kLanesOf<V>;
-  const double* c = in.close;  // row k: c[k + 252] = c_t, c[k + 252 - j] = c_{t-j}
+  static_assert(S == 1 || S == L);
+  const double* c = in.close;  // row k: c[252 * S + k] = c_t, c[(252 - j) * S + k] = c_{t-j}
   for (int k = 0; k < L; ++k) {
     const double* ck = c + k;
-    const double ct = ck[252];
-    f[k][kRet1d] = ct / ck[251] - 1.0;
-    f[k][kRet5d] = ct / ck[247] - 1.0;
-    f[k][kRet10d] = ct / ck[242] - 1.0;
-    f[k][kRet20d] = ct / ck[232] - 1.0;
-    f[k][kRet60d] = ct / ck[192] - 1.0;
-    f[k][kMom12_1] = ck[231] / ck[0] - 1.0;
-    f[k][kHlRange] = (in.high[k + 13] - in.low[k + 13]) / ct;
-    f[k][kGap1d] = in.open[k] / ck[251] - 1.0;
+    const double ct = ck[252 * S];
+    f[k][kRet1d] = ct / ck[251 * S] - 1.0;
+    f[k][kRet5d] = ct / ck[247 * S] - 1.0;
+    f[k][kRet10d] = ct / ck[242 * S] - 1.0;
+    f[k][kRet20d] = ct / ck[232 * S] - 1.0;
+    f[k][kRet60d] = ct / ck[192 * S] - 1.0;
+    f[k][kMom12_1] = ck[231 * S] / ck[0] - 1.0;
+    f[k][kHlRange] = (in.high[13 * S + k] - in.low[13 * S + k]) / ct;
+    f[k][kGap1d] = in.open[k] / ck[251 * S] - 1.0;
     f[k][kDistHigh252] = ct / in.high252[k] - 1.0;
     f[k][kDistLow252] = ct / in.low252[k] - 1.0;
     f[k][kCrossRankSector] = 0.5;
@@ -82,27 +88,27 @@ template <class V>
   V s20{};
   V s12{};
   int i = 53;
-  for (; i < 203; ++i) s200 += load_lanes<V>(c + i);
+  for (; i < 203; ++i) s200 += load_lanes<V>(c + i * S);
   for (; i < 227; ++i) {
-    const V x = load_lanes<V>(c + i);
+    const V x = load_lanes<V>(c + i * S);
     s200 += x;
     s50 += x;
   }
   for (; i < 233; ++i) {
-    const V x = load_lanes<V>(c + i);
+    const V x = load_lanes<V>(c + i * S);
     s200 += x;
     s50 += x;
     s26 += x;
   }
   for (; i < 241; ++i) {
-    const V x = load_lanes<V>(c + i);
+    const V x = load_lanes<V>(c + i * S);
     s200 += x;
     s50 += x;
     s26 += x;
     s20 += x;
   }
   for (; i < 253; ++i) {
-    const V x = load_lanes<V>(c + i);
+    const V x = load_lanes<V>(c + i * S);
     s200 += x;
     s50 += x;
     s26 += x;
@@ -111,7 +117,7 @@ template <class V>
   }
   const V sma20 = s20 / 20;
   {
-    const V ct = load_lanes<V>(c + 252);
+    const V ct = load_lanes<V>(c + 252 * S);
     const V ratio20 = ct / sma20 - 1.0;
     const V ratio50 = ct / (s50 / 50) - 1.0;
     const V ratio200 = ct / (s200 / 200) - 1.0;
@@ -128,7 +134,7 @@ template <class V>
     V gain{};
     V loss{};
     for (int j = 239; j <= 252; ++j) {
-      const V d = load_lanes<V>(c + j) - load_lanes<V>(c + j - 1);
+      const V d = load_lanes<V>(c + j * S) - load_lanes<V>(c + (j - 1) * S);
       gain += positive_part<V>(d);
       loss += negative_part<V>(d);
     }
@@ -147,36 +153,36 @@ template <class V>
     V hi = load_lanes<V>(in.high);
     V lo = load_lanes<V>(in.low);
     for (int j = 1; j < 14; ++j) {
-      hi = lanes_max<V>(hi, load_lanes<V>(in.high + j));
-      lo = lanes_min<V>(lo, load_lanes<V>(in.low + j));
+      hi = lanes_max<V>(hi, load_lanes<V>(in.high + j * S));
+      lo = lanes_min<V>(lo, load_lanes<V>(in.low + j * S));
     }
     for (int k = 0; k < L; ++k) {
       const double range = lane<V>(hi, k) - lane<V>(lo, k);
-      f[k][kStochK14] = range == 0 ? 0.5 : (c[k + 252] - lane<V>(lo, k)) / range;
+      f[k][kStochK14] = range == 0 ? 0.5 : (c[252 * S + k] - lane<V>(lo, k)) / range;
     }
   }
 
   // Returns: means of r over 60, 20 (from r[40]) and 5 (from r[55]) and of b over 60.
-  const double* r = in.ret;  // row k: r[k + 59] = r_t
+  const double* r = in.ret;  // row k: r[59 * S + k] = r_t
   const double* b = in.bench;
   V sr60{};
   V sb60{};
   V sr20{};
   V sr5{};
   for (int j = 0; j < 40; ++j) {
-    sr60 += load_lanes<V>(r + j);
-    sb60 += load_lanes<V>(b + j);
+    sr60 += load_lanes<V>(r + j * S);
+    sb60 += load_lanes<V>(b + j * S);
   }
   for (int j = 40; j < 55; ++j) {
-    const V x = load_lanes<V>(r + j);
+    const V x = load_lanes<V>(r + j * S);
     sr60 += x;
-    sb60 += load_lanes<V>(b + j);
+    sb60 += load_lanes<V>(b + j * S);
     sr20 += x;
   }
   for (int j = 55; j < 60; ++j) {
-    const V x = load_lanes<V>(r + j);
+    const V x = load_lanes<V>(r + j * S);
     sr60 += x;
-    sb60 += load_lanes<V>(b + j);
+    sb60 += load_lanes<V>(b + j * S);
     sr20 += x;
     sr5 += x;
   }
@@ -193,26 +199,26 @@ template <class V>
   V varb{};
   // Two passes, so that one pass's accumulators fit the registers.
   for (int j = 0; j < 60; ++j) {
-    const V d = load_lanes<V>(r + j) - mr;
+    const V d = load_lanes<V>(r + j * S) - mr;
     const V d2 = d * d;
     m2sum += d2;
     m3sum += d2 * d;
     m4sum += d2 * d2;
   }
   for (int j = 0; j < 60; ++j) {
-    const V d = load_lanes<V>(r + j) - mr;
-    const V e = load_lanes<V>(b + j) - mb;
+    const V d = load_lanes<V>(r + j * S) - mr;
+    const V e = load_lanes<V>(b + j * S) - mb;
     cov += d * e;
     varb += e * e;
   }
   V ss20{};
   for (int j = 40; j < 60; ++j) {
-    const V d20 = load_lanes<V>(r + j) - m20;
+    const V d20 = load_lanes<V>(r + j * S) - m20;
     ss20 += d20 * d20;
   }
   V ss5{};
   for (int j = 55; j < 60; ++j) {
-    const V d5 = load_lanes<V>(r + j) - m5;
+    const V d5 = load_lanes<V>(r + j * S) - m5;
     ss5 += d5 * d5;
   }
   for (int k = 0; k < L; ++k) {
@@ -238,25 +244,25 @@ template <class V>
   {  // 20-bar windows: volume, dollar volume, and the closes' std for bb_pos_20
     const double* v = in.volume;
     const double* dv = in.dollar;
-    const double* c20 = c + 233;
+    const double* c20 = c + 233 * S;
     V sv{};
     V sdv{};
     for (int j = 0; j < 20; ++j) {
-      sv += load_lanes<V>(v + j);
-      sdv += load_lanes<V>(dv + j);
+      sv += load_lanes<V>(v + j * S);
+      sdv += load_lanes<V>(dv + j * S);
     }
     const V mv = sv / 20;
     V ssv{};
     V ssc{};
     for (int j = 0; j < 20; ++j) {
-      const V dvj = load_lanes<V>(v + j) - mv;
+      const V dvj = load_lanes<V>(v + j * S) - mv;
       ssv += dvj * dvj;
-      const V dcj = load_lanes<V>(c20 + j) - sma20;
+      const V dcj = load_lanes<V>(c20 + j * S) - sma20;
       ssc += dcj * dcj;
     }
     for (int k = 0; k < L; ++k) {
-      const double ct = c[k + 252];
-      const double vt = v[k + 19];
+      const double ct = c[252 * S + k];
+      const double vt = v[19 * S + k];
       const double mvk = lane<V>(mv, k);
       f[k][kVolumeRatio20] = mvk == 0 ? 1.0 : vt / mvk;
       const double sd_v = std::sqrt(lane<V>(ssv, k) / 19);
@@ -270,8 +276,8 @@ template <class V>
 
   {  // atr_14_norm: the mean true range over 14, oldest first
     V str{};
-    for (int j = 0; j < 14; ++j) str += load_lanes<V>(in.tr + j);
-    for (int k = 0; k < L; ++k) f[k][kAtr14Norm] = lane<V>(str, k) / 14 / c[k + 252];
+    for (int j = 0; j < 14; ++j) str += load_lanes<V>(in.tr + j * S);
+    for (int k = 0; k < L; ++k) f[k][kAtr14Norm] = lane<V>(str, k) / 14 / c[252 * S + k];
   }
 }
 
@@ -286,6 +292,131 @@ inline void compute_features(const SymbolWindows& w, double (&f)[kNumFeatures]) 
       &low252};
   compute_feature_rows<double>(in, &f);
 }
+
+// L symbols' streaming windows interleaved, for compute_feature_rows<V, L>:
+// element j of symbol k's window at [j * L + k], so that one load gives that
+// element for all L symbols. A cycle of a universe runs L symbols' sums side
+// by side in SIMD lanes; within each symbol every sum still adds its window
+// oldest to newest, so each symbol's bits are compute_features' bits.
+template <int L>
+struct InterleavedWindows {
+  double close[kLookback * L];
+  double ret[60 * L];
+  double bench[60 * L];
+  double tr[14 * L];
+  double high[14 * L];
+  double low[14 * L];
+  double volume[20 * L];
+  double dollar[20 * L];
+  double open[L];
+  double high252[L];
+  double low252[L];
+
+  // Copies the windows of w[0 .. L) (each with count >= kLookback) into the
+  // lanes. kTranspose: in 8 x 8 blocks through 64-byte registers (L = 8;
+  // only for AVX-512 code: compilers split those shuffles into many for
+  // narrower registers, which costs more than it saves). Always inlined, so
+  // that it is compiled for the caller's target.
+  template <bool kTranspose>
+  [[gnu::always_inline]] void set(const SymbolWindows* const* w) noexcept {
+    gather<kLookback, kTranspose>(close, w,
+                                  [](const SymbolWindows& x) { return x.close.window(); });
+    gather<60, kTranspose>(ret, w, [](const SymbolWindows& x) { return x.ret.window(); });
+    gather<60, kTranspose>(bench, w, [](const SymbolWindows& x) { return x.bench.window(); });
+    gather<14, kTranspose>(tr, w, [](const SymbolWindows& x) { return x.tr.window(); });
+    gather<14, kTranspose>(high, w, [](const SymbolWindows& x) { return x.high.window(); });
+    gather<14, kTranspose>(low, w, [](const SymbolWindows& x) { return x.low.window(); });
+    gather<20, kTranspose>(volume, w, [](const SymbolWindows& x) { return x.volume.window(); });
+    gather<20, kTranspose>(dollar, w, [](const SymbolWindows& x) { return x.dollar.window(); });
+    for (int k = 0; k < L; ++k) {
+      open[k] = w[k]->last.open;
+      high252[k] = w[k]->high252.best();
+      low252[k] = w[k]->low252.best();
+    }
+  }
+  KernelInputs inputs() const noexcept {
+    return {close, ret, bench, tr, high, low, volume, dollar, open, high252, low252};
+  }
+
+ private:
+  using Double8 = double __attribute__((vector_size(64)));
+  using Mask8 = std::int64_t __attribute__((vector_size(64)));
+
+  // to[j * L + k] = window_of(*w[k])[j] for j < N. kTranspose: 8 x 8 blocks
+  // transposed in registers (8 loads, 24 shuffles, 8 stores for 64 values,
+  // instead of 64 scalar loads and 64 scalar stores); the rest one by one.
+  template <int N, bool kTranspose, class WindowOf>
+  [[gnu::always_inline]] static void gather(double* to, const SymbolWindows* const* w,
+                                            WindowOf window_of) noexcept {
+    const double* from[L];
+    for (int k = 0; k < L; ++k) from[k] = window_of(*w[k]);
+    int j = 0;
+    if constexpr (kTranspose && L == 8) {
+      for (; j + 8 <= N; j += 8) {
+        Double8 r[8];
+        for (int k = 0; k < 8; ++k) __builtin_memcpy(&r[k], from[k] + j, sizeof(Double8));
+        Double8 t[8];
+        for (int k = 0; k < 8; k += 2) {
+          t[k] = __builtin_shuffle(r[k], r[k + 1], Mask8{0, 8, 2, 10, 4, 12, 6, 14});
+          t[k + 1] = __builtin_shuffle(r[k], r[k + 1], Mask8{1, 9, 3, 11, 5, 13, 7, 15});
+        }
+        Double8 u[8];
+        for (int k : {0, 1, 4, 5}) {
+          u[k] = __builtin_shuffle(t[k], t[k + 2], Mask8{0, 1, 8, 9, 4, 5, 12, 13});
+          u[k + 2] = __builtin_shuffle(t[k], t[k + 2], Mask8{2, 3, 10, 11, 6, 7, 14, 15});
+        }
+        for (int k = 0; k < 4; ++k) {  // column q of the block: element j + q of every lane
+          const Double8 low_half =
+              __builtin_shuffle(u[k], u[k + 4], Mask8{0, 1, 2, 3, 8, 9, 10, 11});
+          const Double8 high_half =
+              __builtin_shuffle(u[k], u[k + 4], Mask8{4, 5, 6, 7, 12, 13, 14, 15});
+          __builtin_memcpy(to + (j + k) * 8, &low_half, sizeof(Double8));
+          __builtin_memcpy(to + (j + k + 4) * 8, &high_half, sizeof(Double8));
+        }
+      }
+    }
+    for (; j < N; ++j) {
+      for (int k = 0; k < L; ++k) to[j * L + k] = from[k][j];
+    }
+  }
+};
+
+// Asks for the cache lines the kernel will read from `w`'s windows: a
+// universe's windows (about 8 KB a symbol) do not stay in L2 between cycles,
+// and the requests overlap the misses of the next symbols' pushes.
+inline void prefetch_windows(const SymbolWindows& w) noexcept {
+  const auto lines = [](const double* p, int n) {
+    for (int j = 0; j < n; j += 8) __builtin_prefetch(p + j);
+    __builtin_prefetch(p + n - 1);
+  };
+  lines(w.close.window(), kLookback);
+  lines(w.ret.window(), 60);
+  lines(w.bench.window(), 60);
+  lines(w.tr.window(), 14);
+  lines(w.high.window(), 14);
+  lines(w.low.window(), 14);
+  lines(w.volume.window(), 20);
+  lines(w.dollar.window(), 20);
+}
+
+// The streaming kernel for a universe: the features of the newest bar of
+// `lanes` symbols per call (w[0 .. lanes), each with count >= kLookback),
+// f[k] for w[k], in SSE2 registers (every x86-64), AVX2 ones or AVX-512 ones.
+// Each gives compute_features' bits symbol by symbol.
+inline constexpr int kStreamLanes = 8;
+struct StreamKernel {
+  void (*rows)(const SymbolWindows* const* w, double (*f)[kNumFeatures]) noexcept;
+  const char* name;
+};
+void compute_stream_rows_sse2(const SymbolWindows* const* w, double (*f)[kNumFeatures]) noexcept;
+#if defined(__x86_64__) || defined(__i386__)
+__attribute__((target("avx2"))) void compute_stream_rows_avx2(const SymbolWindows* const* w,
+                                                              double (*f)[kNumFeatures]) noexcept;
+__attribute__((target("avx512f"))) void compute_stream_rows_avx512(
+    const SymbolWindows* const* w, double (*f)[kNumFeatures]) noexcept;
+#endif
+// AVX-512 when this CPU has it, else AVX2, else SSE2.
+StreamKernel best_stream_kernel() noexcept;
 
 // The batch kernel: `lanes` consecutive rows per call, in SSE2 registers (8
 // rows: every x86-64) or AVX2 ones (16 rows). Both give the bits of

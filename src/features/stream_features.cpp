@@ -81,6 +81,15 @@ struct FeatureStream::Impl {
   internal::SymbolWindows w;
   std::array<float, kNumFeatures> out{};
   bool has_row = false;
+
+  // update() in two halves, so that a universe can run the kernel on several
+  // symbols at once between them. push: checks and appends the bar; kReady
+  // means the windows hold a new row for the kernel, then set_row.
+  FeatureStatus push(const Bar& bar, const BenchmarkStream& benchmark) noexcept;
+  void set_row(const double (&f)[kNumFeatures]) noexcept {
+    for (std::size_t j = 0; j < ncols; ++j) out[j] = static_cast<float>(f[columns[j]]);
+    has_row = true;
+  }
 };
 
 FeatureStream::FeatureStream(const FeatureComputer& computer, std::string symbol)
@@ -113,19 +122,24 @@ FeatureStatus check_symbol_bar(const internal::SymbolWindows& w, const Bar& bar,
 
 }  // namespace
 
-FeatureStatus FeatureStream::try_update(const Bar& bar, const BenchmarkStream& benchmark) noexcept {
-  Impl& s = *impl_;
-  const FeatureStatus check = check_symbol_bar(s.w, bar, benchmark);
+FeatureStatus FeatureStream::Impl::push(const Bar& bar, const BenchmarkStream& benchmark) noexcept {
+  const FeatureStatus check = check_symbol_bar(w, bar, benchmark);
   if (check != FeatureStatus::kReady) return check;
-  s.w.push(bar, benchmark.has_return() ? benchmark.last_return() : 0.0);
-  if (s.w.count < s.min_history) {
-    s.has_row = false;
+  w.push(bar, benchmark.has_return() ? benchmark.last_return() : 0.0);
+  if (w.count < min_history) {
+    has_row = false;
     return FeatureStatus::kInsufficientHistory;
   }
+  return FeatureStatus::kReady;
+}
+
+FeatureStatus FeatureStream::try_update(const Bar& bar, const BenchmarkStream& benchmark) noexcept {
+  Impl& s = *impl_;
+  const FeatureStatus status = s.push(bar, benchmark);
+  if (status != FeatureStatus::kReady) return status;
   double f[kNumFeatures];
   internal::compute_features(s.w, f);
-  for (std::size_t j = 0; j < s.ncols; ++j) s.out[j] = static_cast<float>(f[s.columns[j]]);
-  s.has_row = true;
+  s.set_row(f);
   return FeatureStatus::kReady;
 }
 
@@ -182,6 +196,7 @@ struct UniverseStream::Impl {
   std::vector<FeatureStatus> status;
   std::vector<std::vector<std::size_t>> sector_members;  // sector -> symbol indices
   std::vector<std::pair<float, std::size_t>> scratch;    // capacity = universe size
+  internal::StreamKernel stream_kernel = internal::best_stream_kernel();
 
   void rank_sector(const std::vector<std::size_t>& members) noexcept {
     scratch.clear();
@@ -232,6 +247,13 @@ FeatureStatus UniverseStream::try_step(const Bar& benchmark_bar,
   if (bars.size() != s.symbols.size()) return FeatureStatus::kUnknownSymbol;
   const FeatureStatus bench_status = s.benchmark.try_update(benchmark_bar);
   if (bench_status != FeatureStatus::kReady) return bench_status;
+  // The symbols whose windows await the kernel, run kStreamLanes at a time
+  // (the rest one by one): the same bits as FeatureStream::try_update.
+  constexpr int kLanes = internal::kStreamLanes;
+  FeatureStream::Impl* pending[kLanes];
+  const internal::SymbolWindows* windows[kLanes];
+  int npending = 0;
+  double f[kLanes][kNumFeatures];
   for (std::size_t i = 0; i < bars.size(); ++i) {
     const Bar* bar = bars[i];
     if (bar == nullptr) {
@@ -239,8 +261,23 @@ FeatureStatus UniverseStream::try_step(const Bar& benchmark_bar,
     } else if (bar->time != benchmark_bar.time) {
       s.status[i] = FeatureStatus::kMissingBenchmark;
     } else {
-      s.status[i] = s.streams[i].try_update(*bar, s.benchmark);
+      FeatureStream::Impl& symbol = *s.streams[i].impl_;
+      s.status[i] = symbol.push(*bar, s.benchmark);
+      if (s.status[i] == FeatureStatus::kReady) {
+        internal::prefetch_windows(symbol.w);
+        pending[npending] = &symbol;
+        windows[npending] = &symbol.w;
+        if (++npending == kLanes) {
+          s.stream_kernel.rows(windows, f);
+          for (int k = 0; k < kLanes; ++k) pending[k]->set_row(f[k]);
+          npending = 0;
+        }
+      }
     }
+  }
+  for (int k = 0; k < npending; ++k) {
+    internal::compute_features(*windows[k], f[k]);
+    pending[k]->set_row(f[k]);
   }
   for (const auto& members : s.sector_members) s.rank_sector(members);
   return FeatureStatus::kReady;

@@ -2,18 +2,20 @@
 //
 // `mlgov features --data DIR [--benchmark SPX] [--symbols A,B,...]
 //                 [--sectors FILE] --out features.csv [--config FILE]
-//                 [--contract ml_v1] [--contracts-dir contracts]`
+//                 [--contract ml_v1] [--contracts-dir contracts] [--timings]`
 //
 // Computes the contract's features for a universe of bar files DIR/<SYM>.csv
 // against DIR/<benchmark>.csv and writes `date,symbol,<features...>` with
-// values printed as %.9g (float32 round-trips). Rows are ordered by date, then
-// by the order of the symbols.
+// each value in the shortest text that reads back as the same float32
+// (features_csv.h). Rows are ordered by date, then by the order of the
+// symbols. --timings prints each phase's wall time to stderr.
 //
 // Without --symbols: every *.csv in DIR except the benchmark's file and any
 // sectors.csv, in name order. Without --sectors: every symbol is its own
 // sector, so cross_rank_sector is the spec's fallback 0.5 (said on stderr).
 // Unknown symbol, bad file, missing benchmark date: an error, exit code 2.
 #include <algorithm>
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -25,8 +27,8 @@
 #include <fmt/format.h>
 
 #include "commands.h"
+#include "features_csv.h"
 #include "market_inputs.h"
-#include "mlgov/atomic_file.h"
 #include "mlgov/bars.h"
 #include "mlgov/errors.h"
 #include "mlgov/feature_computer.h"
@@ -46,6 +48,7 @@ struct FeaturesOptions {
   std::optional<std::string> contract;
   std::optional<std::string> contracts_dir;
   std::optional<std::string> config;
+  bool timings = false;
 };
 
 bool is_plain_symbol(const std::string& s) {
@@ -66,7 +69,27 @@ std::vector<std::string> discover_symbols(const fs::path& dir, const std::string
   return symbols;
 }
 
+// Wall time of the command's phases, printed to stderr with --timings.
+class PhaseTimer {
+ public:
+  explicit PhaseTimer(bool enabled) : enabled_(enabled) {}
+  // Ends the phase running since the previous call (or the start).
+  void lap(const char* phase) {
+    const auto now = std::chrono::steady_clock::now();
+    if (enabled_) {
+      std::fprintf(stderr, "mlgov features: %-28s %8.1f ms\n", phase,
+                   std::chrono::duration<double, std::milli>(now - last_).count());
+    }
+    last_ = now;
+  }
+
+ private:
+  bool enabled_;
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
+
 void run_features(const FeaturesOptions& o) {
+  PhaseTimer timer(o.timings);
   Config config = load_tool_config(o.config);
   if (o.contract) config.contract = *o.contract;
   const std::string benchmark_name = o.benchmark.value_or(config.data.benchmark_symbol);
@@ -100,6 +123,7 @@ void run_features(const FeaturesOptions& o) {
   const BarSeries benchmark =
       load_bars_csv(bench_file, benchmark_name, config.limits.max_csv_line_bytes);
 
+  timer.lap("read bar CSVs");
   SectorMap sectors;
   if (!o.sectors.empty()) {
     sectors = load_sector_map(o.sectors, config.limits.max_csv_line_bytes);
@@ -117,29 +141,13 @@ void run_features(const FeaturesOptions& o) {
     std::fprintf(stderr, "mlgov features: warning: %s\n", w.c_str());
   }
 
-  std::string text = "date,symbol";
-  for (const std::string& c : frame.columns()) {
-    text.push_back(',');
-    text += c;
-  }
-  text.push_back('\n');
-  text.reserve(text.size() + frame.rows() * (24 + 14 * frame.cols()));
-  char buf[32];
-  for (std::size_t i = 0; i < frame.rows(); ++i) {
-    text += format_bar_time(frame.times[i]);
-    text.push_back(',');
-    text += frame.symbols[i];
-    for (float v : frame.row_values(i)) {
-      const int n = std::snprintf(buf, sizeof buf, ",%.9g", static_cast<double>(v));
-      text.append(buf, static_cast<std::size_t>(n));
-    }
-    text.push_back('\n');
-  }
+  timer.lap("compute features");
   try {
-    write_file_atomically(o.out, text);
+    write_features_csv(frame, o.out);
   } catch (const std::system_error& e) {
     throw CommandExit(2, fmt::format("--out {}: {}", o.out, e.what()));
   }
+  timer.lap("format and write CSV");
   std::printf("wrote %zu rows x %zu features for %zu symbols to %s (contract %s, %s)\n",
               frame.rows(), frame.cols(), symbols.size(), o.out.c_str(),
               computer.contract().name().c_str(), frame.fingerprint().substr(0, 12).c_str());
@@ -174,6 +182,8 @@ void register_features_command(CLI::App& app) {
                   "directory searched first (default: the config's paths.contracts_dir, "
                   "contracts), then the installed one")
       ->type_name("DIR");
+  cmd->add_flag("--timings", options->timings,
+                "print the wall time of each phase (read, compute, write) to stderr");
   add_config_option(cmd, options->config,
                     "features.contract, paths.contracts_dir, data.benchmark_symbol");
   set_help_footer(cmd,
