@@ -24,6 +24,7 @@
 #include <vector>
 
 #include "model_backend.h"
+#include "model_document.h"
 #include "native_forest.h"
 #include "xgboost_trainer.h"
 
@@ -70,7 +71,7 @@ std::vector<float> make_labels(const std::vector<float>& x) {
 
 struct Fixture {
   std::filesystem::path dir;
-  std::vector<std::unique_ptr<mlgov::internal::ModelBackend>> native, xgboost;
+  std::vector<std::unique_ptr<mlgov::internal::ModelBackend>> native, simd, xgboost;
   // What the governed predictor passes on: finite features only (it refuses
   // NaN/inf before inference). Training data has 5% missing values.
   std::vector<float> rows = make_rows(kCycleRows, 42, 0.0);
@@ -93,6 +94,8 @@ struct Fixture {
                                       shape.trees};
       mlgov::internal::train_xgboost_model({x, y, kFeatures}, nullptr, spec, file);
       native.push_back(mlgov::internal::load_native_backend(file));
+      simd.push_back(mlgov::internal::load_native_simd_backend(
+          mlgov::internal::read_and_validate_model(file, {}), file.string()));
       xgboost.push_back(mlgov::internal::load_xgboost_backend(file));
     }
   }
@@ -141,6 +144,10 @@ void register_all() {
   for (std::size_t m = 0; m < std::size(kShapes); ++m) {
     const std::string shape =
         std::to_string(kShapes[m].trees) + "x" + std::to_string(kShapes[m].depth);
+    benchmark::RegisterBenchmark(("Row/native_simd/" + shape).c_str(),
+                                 [m](benchmark::State& s) { run_row(s, *fixture().simd[m]); });
+    benchmark::RegisterBenchmark(("Batch225/native_simd/" + shape).c_str(),
+                                 [m](benchmark::State& s) { run_batch(s, *fixture().simd[m]); });
     benchmark::RegisterBenchmark(("Row/native/" + shape).c_str(),
                                  [m](benchmark::State& s) { run_row(s, *fixture().native[m]); });
     benchmark::RegisterBenchmark(("Row/xgboost/" + shape).c_str(),
