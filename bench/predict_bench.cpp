@@ -1,10 +1,14 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
 //
-// Native tree evaluation against XGBoost's C API (XGBoosterPredictFromDense,
-// nthread=1), same process, same model file. Models are trained in the setup
-// on synthetic data with 28 features: 100 trees x depth 4, 300 x 6, 500 x 8.
+// The three evaluators side by side: native_simd (VectorForest, AVX-512),
+// native (NativeForest, scalar) and XGBoost's C API
+// (XGBoosterPredictFromDense, nthread=1), same process, same model file.
+// Models are trained in the setup on synthetic data with 28 features: 100
+// trees x depth 4, 300 x 6, 500 x 8. ns_per_tree_row = call time / (trees x
+// rows). On a shared machine interleave the repetitions and read medians:
 //
-//   build/bench/predict_bench --benchmark_repetitions=5
+//   build/release/bench/predict_bench --benchmark_repetitions=10
+//       --benchmark_enable_random_interleaving=true
 //       --benchmark_report_aggregates_only=true   (one command line)
 //
 // Row: one single-row predict() call (rows cycle through 225 prepared ones).
@@ -14,6 +18,7 @@
 #include <benchmark/benchmark.h>
 
 #include <unistd.h>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -110,10 +115,11 @@ Fixture& fixture() {
   return f;
 }
 
-void run_row(benchmark::State& state, mlgov::internal::ModelBackend& backend) {
+void run_row(benchmark::State& state, mlgov::internal::ModelBackend& backend, int trees) {
   const auto& rows = fixture().rows;
   float out = 0;
   std::size_t i = 0;
+  const auto t0 = std::chrono::steady_clock::now();
   for (auto _ : state) {
     if (!backend.predict(rows.data() + i * kFeatures, 1, &out)) {
       state.SkipWithError("predict failed");
@@ -122,13 +128,24 @@ void run_row(benchmark::State& state, mlgov::internal::ModelBackend& backend) {
     benchmark::DoNotOptimize(out);
     i = i + 1 == kCycleRows ? 0 : i + 1;
   }
+  tree_row_counter(state, t0, trees, 1);
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 
-void run_batch(benchmark::State& state, mlgov::internal::ModelBackend& backend,
+// ns_per_tree_row: the call's time over trees x rows.
+void tree_row_counter(benchmark::State& state, std::chrono::steady_clock::time_point t0, int trees,
+                      std::size_t rows) {
+  const double ns =
+      std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+  state.counters["ns_per_tree_row"] =
+      ns / (static_cast<double>(state.iterations()) * trees * static_cast<double>(rows));
+}
+
+void run_batch(benchmark::State& state, mlgov::internal::ModelBackend& backend, int trees,
                bool with_nan = false) {
   const auto& rows = with_nan ? fixture().rows_with_nan : fixture().rows;
   std::vector<float> out(kCycleRows);
+  const auto t0 = std::chrono::steady_clock::now();
   for (auto _ : state) {
     if (!backend.predict(rows.data(), kCycleRows, out.data())) {
       state.SkipWithError("predict failed");
@@ -137,25 +154,40 @@ void run_batch(benchmark::State& state, mlgov::internal::ModelBackend& backend,
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
+  tree_row_counter(state, t0, trees, kCycleRows);
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kCycleRows));
 }
 
 void register_all() {
+  using Run = void (*)(benchmark::State&, mlgov::internal::ModelBackend&, int);
   for (std::size_t m = 0; m < std::size(kShapes); ++m) {
-    const std::string shape =
-        std::to_string(kShapes[m].trees) + "x" + std::to_string(kShapes[m].depth);
-    benchmark::RegisterBenchmark(("Row/native_simd/" + shape).c_str(),
-                                 [m](benchmark::State& s) { run_row(s, *fixture().simd[m]); });
-    benchmark::RegisterBenchmark(("Batch225/native_simd/" + shape).c_str(),
-                                 [m](benchmark::State& s) { run_batch(s, *fixture().simd[m]); });
-    benchmark::RegisterBenchmark(("Row/native/" + shape).c_str(),
-                                 [m](benchmark::State& s) { run_row(s, *fixture().native[m]); });
-    benchmark::RegisterBenchmark(("Row/xgboost/" + shape).c_str(),
-                                 [m](benchmark::State& s) { run_row(s, *fixture().xgboost[m]); });
-    benchmark::RegisterBenchmark(("Batch225/native/" + shape).c_str(),
-                                 [m](benchmark::State& s) { run_batch(s, *fixture().native[m]); });
-    benchmark::RegisterBenchmark(("Batch225/xgboost/" + shape).c_str(),
-                                 [m](benchmark::State& s) { run_batch(s, *fixture().xgboost[m]); });
+    const int trees = kShapes[m].trees;
+    const std::string shape = std::to_string(trees) + "x" + std::to_string(kShapes[m].depth);
+    const Run row = [](benchmark::State& s, mlgov::internal::ModelBackend& b, int t) {
+      run_row(s, b, t);
+    };
+    const Run batch = [](benchmark::State& s, mlgov::internal::ModelBackend& b, int t) {
+      run_batch(s, b, t);
+    };
+    const Run batch_nan = [](benchmark::State& s, mlgov::internal::ModelBackend& b, int t) {
+      run_batch(s, b, t, true);
+    };
+    for (const auto& [name, member] :
+         {std::pair{"native_simd", &Fixture::simd}, std::pair{"native", &Fixture::native},
+          std::pair{"xgboost", &Fixture::xgboost}}) {
+      const auto which = member;
+      benchmark::RegisterBenchmark(
+          ("Row/" + std::string(name) + "/" + shape).c_str(),
+          [m, trees, row, which](benchmark::State& s) { row(s, *(fixture().*which)[m], trees); });
+      benchmark::RegisterBenchmark(("Batch225/" + std::string(name) + "/" + shape).c_str(),
+                                   [m, trees, batch, which](benchmark::State& s) {
+                                     batch(s, *(fixture().*which)[m], trees);
+                                   });
+      benchmark::RegisterBenchmark(("Batch225NaN/" + std::string(name) + "/" + shape).c_str(),
+                                   [m, trees, batch_nan, which](benchmark::State& s) {
+                                     batch_nan(s, *(fixture().*which)[m], trees);
+                                   });
+    }
   }
 }
 
