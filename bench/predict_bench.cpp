@@ -115,6 +115,15 @@ Fixture& fixture() {
   return f;
 }
 
+// ns_per_tree_row: the call's time over trees x rows.
+void tree_row_counter(benchmark::State& state, std::chrono::steady_clock::time_point t0, int trees,
+                      std::size_t rows) {
+  const double ns =
+      std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+  state.counters["ns_per_tree_row"] =
+      ns / (static_cast<double>(state.iterations()) * trees * static_cast<double>(rows));
+}
+
 void run_row(benchmark::State& state, mlgov::internal::ModelBackend& backend, int trees) {
   const auto& rows = fixture().rows;
   float out = 0;
@@ -130,15 +139,6 @@ void run_row(benchmark::State& state, mlgov::internal::ModelBackend& backend, in
   }
   tree_row_counter(state, t0, trees, 1);
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
-}
-
-// ns_per_tree_row: the call's time over trees x rows.
-void tree_row_counter(benchmark::State& state, std::chrono::steady_clock::time_point t0, int trees,
-                      std::size_t rows) {
-  const double ns =
-      std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
-  state.counters["ns_per_tree_row"] =
-      ns / (static_cast<double>(state.iterations()) * trees * static_cast<double>(rows));
 }
 
 void run_batch(benchmark::State& state, mlgov::internal::ModelBackend& backend, int trees,
