@@ -3,14 +3,23 @@
 // VectorForest (internal): the "native_simd" evaluator. The same trees as
 // NativeForest's padded layout (every tree padded to a complete tree of the
 // model's depth D <= 8, heap order: node i's children at 2i+1 and 2i+2),
-// evaluated 16 descents per AVX-512 instruction:
+// evaluated many descents per AVX-512 instruction, in two layouts:
 //
-//   - a batch puts 16 ROWS in the lanes and walks one tree at a time: the
-//     tree's upper five levels (31 nodes) and, for D <= 6, its sixth level
-//     and its 64 leaves are looked up in registers (vpermi2ps), so only the
-//     row values are gathered (one gather per level);
-//   - a single row puts 16 TREES in the lanes (trees stored interleaved by
-//     groups of 16) and gathers nodes, row values and leaves.
+//   - rank16 (rows without NaN, when the model has at most 64 features and
+//     fewer than 1008 distinct split values per feature): each feature's
+//     split values sorted once; a node is 16 bits (feature << 10 | code),
+//     the row's values become ranks (how many split values are <= x), and
+//     `rank >= code` is exactly `!(x < split)`. 32 trees per instruction;
+//     a lane picks its node among the level's nodes by a tree of blends
+//     (gathers are slower than ~30 blends on the machines measured). Batches
+//     go row by row.
+//   - float32 (rows with NaN, or models rank16 does not take): one row puts
+//     16 trees in the lanes (blends for nodes, a permute for the row value);
+//     a batch puts 16 rows in the lanes (per tree, the upper levels and the
+//     leaves looked up in registers, the row values gathered).
+//
+// Leaves are added per row one by one in tree order (a batch's lanes are
+// rows, so a vector add keeps that order).
 //
 // Exact XGBoost semantics, bit for bit equal to NativeForest: `x < split`
 // goes left, NaN goes to the default child, each row's margin starts at the
