@@ -111,7 +111,7 @@ Config load_config(const std::filesystem::path& file);
 // Same rules on YAML text; `source` names it in errors.
 Config parse_config(std::string_view yaml_text, const std::string& source);
 
-// "auto" | "native" | "xgboost".
+// "auto" | "native" | "native_simd" | "xgboost".
 std::string_view to_string(PredictorBackend backend) noexcept;
 
 }  // namespace mlgov
