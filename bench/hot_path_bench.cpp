@@ -57,6 +57,7 @@ namespace {
 HotPathFixture& fixture() {
   static auto* f = [] {
     HotPathOptions options;
+    options.backend = PredictorBackend::kNative;
     options.symbols = 225;
     options.years = 8;
     options.trees = 300;
@@ -68,6 +69,23 @@ HotPathFixture& fixture() {
     return made;
   }();
   return *f;
+}
+
+// The same universe and model served by `backend` (a second predictor).
+HotPathFixture& fixture_with(PredictorBackend backend) {
+  static auto* simd = [] {
+    HotPathOptions options;
+    options.symbols = 225;
+    options.years = 8;
+    options.trees = 300;
+    options.depth = 6;
+    options.backend = PredictorBackend::kNativeSimd;
+    options.contracts_dir = std::filesystem::path(MLGOV_SOURCE_DIR) / "contracts";
+    auto* made = new HotPathFixture(options);
+    made->warm_up();
+    return made;
+  }();
+  return backend == PredictorBackend::kNativeSimd ? *simd : fixture();
 }
 
 // Keeps the fixture streaming: rewinds (untimed) when the dates run out.
@@ -310,6 +328,53 @@ void BM_GovernanceCostTinyModel(benchmark::State& state) {
   if (ok != expected) state.SkipWithError("a prediction failed");
 }
 BENCHMARK(BM_GovernanceCostTinyModel)->Unit(benchmark::kMicrosecond);
+
+// 100,000 whole governed cycles (225 streaming updates, row checks,
+// evaluation, governance) per backend, native_simd and native interleaved
+// cycle by cycle (the order alternating) so that a busy machine slows both
+// alike. Every cycle is timed; the counters are percentiles of those times
+// (p50, p99, p99.9, max, in us) per backend. Rewinds (when the 8 years of
+// dates run out) are not timed.
+//   build/release/bench/hot_path_bench --benchmark_filter=CycleTail
+void BM_CycleTail100k(benchmark::State& state) {
+  HotPathFixture& simd = fixture_with(PredictorBackend::kNativeSimd);
+  HotPathFixture& native = fixture_with(PredictorBackend::kNative);
+  std::vector<double> simd_us, native_us;
+  simd_us.reserve(static_cast<std::size_t>(state.max_iterations));
+  native_us.reserve(static_cast<std::size_t>(state.max_iterations));
+  std::size_t ok = 0;
+  bool simd_first = true;
+  const auto timed = [&](HotPathFixture& f, std::vector<double>& into) {
+    const auto t0 = std::chrono::steady_clock::now();
+    ok += f.cycle();
+    into.push_back(micros(std::chrono::steady_clock::now() - t0));
+  };
+  for (auto _ : state) {
+    ensure_dates(state, simd);
+    ensure_dates(state, native);
+    if (simd_first) {
+      timed(simd, simd_us);
+      timed(native, native_us);
+    } else {
+      timed(native, native_us);
+      timed(simd, simd_us);
+    }
+    simd_first = !simd_first;
+  }
+  const auto report = [&](const char* name, std::vector<double>& us) {
+    const std::string n(name);
+    state.counters[n + "_p50_us"] = quantile(us, 0.50);
+    state.counters[n + "_p99_us"] = quantile(us, 0.99);
+    state.counters[n + "_p999_us"] = quantile(us, 0.999);
+    state.counters[n + "_max_us"] = us.empty() ? 0 : us.back();  // sorted by quantile()
+    state.counters[n + "_p99_over_p50"] = quantile(us, 0.99) / quantile(us, 0.50);
+  };
+  report("simd", simd_us);
+  report("native", native_us);
+  state.counters["cycles_each"] = static_cast<double>(simd_us.size());
+  if (ok != 2 * simd_us.size() * simd.symbols().size()) state.SkipWithError("a prediction failed");
+}
+BENCHMARK(BM_CycleTail100k)->Iterations(100000)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace mlgov::internal

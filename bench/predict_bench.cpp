@@ -1,10 +1,14 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
 //
-// Native tree evaluation against XGBoost's C API (XGBoosterPredictFromDense,
-// nthread=1), same process, same model file. Models are trained in the setup
-// on synthetic data with 28 features: 100 trees x depth 4, 300 x 6, 500 x 8.
+// The three evaluators side by side: native_simd (VectorForest, AVX-512),
+// native (NativeForest, scalar) and XGBoost's C API
+// (XGBoosterPredictFromDense, nthread=1), same process, same model file.
+// Models are trained in the setup on synthetic data with 28 features: 100
+// trees x depth 4, 300 x 6, 500 x 8. ns_per_tree_row = call time / (trees x
+// rows). On a shared machine interleave the repetitions and read medians:
 //
-//   build/bench/predict_bench --benchmark_repetitions=5
+//   build/release/bench/predict_bench --benchmark_repetitions=10
+//       --benchmark_enable_random_interleaving=true
 //       --benchmark_report_aggregates_only=true   (one command line)
 //
 // Row: one single-row predict() call (rows cycle through 225 prepared ones).
@@ -13,7 +17,9 @@
 // is per call; items/s counts rows.
 #include <benchmark/benchmark.h>
 
+#include <time.h>
 #include <unistd.h>
+#include <chrono>
 #include <cmath>
 #include <cstdint>
 #include <cstdio>
@@ -25,6 +31,7 @@
 
 #include "mlgov/offline/xgboost_trainer.h"
 #include "model/model_backend.h"
+#include "model/model_document.h"
 #include "model/native_forest.h"
 
 namespace {
@@ -70,7 +77,7 @@ std::vector<float> make_labels(const std::vector<float>& x) {
 
 struct Fixture {
   std::filesystem::path dir;
-  std::vector<std::unique_ptr<mlgov::internal::ModelBackend>> native, xgboost;
+  std::vector<std::unique_ptr<mlgov::internal::ModelBackend>> native, simd, xgboost;
   // What the governed predictor passes on: finite features only (it refuses
   // NaN/inf before inference). Training data has 5% missing values.
   std::vector<float> rows = make_rows(kCycleRows, 42, 0.0);
@@ -93,6 +100,8 @@ struct Fixture {
                                      shape.trees};
       mlgov::offline::train_xgboost_model({x, y, kFeatures}, nullptr, spec, file);
       native.push_back(mlgov::internal::load_native_backend(file));
+      simd.push_back(mlgov::internal::load_native_simd_backend(
+          mlgov::internal::read_and_validate_model(file, {}), file.string()));
       xgboost.push_back(mlgov::internal::load_xgboost_backend(file));
     }
   }
@@ -107,10 +116,31 @@ Fixture& fixture() {
   return f;
 }
 
-void run_row(benchmark::State& state, mlgov::internal::ModelBackend& backend) {
+// This thread's CPU time (what a busy shared machine does not inflate).
+double thread_cpu_ns() {
+  timespec t{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &t);
+  return 1e9 * static_cast<double>(t.tv_sec) + static_cast<double>(t.tv_nsec);
+}
+
+// ns_per_tree_row: the call's wall time over trees x rows; cpu_ns_per_tree_row
+// the same in thread CPU time.
+void tree_row_counter(benchmark::State& state, std::chrono::steady_clock::time_point t0,
+                      double cpu0, int trees, std::size_t rows) {
+  const double ns =
+      std::chrono::duration<double, std::nano>(std::chrono::steady_clock::now() - t0).count();
+  const double tree_rows =
+      static_cast<double>(state.iterations()) * trees * static_cast<double>(rows);
+  state.counters["ns_per_tree_row"] = ns / tree_rows;
+  state.counters["cpu_ns_per_tree_row"] = (thread_cpu_ns() - cpu0) / tree_rows;
+}
+
+void run_row(benchmark::State& state, mlgov::internal::ModelBackend& backend, int trees) {
   const auto& rows = fixture().rows;
   float out = 0;
   std::size_t i = 0;
+  const auto t0 = std::chrono::steady_clock::now();
+  const double cpu0 = thread_cpu_ns();
   for (auto _ : state) {
     if (!backend.predict(rows.data() + i * kFeatures, 1, &out)) {
       state.SkipWithError("predict failed");
@@ -119,13 +149,16 @@ void run_row(benchmark::State& state, mlgov::internal::ModelBackend& backend) {
     benchmark::DoNotOptimize(out);
     i = i + 1 == kCycleRows ? 0 : i + 1;
   }
+  tree_row_counter(state, t0, cpu0, trees, 1);
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations()));
 }
 
-void run_batch(benchmark::State& state, mlgov::internal::ModelBackend& backend,
+void run_batch(benchmark::State& state, mlgov::internal::ModelBackend& backend, int trees,
                bool with_nan = false) {
   const auto& rows = with_nan ? fixture().rows_with_nan : fixture().rows;
   std::vector<float> out(kCycleRows);
+  const auto t0 = std::chrono::steady_clock::now();
+  const double cpu0 = thread_cpu_ns();
   for (auto _ : state) {
     if (!backend.predict(rows.data(), kCycleRows, out.data())) {
       state.SkipWithError("predict failed");
@@ -134,21 +167,40 @@ void run_batch(benchmark::State& state, mlgov::internal::ModelBackend& backend,
     benchmark::DoNotOptimize(out.data());
     benchmark::ClobberMemory();
   }
+  tree_row_counter(state, t0, cpu0, trees, kCycleRows);
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * kCycleRows));
 }
 
 void register_all() {
+  using Run = void (*)(benchmark::State&, mlgov::internal::ModelBackend&, int);
   for (std::size_t m = 0; m < std::size(kShapes); ++m) {
-    const std::string shape =
-        std::to_string(kShapes[m].trees) + "x" + std::to_string(kShapes[m].depth);
-    benchmark::RegisterBenchmark(("Row/native/" + shape).c_str(),
-                                 [m](benchmark::State& s) { run_row(s, *fixture().native[m]); });
-    benchmark::RegisterBenchmark(("Row/xgboost/" + shape).c_str(),
-                                 [m](benchmark::State& s) { run_row(s, *fixture().xgboost[m]); });
-    benchmark::RegisterBenchmark(("Batch225/native/" + shape).c_str(),
-                                 [m](benchmark::State& s) { run_batch(s, *fixture().native[m]); });
-    benchmark::RegisterBenchmark(("Batch225/xgboost/" + shape).c_str(),
-                                 [m](benchmark::State& s) { run_batch(s, *fixture().xgboost[m]); });
+    const int trees = kShapes[m].trees;
+    const std::string shape = std::to_string(trees) + "x" + std::to_string(kShapes[m].depth);
+    const Run row = [](benchmark::State& s, mlgov::internal::ModelBackend& b, int t) {
+      run_row(s, b, t);
+    };
+    const Run batch = [](benchmark::State& s, mlgov::internal::ModelBackend& b, int t) {
+      run_batch(s, b, t);
+    };
+    const Run batch_nan = [](benchmark::State& s, mlgov::internal::ModelBackend& b, int t) {
+      run_batch(s, b, t, true);
+    };
+    for (const auto& [name, member] :
+         {std::pair{"native_simd", &Fixture::simd}, std::pair{"native", &Fixture::native},
+          std::pair{"xgboost", &Fixture::xgboost}}) {
+      const auto which = member;
+      benchmark::RegisterBenchmark(
+          ("Row/" + std::string(name) + "/" + shape).c_str(),
+          [m, trees, row, which](benchmark::State& s) { row(s, *(fixture().*which)[m], trees); });
+      benchmark::RegisterBenchmark(("Batch225/" + std::string(name) + "/" + shape).c_str(),
+                                   [m, trees, batch, which](benchmark::State& s) {
+                                     batch(s, *(fixture().*which)[m], trees);
+                                   });
+      benchmark::RegisterBenchmark(("Batch225NaN/" + std::string(name) + "/" + shape).c_str(),
+                                   [m, trees, batch_nan, which](benchmark::State& s) {
+                                     batch_nan(s, *(fixture().*which)[m], trees);
+                                   });
+    }
   }
 }
 

@@ -323,7 +323,17 @@ TEST_F(RegistryTest, AutoBackendPrefersTheNativeEvaluator) {
   install_model(models, "GOOG");
   const ModelRegistry r = load();
   ASSERT_EQ(r.models().size(), 1u);
-  EXPECT_EQ(r.models()[0].info.backend, "native");
+  // Its AVX-512 form where the CPU has AVX-512F (the trees are shallow).
+  EXPECT_EQ(r.models()[0].info.backend,
+            __builtin_cpu_supports("avx512f") ? "native_simd" : "native");
+}
+
+TEST_F(RegistryTest, NativeSimdBackendIsSelectable) {
+  options.backend = PredictorBackend::kNativeSimd;
+  install_model(models, "GOOG");
+  const ModelRegistry r = load();
+  ASSERT_EQ(r.models().size(), 1u);
+  EXPECT_EQ(r.models()[0].info.backend, "native_simd");
 }
 
 TEST_F(RegistryTest, MissingModelsDirectoryThrowsModelError) {

@@ -11,7 +11,9 @@
 // depend on when the watcher woke.
 #include <gtest/gtest.h>
 
+#include <algorithm>
 #include <atomic>
+#include <cmath>
 #include <cstdlib>
 #include <new>
 
@@ -166,6 +168,44 @@ TEST(ZeroAllocation, HandleBatchSingleHandleCallAndSymbolBatchAllocateNothing) {
   EXPECT_EQ(ok_batch, expected);
   EXPECT_EQ(ok_single, expected);
   EXPECT_EQ(ok_symbols, expected);
+}
+
+// The AVX-512 evaluator (its rank layout for NaN-free rows, its float32
+// lanes for rows with NaN), in the governed cycle and called bare with one
+// row and with all rows at once.
+TEST(ZeroAllocation, NativeSimdCyclesAndBareCallsAllocateNothing) {
+  if (!MLGOV_COUNTING_ALLOCATOR) GTEST_SKIP() << "sanitizer build: allocations are not counted";
+  internal::HotPathOptions o = options();
+  o.backend = PredictorBackend::kNativeSimd;
+  o.years = 6;  // 1,512 dates: 253 warm-up + 100 settling + 1,000 counted
+  internal::HotPathFixture fixture(o);
+  ASSERT_EQ(fixture.predictor().model_info(fixture.symbols()[0])->backend, "native_simd");
+  fixture.warm_up();
+  for (int i = 0; i < 100; ++i) ASSERT_EQ(fixture.cycle(), fixture.symbols().size());
+  const std::vector<internal::ModelBackend*> bare = fixture.bare_backends(fixture.predictor());
+  const std::size_t n_features = bare[0]->num_features();
+  std::vector<float> rows(fixture.symbols().size() * n_features);
+  std::vector<float> out(fixture.symbols().size());
+  std::size_t ok = 0;
+  std::size_t bare_ok = 0;
+  g_allocations = 0;
+  for (int i = 0; i < 1000; ++i) {
+    g_counting = true;
+    ok += fixture.cycle();
+    g_counting = false;
+    for (std::size_t k = 0; k < fixture.rows().size(); ++k) {
+      std::copy(fixture.rows()[k].values.begin(), fixture.rows()[k].values.end(),
+                rows.begin() + static_cast<std::ptrdiff_t>(k * n_features));
+    }
+    if (i % 2 == 1) rows[static_cast<std::size_t>(i) % rows.size()] = std::nanf("");
+    g_counting = true;
+    bare_ok += bare[0]->predict(rows.data(), 1, out.data()) ? 1 : 0;
+    bare_ok += bare[0]->predict(rows.data(), out.size(), out.data()) ? 1 : 0;
+    g_counting = false;
+  }
+  EXPECT_EQ(g_allocations.load(), 0);
+  EXPECT_EQ(ok, 1000 * fixture.symbols().size());
+  EXPECT_EQ(bare_ok, 2000u);
 }
 
 TEST(ZeroAllocation, StreamingFeatureUpdatesAloneAllocateNothing) {

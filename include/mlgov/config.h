@@ -14,9 +14,12 @@
 #include "mlgov/enum_formatter.h"
 namespace mlgov {
 
-// Which engine evaluates the trees. kAuto: native when the model is supported,
-// XGBoost's C API otherwise.
-enum class PredictorBackend { kAuto, kNative, kXgboost };
+// Which engine evaluates the trees. kNative: the scalar native evaluator;
+// kNativeSimd: its AVX-512 form (bit-identical; trees at most 8 deep; runs the
+// scalar code on a CPU without AVX-512F); kXgboost: XGBoost's C API. kAuto:
+// native_simd when the model allows it and the CPU has AVX-512F, else native
+// when the native evaluator takes the model, else XGBoost.
+enum class PredictorBackend { kAuto, kNative, kNativeSimd, kXgboost };
 
 // governance: section. Defaults are the shipped values.
 struct GovernanceConfig {
@@ -109,7 +112,7 @@ Config load_config(const std::filesystem::path& file);
 // Same rules on YAML text; `source` names it in errors.
 Config parse_config(std::string_view yaml_text, const std::string& source);
 
-// "auto" | "native" | "xgboost".
+// "auto" | "native" | "native_simd" | "xgboost".
 std::string_view to_string(PredictorBackend backend) noexcept;
 
 }  // namespace mlgov

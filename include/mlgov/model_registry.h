@@ -54,7 +54,7 @@ struct ModelInfo {
   std::string symbol;
   std::filesystem::path directory;
   std::filesystem::path model_file;
-  std::string backend;  // "native" or "xgboost"
+  std::string backend;  // "native", "native_simd" or "xgboost"
   std::size_t n_features = 0;
   bool legacy = false;  // no model_meta.json: count check only
   bool stale = false;   // training_data_period.end older than max_model_age_days
@@ -124,10 +124,12 @@ class ModelRegistry {
   // mismatch); without it the model loads in legacy mode when
   // allow_legacy_models (a deprecation warning is logged) and is refused
   // otherwise. The backend's feature count must equal the contract's
-  // n_features. Backend: kAuto uses the native evaluator and falls back to
+  // n_features. Backend: kAuto uses the native evaluator (native_simd when
+  // the trees are at most 8 deep and the CPU has AVX-512F) and falls back to
   // XGBoost only when the model is valid but unsupported natively
   // (categorical splits, multi-class, dart, gblinear, another objective);
-  // kNative refuses unsupported models; kXgboost always uses XGBoost. An
+  // kNative and kNativeSimd refuse unsupported models; kXgboost always uses
+  // XGBoost. An
   // invalid model is refused whatever the backend. Stale staging
   // directories (.tmp-* older than a day) are removed first, with a log line. A model whose
   // training_data_period.end (taken as 00:00 UTC that day) lies more than

@@ -220,6 +220,8 @@ std::string_view to_string(PredictorBackend backend) noexcept {
   switch (backend) {
     case PredictorBackend::kNative:
       return "native";
+    case PredictorBackend::kNativeSimd:
+      return "native_simd";
     case PredictorBackend::kXgboost:
       return "xgboost";
     case PredictorBackend::kAuto:
@@ -291,12 +293,15 @@ Config parse_config_impl(std::string_view yaml_text, const std::string& source) 
                      cfg.backend = PredictorBackend::kAuto;
                    } else if (v == "native") {
                      cfg.backend = PredictorBackend::kNative;
+                   } else if (v == "native_simd") {
+                     cfg.backend = PredictorBackend::kNativeSimd;
                    } else if (v == "xgboost") {
                      cfg.backend = PredictorBackend::kXgboost;
                    } else {
                      ctx.fail(
                          n, k,
-                         fmt::format("expected auto, native or xgboost, found \"{}\"", excerpt(v)));
+                         fmt::format("expected auto, native, native_simd or xgboost, found \"{}\"",
+                                     excerpt(v)));
                    }
                  }}});
 

@@ -1,8 +1,10 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
 //
 // ModelBackend (internal): what evaluates a loaded tree model. Two
-// implementations: XGBoost's C API (xgboost_backend.cpp) and the native
-// evaluator (native_forest.cpp). The predictor owns one per symbol.
+// implementations: XGBoost's C API (xgboost_backend.cpp), the native
+// evaluator (native_forest.cpp: scalar, trees walked node by node) and its
+// AVX-512 form (model/vector_forest.cpp: 16 rows or 16 trees per
+// instruction). The predictor owns one per symbol.
 #pragma once
 
 #include <cstddef>
@@ -18,7 +20,7 @@ namespace mlgov::internal {
 class ModelBackend {
  public:
   virtual ~ModelBackend() = default;
-  // "native" or "xgboost".
+  // "native", "native_simd" or "xgboost".
   virtual std::string_view name() const noexcept = 0;
   // The number of features the model was trained on.
   virtual std::size_t num_features() const noexcept = 0;
@@ -52,5 +54,25 @@ std::unique_ptr<ModelBackend> load_native_backend(const ValidatedModel& model,
                                                   const std::string& source);
 // Reads, validates and builds `model_file` with the default ModelLimits.
 std::unique_ptr<ModelBackend> load_native_backend(const std::filesystem::path& model_file);
+
+// The native evaluator's AVX-512 form (VectorForest, same results bit for
+// bit). Throws UnsupportedModelError as load_native_backend does, and also
+// for trees deeper than 8. On a CPU without AVX-512F it evaluates with the
+// scalar native evaluator (so it is selectable everywhere).
+std::unique_ptr<ModelBackend> load_native_simd_backend(const ValidatedModel& model,
+                                                       const std::string& source);
+
+// What `backend: auto` loads, and why (one sentence for `mlgov bench` and
+// the logs).
+struct AutoBackend {
+  std::unique_ptr<ModelBackend> backend;
+  std::string reason;
+};
+// backend: auto. native_simd when the native evaluator takes the model, its
+// trees are at most 8 deep and this CPU has AVX-512F (measured faster than
+// native on every shape benchmarked: see README, performance); else native
+// when the native evaluator takes the model; else XGBoost. Throws what the
+// chosen loader throws.
+AutoBackend load_auto_backend(const ValidatedModel& model, const std::string& source);
 
 }  // namespace mlgov::internal

@@ -114,14 +114,14 @@ std::shared_ptr<internal::ModelBackend> make_backend(const internal::ValidatedMo
   switch (choice) {
     case PredictorBackend::kNative:
       return internal::load_native_backend(model, source);
+    case PredictorBackend::kNativeSimd:
+      return internal::load_native_simd_backend(model, source);
     case PredictorBackend::kXgboost:
       return internal::load_xgboost_backend(model, source);
     case PredictorBackend::kAuto:
       break;
   }
-  // Only a valid model the native evaluator does not do goes to XGBoost.
-  if (model.unsupported.empty()) return internal::load_native_backend(model, source);
-  return internal::load_xgboost_backend(model, source);
+  return internal::load_auto_backend(model, source).backend;
 }
 
 // Evaluators already loaded, by the SHA-256 of the model file's bytes: symbols

@@ -85,6 +85,7 @@ class NativeForest final : public ModelBackend {
 
  private:
   friend class NativeForestBuilder;
+  friend class VectorForest;  // builds its lanes from the padded layout
 
   // Padded layout: per tree, (2^D - 1) internal nodes then 2^D leaves.
   struct PaddedNode {

@@ -3,8 +3,10 @@
 // `mlgov bench [--quick] [--contracts-dir contracts]`: measures the hot path
 // on this machine and prints the figures the README quotes, with the machine
 // they were measured on. Same process, same models, same rows:
-//   1. per-row and per-225-row-batch latency, native evaluator against
-//      XGBoosterPredictFromDense (nthread=1), for 100x4, 300x6, 500x8 models;
+//   1. per-row and per-225-row-batch latency of every backend side by side
+//      (native, native_simd, XGBoosterPredictFromDense with nthread=1;
+//      interleaved halves), ns per tree-row, and what backend: auto picks
+//      and why, for 100x4, 300x6, 500x8 models;
 //   2. a whole 225-symbol cycle (streaming features + governed predictions,
 //      by ModelHandle) and the governance share of it, measured two ways:
 //      paired (each cycle runs the 225 governed predictions and the 225 bare
@@ -32,6 +34,7 @@
 #include "commands.h"
 #include "market_inputs.h"
 #include "model/model_backend.h"
+#include "model/model_document.h"
 #include "offline/hot_path_fixture.h"
 
 namespace mlgov::cli {
@@ -141,8 +144,8 @@ void run(bool quick, const std::string& contracts_dir) {
 
   std::printf("\n1. model evaluation, %zu features, rows from a synthetic universe (%zu rows)\n",
               cols, frame.rows());
-  std::printf("   %-7s %-8s %12s %12s %14s %14s\n", "model", "backend", "row p50 us", "row p99 us",
-              "225-batch p50", "225-batch p99");
+  std::printf("   %-7s %-12s %12s %12s %14s %14s %10s\n", "model", "backend", "row p50 us",
+              "row p99 us", "225-batch p50", "225-batch p99", "ns/tree-row");
   const std::filesystem::path scratch =
       std::filesystem::temp_directory_path() / ("mlgov-bench-" + std::to_string(::getpid()));
   std::filesystem::create_directories(scratch);
@@ -150,24 +153,40 @@ void run(bool quick, const std::string& contracts_dir) {
     const auto model_file =
         scratch / ("model_" + std::to_string(trees) + "x" + std::to_string(depth) + ".json");
     internal::train_fixture_model(frame, trees, depth, model_file);
-    auto native = internal::load_native_backend(model_file);
-    auto xgb = internal::load_xgboost_backend(model_file);
-    const Percentiles n_row = time_rows(*native, frame.values, cols, row_calls);
-    const Percentiles x_row = time_rows(*xgb, frame.values, cols, row_calls / 4);
-    const Percentiles n_batch = time_batch(*native, frame.values, cols, kBatch, batch_calls);
-    const Percentiles x_batch = time_batch(*xgb, frame.values, cols, kBatch, batch_calls / 2);
+    const internal::ValidatedModel validated = internal::read_and_validate_model(model_file, {});
+    auto native = internal::load_native_backend(validated, model_file.string());
+    auto simd = internal::load_native_simd_backend(validated, model_file.string());
+    auto xgb = internal::load_xgboost_backend(validated, model_file.string());
+    const internal::AutoBackend chosen =
+        internal::load_auto_backend(validated, model_file.string());
+    // Interleaved, so that a busy machine slows every backend alike.
+    Percentiles n_row, s_row, x_row, n_batch, s_batch, x_batch;
+    for (int half = 0; half < 2; ++half) {
+      const auto keep = [half](Percentiles& into, const Percentiles& got) {
+        into.p50 += got.p50 / 2;
+        into.p99 += got.p99 / 2;
+      };
+      keep(n_row, time_rows(*native, frame.values, cols, row_calls / 2));
+      keep(s_row, time_rows(*simd, frame.values, cols, row_calls / 2));
+      keep(x_row, time_rows(*xgb, frame.values, cols, row_calls / 8));
+      keep(n_batch, time_batch(*native, frame.values, cols, kBatch, batch_calls / 2));
+      keep(s_batch, time_batch(*simd, frame.values, cols, kBatch, batch_calls / 2));
+      keep(x_batch, time_batch(*xgb, frame.values, cols, kBatch, batch_calls / 4));
+    }
     const std::string name = std::to_string(trees) + "x" + std::to_string(depth);
-    std::printf("   %-7s %-8s %12.2f %12.2f %14.1f %14.1f\n", name.c_str(), "native", n_row.p50,
-                n_row.p99, n_batch.p50, n_batch.p99);
-    std::printf("   %-7s %-8s %12.2f %12.2f %14.1f %14.1f\n", "", "xgboost", x_row.p50, x_row.p99,
-                x_batch.p50, x_batch.p99);
-    std::printf("   %-7s %-8s %11.1fx %24.1fx\n", "", "speed-up", x_row.p50 / n_row.p50,
-                x_batch.p50 / n_batch.p50);
+    const double tree_rows = static_cast<double>(trees) * static_cast<double>(kBatch);
+    std::printf("   %-7s %-12s %12.2f %12.2f %14.1f %14.1f %10.2f\n", name.c_str(), "native",
+                n_row.p50, n_row.p99, n_batch.p50, n_batch.p99, 1000 * n_batch.p50 / tree_rows);
+    std::printf("   %-7s %-12s %12.2f %12.2f %14.1f %14.1f %10.2f\n", "", "native_simd", s_row.p50,
+                s_row.p99, s_batch.p50, s_batch.p99, 1000 * s_batch.p50 / tree_rows);
+    std::printf("   %-7s %-12s %12.2f %12.2f %14.1f %14.1f %10.2f\n", "", "xgboost", x_row.p50,
+                x_row.p99, x_batch.p50, x_batch.p99, 1000 * x_batch.p50 / tree_rows);
+    std::printf("   %-7s auto picks %s\n", "", chosen.reason.c_str());
   }
   std::filesystem::remove_all(scratch);
 
-  std::printf("\n2. one engine cycle, 225 symbols, 300x6 model per symbol, native backend\n");
   internal::HotPathOptions options;
+  options.backend = PredictorBackend::kAuto;
   options.symbols = 225;
   options.years = quick ? 3 : 10;
   options.contracts_dir = contracts_dir;
@@ -175,6 +194,8 @@ void run(bool quick, const std::string& contracts_dir) {
   internal::HotPathFixture fixture(options);
   fixture.warm_up();
   const std::size_t n = fixture.symbols().size();
+  std::printf("\n2. one engine cycle, 225 symbols, 300x6 model per symbol, backend auto (%s)\n",
+              fixture.predictor().model_info(fixture.symbols()[0])->backend.c_str());
   // The bare evaluations go through the very evaluators the predictors call
   // (the registry shares one between byte-identical model files): nothing
   // differs but the governance, not even the model's addresses.
@@ -253,7 +274,7 @@ void run(bool quick, const std::string& contracts_dir) {
   std::printf("   %-44s %10.1f %10.1f\n", "  225 streaming feature updates", feat.p50, feat.p99);
   std::printf("   %-44s %10.1f %10.1f\n", "  225 governed predictions (handle batch)", pred.p50,
               pred.p99);
-  std::printf("   %-44s %10.1f %10.1f\n", "  the same 225 rows, bare native evaluator", bare_p.p50,
+  std::printf("   %-44s %10.1f %10.1f\n", "  the same 225 rows, bare evaluator", bare_p.p50,
               bare_p.p99);
   std::printf("   per symbol-bar: features %.3f us, governed predict %.3f us\n", feat.p50 / 225.0,
               pred.p50 / 225.0);
