@@ -17,7 +17,7 @@
 
 #include <benchmark/benchmark.h>
 
-#include "feature_kernels.h"
+#include "features/feature_kernel.h"
 #include "mlgov/bars.h"
 #include "mlgov/feature_computer.h"
 #include "mlgov/feature_contract.h"
@@ -133,10 +133,10 @@ void BM_StreamingCycle225(benchmark::State& state) {
 BENCHMARK(BM_StreamingCycle225)->Unit(benchmark::kMicrosecond);
 
 // 8 symbols' windows after 300 bars each, for the kernel benchmarks.
-std::vector<detail::SymbolWindows> eight_symbols_windows() {
+std::vector<internal::SymbolWindows> eight_symbols_windows() {
   const SyntheticMarket& m = market();
-  std::vector<detail::SymbolWindows> w(detail::kStreamLanes);
-  for (int k = 0; k < detail::kStreamLanes; ++k) {
+  std::vector<internal::SymbolWindows> w(internal::kStreamLanes);
+  for (int k = 0; k < internal::kStreamLanes; ++k) {
     const auto& bars = m.symbols[static_cast<std::size_t>(k)].bars;
     for (std::size_t t = 0; t < 300; ++t) {
       const double b = m.benchmark.bars[t].close / m.benchmark.bars[t > 0 ? t - 1 : 0].close - 1;
@@ -147,42 +147,42 @@ std::vector<detail::SymbolWindows> eight_symbols_windows() {
 }
 
 void BM_StreamKernelOneByOne(benchmark::State& state) {
-  const std::vector<detail::SymbolWindows> w = eight_symbols_windows();
-  double f[detail::kStreamLanes][detail::kNumFeatures];
+  const std::vector<internal::SymbolWindows> w = eight_symbols_windows();
+  double f[internal::kStreamLanes][internal::kNumFeatures];
   for (auto _ : state) {
-    for (int k = 0; k < detail::kStreamLanes; ++k) detail::compute_features(w[k], f[k]);
+    for (int k = 0; k < internal::kStreamLanes; ++k) internal::compute_features(w[k], f[k]);
     benchmark::DoNotOptimize(f);
     benchmark::ClobberMemory();
   }
-  state.SetItemsProcessed(state.iterations() * detail::kStreamLanes);
+  state.SetItemsProcessed(state.iterations() * internal::kStreamLanes);
 }
 BENCHMARK(BM_StreamKernelOneByOne);
 
-void BM_StreamKernelLanes(benchmark::State& state, detail::StreamKernel kernel) {
-  const std::vector<detail::SymbolWindows> w = eight_symbols_windows();
-  const detail::SymbolWindows* ptrs[detail::kStreamLanes];
-  for (int k = 0; k < detail::kStreamLanes; ++k) ptrs[k] = &w[k];
-  double f[detail::kStreamLanes][detail::kNumFeatures];
+void BM_StreamKernelLanes(benchmark::State& state, internal::StreamKernel kernel) {
+  const std::vector<internal::SymbolWindows> w = eight_symbols_windows();
+  const internal::SymbolWindows* ptrs[internal::kStreamLanes];
+  for (int k = 0; k < internal::kStreamLanes; ++k) ptrs[k] = &w[k];
+  double f[internal::kStreamLanes][internal::kNumFeatures];
   for (auto _ : state) {
     kernel.rows(ptrs, f);
     benchmark::DoNotOptimize(f);
     benchmark::ClobberMemory();
   }
-  state.SetItemsProcessed(state.iterations() * detail::kStreamLanes);
+  state.SetItemsProcessed(state.iterations() * internal::kStreamLanes);
 }
 BENCHMARK_CAPTURE(BM_StreamKernelLanes, sse2,
-                  detail::StreamKernel{detail::compute_stream_rows_sse2, "sse2"});
+                  internal::StreamKernel{internal::compute_stream_rows_sse2, "sse2"});
 #if defined(__x86_64__)
 const bool kHasAvx2 = __builtin_cpu_supports("avx2");
 const bool kHasAvx512 = __builtin_cpu_supports("avx512f");
 void BM_StreamKernelLanesAvx2(benchmark::State& state) {
   if (!kHasAvx2) return state.SkipWithError("no AVX2");
-  BM_StreamKernelLanes(state, {detail::compute_stream_rows_avx2, "avx2"});
+  BM_StreamKernelLanes(state, {internal::compute_stream_rows_avx2, "avx2"});
 }
 BENCHMARK(BM_StreamKernelLanesAvx2);
 void BM_StreamKernelLanesAvx512(benchmark::State& state) {
   if (!kHasAvx512) return state.SkipWithError("no AVX-512");
-  BM_StreamKernelLanes(state, {detail::compute_stream_rows_avx512, "avx512"});
+  BM_StreamKernelLanes(state, {internal::compute_stream_rows_avx512, "avx512"});
 }
 BENCHMARK(BM_StreamKernelLanesAvx512);
 #endif

@@ -402,7 +402,7 @@ TEST_F(PredictorMetrics, ASymbolWithoutAModelIsASkipNotAFailure) {
 
 TEST_F(PredictorMetrics, BuildInfoNamesTheLibraryVersionItsCommitAndTheContract) {
   const MetricsSnapshot m = make()->metrics();
-  EXPECT_EQ(m.version, "1.1.0");         // project(mlgov VERSION 1.1.0)
+  EXPECT_EQ(m.version, "2.0.0");         // project(mlgov VERSION 2.0.0)
   EXPECT_EQ(m.contract, "ml_v1@1.0.0");  // contracts/feature_contract_ml_v1.json
   const bool hex40 = m.git_commit.size() == 40 &&
                      m.git_commit.find_first_not_of("0123456789abcdef") == std::string::npos;
