@@ -146,7 +146,7 @@ TEST_F(CliFeatures, SyntheticUniverseCsvReadsBackAsTheBatchValuesBitForBit) {
       const float expected = frame.row_values(i)[j];
       const float parsed = parse_float_field(fields[j + 2]);
       ASSERT_EQ(std::bit_cast<std::uint32_t>(parsed), std::bit_cast<std::uint32_t>(expected))
-          << "row " << i << " " << frame.columns[j] << ": \"" << fields[j + 2] << "\"";
+          << "row " << i << " " << frame.columns()[j] << ": \"" << fields[j + 2] << "\"";
       // The old %.9g text names the same float32, and the new text is never longer.
       const std::string old_text = nine_digit_text(expected);
       ASSERT_EQ(std::bit_cast<std::uint32_t>(parse_float_field(old_text)),
