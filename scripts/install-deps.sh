@@ -9,8 +9,8 @@
 set -euo pipefail
 
 # python3-pandas is for benchmarks only (bench/pandas_features.py, the
-# baseline scripts/bench-features-e2e.sh times `mlgov features` against, and
-# scripts/pandas_features_baseline.py): nothing built or tested links or runs it.
+# baseline scripts/bench-features-e2e.sh times `mlgov features` against):
+# nothing built or tested links or runs it.
 packages=(
   build-essential cmake git
   libxgboost-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev

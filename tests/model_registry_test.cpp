@@ -376,7 +376,7 @@ TEST_F(RegistryTest, ModelsAreSortedBySymbol) {
   EXPECT_EQ(r.models()[2].info.symbol, "MSFT");
 }
 
-// --- Hostile files (issue #11): refused, one line, never a crash -------------
+// --- Hostile files: refused, one line, never a crash -------------
 
 // The 28-feature test model with `edit` applied to its JSON document.
 template <class Edit>
@@ -609,7 +609,7 @@ TEST_F(RegistryTest, MetaWithATenThousandDeepUnknownFieldFailsOnlyItsSymbol) {
       << r.refused()[0].message;
 }
 
-// Issue #11's "one bad model directory fails only its symbol", through a real
+// "One bad model directory fails only its symbol", through a real
 // predictor: GOOG's meta overflows a double, AAPL keeps predicting.
 TEST(RegistryWithPredictor, OneBadMetaLeavesTheOtherSymbolPredicting) {
   TempDir root;

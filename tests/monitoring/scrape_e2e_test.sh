@@ -171,8 +171,10 @@ expect_scraped 'mlgov_audit_symbols{result="passed"}' 5
 expect_scraped 'mlgov_audit_symbols{result="failed"}' 1
 check "scraped: mlgov_audit_pass_rate is 5/6" near "$(sample scrape.txt mlgov_audit_pass_rate)" \
   0.8333333333333334
-check "scraped: mlgov_build_info names version 1.1.0 and contract ml_v1@1.0.0" has_line \
-  '^mlgov_build_info\{contract="ml_v1@1\.0\.0",git_commit="([0-9a-f]{40}|unknown)",version="1\.1\.0"\} 1$' \
+# The version is the one the tool reports (the CMake project's), dots escaped.
+version=$("$MLGOV" --version)
+check "scraped: mlgov_build_info names version $version and contract ml_v1@1.0.0" has_line \
+  "^mlgov_build_info\\{contract=\"ml_v1@1\\.0\\.0\",git_commit=\"([0-9a-f]{40}|unknown)\",version=\"${version//./\\.}\"\\} 1\$" \
   scrape.txt
 check "no free text in labels: no last_error series" bash -c '! grep -q last_error scrape.txt'
 names=$( (grep -o 'mlgov_[a-z_]*' "$SRC/monitoring/prometheus/mlgov-alerts.yml"
