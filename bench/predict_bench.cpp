@@ -25,6 +25,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <memory>
+#include <optional>
 #include <stdexcept>
 #include <string>
 #include <vector>
@@ -111,10 +112,16 @@ struct Fixture {
   }
 };
 
-Fixture& fixture() {
-  static Fixture f;
-  return f;
+// Owned by main() and destroyed before it returns, not a static: the
+// XGBoost boosters must be freed while XGBoost's thread-local state still
+// exists (a static destroyed at exit freed them after it, and glibc aborted
+// with "corrupted size vs. prev_size").
+std::optional<Fixture>& fixture_slot() {
+  static std::optional<Fixture> slot;
+  return slot;
 }
+
+Fixture& fixture() { return *fixture_slot(); }
 
 // This thread's CPU time (what a busy shared machine does not inflate).
 double thread_cpu_ns() {
@@ -210,7 +217,7 @@ int main(int argc, char** argv) {
   benchmark::Initialize(&argc, argv);
   if (benchmark::ReportUnrecognizedArguments(argc, argv)) return 1;
   try {
-    fixture();  // train the models before any timing
+    fixture_slot().emplace();  // train the models before any timing
   } catch (const std::exception& e) {
     std::fprintf(stderr, "predict_bench setup failed: %s\n", e.what());
     return 1;
@@ -218,5 +225,6 @@ int main(int argc, char** argv) {
   register_all();
   benchmark::RunSpecifiedBenchmarks();
   benchmark::Shutdown();
+  fixture_slot().reset();
   return 0;
 }
