@@ -16,8 +16,11 @@
 #include <vector>
 
 #include "fuzz/fuzz_entries.h"
+#include "io/read_file.h"
 #include "mlgov/atomic_file.h"
 #include "test_support.h"
+
+using mlgov::internal::read_file;
 
 namespace mlgov::fuzz {
 // gtest names a failing parameter by this.

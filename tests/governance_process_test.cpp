@@ -20,9 +20,12 @@
 
 #include <gtest/gtest.h>
 
+#include "io/read_file.h"
 #include "mlgov/atomic_file.h"
 #include "mlgov/governance.h"
 #include "predictor_fixture.h"
+
+using mlgov::internal::read_file;
 
 namespace mlgov {
 namespace {

@@ -19,9 +19,12 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "io/read_file.h"
 #include "mlgov/atomic_file.h"
 #include "mlgov/clock.h"
 #include "test_support.h"
+
+using mlgov::internal::read_file;
 
 namespace mlgov {
 namespace {

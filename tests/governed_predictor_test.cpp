@@ -26,6 +26,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/read_file.h"
 #include "mlgov/atomic_file.h"
 #include "mlgov/config.h"
 #include "mlgov/errors.h"
@@ -35,6 +36,8 @@
 #include "mlgov/metrics.h"
 #include "model/model_backend.h"
 #include "predictor_fixture.h"
+
+using mlgov::internal::read_file;
 
 namespace mlgov {
 namespace {

@@ -12,10 +12,13 @@
 
 #include <gtest/gtest.h>
 
+#include "io/read_file.h"
 #include "mlgov/atomic_file.h"
 #include "mlgov/governed_predictor.h"
 #include "predictor_fixture.h"
 #include "test_support.h"
+
+using mlgov::internal::read_file;
 
 namespace mlgov {
 namespace {

@@ -14,9 +14,12 @@
 #include <utility>
 #include <vector>
 
+#include "io/read_file.h"
 #include "mlgov/atomic_file.h"
 #include "mlgov/errors.h"
 #include "test_support.h"
+
+using mlgov::internal::read_file;
 
 namespace mlgov {
 namespace {

@@ -14,12 +14,15 @@
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 
+#include "io/read_file.h"
 #include "mlgov/atomic_file.h"
 #include "mlgov/errors.h"
 #include "mlgov/governed_predictor.h"
 #include "mlgov/offline/xgboost_trainer.h"
 #include "model/model_files.h"
 #include "predictor_fixture.h"
+
+using mlgov::internal::read_file;
 
 namespace mlgov {
 namespace {

@@ -31,6 +31,7 @@
 
 #include <nlohmann/json.hpp>
 
+#include "io/read_file.h"
 #include "mlgov/bars.h"
 #include "mlgov/clock.h"
 #include "mlgov/config.h"
@@ -41,6 +42,8 @@
 #include "mlgov/governed_predictor.h"
 #include "mlgov/logging.h"
 #include "test_support.h"
+
+using mlgov::internal::read_file;
 
 namespace fs = std::filesystem;
 using mlgov::testing::cli_path;

@@ -16,9 +16,12 @@
 
 #include <gtest/gtest.h>
 
+#include "io/read_file.h"
 #include "mlgov/atomic_file.h"
 #include "mlgov/bars.h"
 #include "test_support.h"
+
+using mlgov::internal::read_file;
 
 namespace mlgov {
 namespace {

@@ -23,12 +23,15 @@
 #include <string>
 #include <vector>
 
+#include "io/read_file.h"
 #include "mlgov/errors.h"
 #include "model/model_backend.h"
 #include "model/model_document.h"
 #include "model/native_forest.h"
 #include "test_support.h"
 #include "xgboost_test_models.h"
+
+using mlgov::internal::read_file;
 
 namespace mlgov {
 namespace {

@@ -8,9 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "io/read_file.h"
 #include "mlgov/errors.h"
 #include "test_support.h"
 #include "xgboost_test_models.h"
+
+using mlgov::internal::read_file;
 
 namespace mlgov {
 namespace {

@@ -24,9 +24,6 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
 // Throws std::system_error naming the directory.
 void fsync_directory(const std::filesystem::path& dir);
 
-// Reads a whole file. Throws std::system_error naming the path.
-std::string read_file(const std::filesystem::path& path);
-
 // Removes the temporaries write_file_atomically(path, ...) left beside
 // `path` (".<name>.tmp.<pid>.<n>", from a writer that crashed between create
 // and rename) whose last modification is older than `max_age`. Returns the

@@ -13,6 +13,8 @@
 
 #include <fmt/format.h>
 
+#include "io/read_file.h"
+
 namespace mlgov {
 namespace {
 
@@ -76,7 +78,7 @@ void write_file_atomically(const std::filesystem::path& path, std::string_view c
   fsync_directory(path.parent_path());
 }
 
-std::string read_file(const std::filesystem::path& path) {
+std::string internal::read_file(const std::filesystem::path& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw_errno(path.string() + ": cannot open", errno ? errno : ENOENT);
   std::ostringstream ss;

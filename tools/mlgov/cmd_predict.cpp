@@ -27,10 +27,13 @@
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <fstream>
+#include <iterator>
 #include <map>
 #include <memory>
 #include <optional>
 #include <string>
+#include <system_error>
 #include <vector>
 
 #include <fmt/format.h>
@@ -78,12 +81,14 @@ std::vector<std::string> split_fields(const std::string& line) {
 }
 
 FeaturesCsv read_features_csv(const std::filesystem::path& file) {
+  errno = 0;  // what the failed open leaves names the cause
+  std::ifstream in(file, std::ios::binary);
   std::string text;
-  try {
-    text = read_file(file);
-  } catch (const std::system_error& e) {
-    throw DataError(
-        fmt::format("{}: cannot read the features file: {}", file.string(), e.code().message()));
+  if (in) text.assign(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>());
+  if (!in.is_open() || in.bad()) {
+    const int err = errno != 0 ? errno : EIO;
+    throw DataError(fmt::format("{}: cannot read the features file: {}", file.string(),
+                                std::generic_category().message(err)));
   }
   FeaturesCsv csv;
   std::size_t pos = 0;
