@@ -41,11 +41,6 @@ constexpr std::size_t kParityRows = 10000;
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
 const float kInf = std::numeric_limits<float>::infinity();
 
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
 std::uint32_t bits(float f) { return std::bit_cast<std::uint32_t>(f); }
 
 // Rows that stress the comparison: synthetic data with 10% NaN (but none in
@@ -54,32 +49,8 @@ std::uint32_t bits(float f) { return std::bit_cast<std::uint32_t>(f); }
 // itself (x == threshold must go right), its float neighbours, +-0 or +-inf.
 std::vector<float> parity_rows(const std::filesystem::path& model, std::uint64_t seed) {
   auto x = testing::synthetic_features(kParityRows, kFeatures, seed, 0.1);
-  const auto doc = nlohmann::json::parse(read_file(model));
-  std::vector<std::pair<std::size_t, float>> splits;  // (feature, condition)
-  for (const auto& tree : doc["learner"]["gradient_booster"]["model"]["trees"]) {
-    const auto& left = tree["left_children"];
-    for (std::size_t n = 0; n < left.size(); ++n) {
-      if (left[n].get<int>() == -1) continue;
-      // Read the condition as float directly from its text, as XGBoost does.
-      splits.emplace_back(tree["split_indices"][n].get<std::size_t>(),
-                          std::strtof(tree["split_conditions"][n].dump().c_str(), nullptr));
-    }
-  }
   testing::SplitMix64 rng(seed + 1000);
-  for (std::size_t i = 0; i < kParityRows; i += 4) {
-    for (int k = 0; k < 6; ++k) {
-      float* row = x.data() + i * kFeatures;
-      const auto pick = rng.next();
-      if (!splits.empty() && pick % 8 < 6) {
-        const auto& [f, c] = splits[(pick >> 8) % splits.size()];
-        const int variant = static_cast<int>((pick >> 40) % 3);
-        row[f] = variant == 0 ? c : std::nextafter(c, variant == 1 ? -kInf : kInf);
-      } else {
-        const float specials[] = {0.0f, -0.0f, kInf, -kInf, 1e30f, -1e-40f};
-        row[(pick >> 8) % kFeatures] = specials[(pick >> 20) % 6];
-      }
-    }
-  }
+  testing::put_edge_values(x, kFeatures, testing::model_splits(model), 4, rng);
   // The first quarter of the rows holds no NaN: the evaluator has a faster
   // kernel for NaN-free rows, and it must agree too.
   for (std::size_t k = 0; k < kParityRows / 4 * kFeatures; ++k) {

@@ -43,31 +43,11 @@ using testing::TempDir;
 const float kNaN = std::numeric_limits<float>::quiet_NaN();
 const float kInf = std::numeric_limits<float>::infinity();
 
-std::string read_file(const std::filesystem::path& p) {
-  std::ifstream in(p, std::ios::binary);
-  return {std::istreambuf_iterator<char>(in), {}};
-}
-
 std::uint32_t bits(float f) { return std::bit_cast<std::uint32_t>(f); }
 
 std::unique_ptr<VectorForest> load_simd(const std::filesystem::path& model) {
   auto forest = NativeForest::load(model);
   return VectorForest::build(std::move(forest), model.string());
-}
-
-// Every (feature, split condition) of the model, read as XGBoost reads them.
-std::vector<std::pair<std::size_t, float>> model_splits(const std::filesystem::path& model) {
-  const auto doc = nlohmann::json::parse(read_file(model));
-  std::vector<std::pair<std::size_t, float>> splits;
-  for (const auto& tree : doc["learner"]["gradient_booster"]["model"]["trees"]) {
-    const auto& left = tree["left_children"];
-    for (std::size_t n = 0; n < left.size(); ++n) {
-      if (left[n].get<int>() == -1) continue;
-      splits.emplace_back(tree["split_indices"][n].get<std::size_t>(),
-                          std::strtof(tree["split_conditions"][n].dump().c_str(), nullptr));
-    }
-  }
-  return splits;
 }
 
 // Edge values written into `rows` (n_features wide): in every other row
@@ -78,23 +58,9 @@ std::vector<std::pair<std::size_t, float>> model_splits(const std::filesystem::p
 // the evaluator scores NaN-free rows on another layout).
 void add_edge_values(std::vector<float>& rows, std::size_t n_features,
                      const std::filesystem::path& model, std::uint64_t seed) {
-  const auto splits = model_splits(model);
   const std::size_t n_rows = rows.size() / n_features;
   testing::SplitMix64 rng(seed);
-  for (std::size_t i = 0; i < n_rows; i += 2) {
-    float* row = rows.data() + i * n_features;
-    for (int k = 0; k < 6; ++k) {
-      const auto pick = rng.next();
-      if (!splits.empty() && pick % 8 < 6) {
-        const auto& [f, c] = splits[(pick >> 8) % splits.size()];
-        const int variant = static_cast<int>((pick >> 40) % 3);
-        row[f] = variant == 0 ? c : std::nextafter(c, variant == 1 ? -kInf : kInf);
-      } else {
-        const float specials[] = {0.0f, -0.0f, kInf, -kInf, 1e30f, -1e-40f};
-        row[(pick >> 8) % n_features] = specials[(pick >> 20) % 6];
-      }
-    }
-  }
+  testing::put_edge_values(rows, n_features, testing::model_splits(model), 2, rng);
   for (std::size_t k = n_rows / 2 * n_features; k < rows.size(); ++k) {
     if (rng.next() % 10 == 0) rows[k] = kNaN;
   }
@@ -235,7 +201,8 @@ TEST(VectorForestParity, FortyTwoSyntheticModelsAgreeWithXgboostAndNativeBitForB
     // The rank layout takes at most 64 features and fewer than 1008
     // distinct split values per feature (counted here from the JSON).
     std::map<std::size_t, std::set<float>> distinct;
-    for (const auto& [feature, value] : model_splits(model)) distinct[feature].insert(value);
+    for (const auto& [feature, value] : testing::model_splits(model))
+      distinct[feature].insert(value);
     bool few_values = true;
     for (const auto& [feature, values] : distinct) few_values &= values.size() < 1008;
     rank_expected += c.features <= 64 && few_values ? 1 : 0;

@@ -11,11 +11,16 @@
 #include <cmath>
 #include <cstddef>
 #include <cstdint>
+#include <cstdlib>
 #include <filesystem>
 #include <limits>
 #include <string>
+#include <utility>
 #include <vector>
 
+#include <nlohmann/json.hpp>
+
+#include "io/read_file.h"
 #include "mlgov/offline/xgboost_trainer.h"
 
 namespace mlgov::testing {
@@ -141,6 +146,47 @@ inline std::filesystem::path train_test_model(const std::filesystem::path& dir,
   spec.objective = objective;
   spec.seed = seed;
   return train_test_model(dir, spec);
+}
+
+// Every (feature, split condition) of an XGBoost JSON model, each condition
+// read as float from its text, as XGBoost reads it.
+inline std::vector<std::pair<std::size_t, float>> model_splits(const std::filesystem::path& model) {
+  const auto doc = nlohmann::json::parse(internal::read_file(model));
+  std::vector<std::pair<std::size_t, float>> splits;
+  for (const auto& tree : doc["learner"]["gradient_booster"]["model"]["trees"]) {
+    const auto& left = tree["left_children"];
+    for (std::size_t n = 0; n < left.size(); ++n) {
+      if (left[n].get<int>() == -1) continue;
+      splits.emplace_back(tree["split_indices"][n].get<std::size_t>(),
+                          std::strtof(tree["split_conditions"][n].dump().c_str(), nullptr));
+    }
+  }
+  return splits;
+}
+
+// Values that stress an evaluator, written into every `stride`-th row of
+// `rows` (n_features wide): six values of the row become a split condition
+// of `splits` (x == split must go right), its float neighbour below or
+// above, or one of +-0, +-inf, a huge or a subnormal value.
+inline void put_edge_values(std::vector<float>& rows, std::size_t n_features,
+                            const std::vector<std::pair<std::size_t, float>>& splits,
+                            std::size_t stride, SplitMix64& rng) {
+  const float inf = std::numeric_limits<float>::infinity();
+  const std::size_t n_rows = rows.size() / n_features;
+  for (std::size_t i = 0; i < n_rows; i += stride) {
+    float* row = rows.data() + i * n_features;
+    for (int k = 0; k < 6; ++k) {
+      const auto pick = rng.next();
+      if (!splits.empty() && pick % 8 < 6) {
+        const auto& [f, c] = splits[(pick >> 8) % splits.size()];
+        const int variant = static_cast<int>((pick >> 40) % 3);
+        row[f] = variant == 0 ? c : std::nextafter(c, variant == 1 ? -inf : inf);
+      } else {
+        const float specials[] = {0.0f, -0.0f, inf, -inf, 1e30f, -1e-40f};
+        row[(pick >> 8) % n_features] = specials[(pick >> 20) % 6];
+      }
+    }
+  }
 }
 
 }  // namespace mlgov::testing
