@@ -711,6 +711,33 @@ TEST(UniverseStream, RowOfASymbolNotReadyIsTheNoRowValue) {
   EXPECT_TRUE(stream.row(7).is_none());  // no such symbol
 }
 
+TEST(UniverseStream, RejectedBenchmarkBarLeavesNoRowOfThePreviousDate) {
+  const FeatureComputer computer = ml_v1();
+  SectorMap sectors;
+  sectors.sector_of = {{"A", "tech"}};
+  UniverseStream stream(computer, {"A"}, sectors, "BENCH");
+  const auto bars = flat(kN + 1);
+  for (int i = 0; i < kN; ++i) {
+    const Bar& bar = bars[static_cast<std::size_t>(i)];
+    const std::vector<const Bar*> today = {&bar};
+    ASSERT_EQ(stream.try_step(bar, today), FeatureStatus::kReady);
+  }
+  ASSERT_FALSE(stream.row(0).is_none());
+  // The same date again: the benchmark refuses it, and A's row of that
+  // date is not offered a second time.
+  const Bar& last = bars[kN - 1];
+  const std::vector<const Bar*> again = {&last};
+  EXPECT_EQ(stream.try_step(last, again), FeatureStatus::kOutOfOrder);
+  EXPECT_EQ(stream.status(0), FeatureStatus::kMissingBenchmark);
+  EXPECT_TRUE(stream.row(0).is_none());
+  // Nothing was pushed: the next date steps as if the refused one never came.
+  const Bar& next = bars[kN];
+  const std::vector<const Bar*> tomorrow = {&next};
+  EXPECT_EQ(stream.try_step(next, tomorrow), FeatureStatus::kReady);
+  EXPECT_EQ(stream.status(0), FeatureStatus::kReady);
+  EXPECT_EQ(stream.stream(0).bar_count(), kN + 1);
+}
+
 TEST(FeatureRow, NoneIsTheDefaultValue) {
   constexpr FeatureRow none = FeatureRow::none();
   static_assert(none.is_none());

@@ -3,6 +3,7 @@
 // Prometheus text exposition of the predictor's metrics, checked line by line
 // against hand-written expectations.
 #include "mlgov/metrics.h"
+#include "mlgov/version.h"
 
 #include <algorithm>
 #include <sstream>
@@ -405,8 +406,9 @@ TEST_F(PredictorMetrics, ASymbolWithoutAModelIsASkipNotAFailure) {
 
 TEST_F(PredictorMetrics, BuildInfoNamesTheLibraryVersionItsCommitAndTheContract) {
   const MetricsSnapshot m = make()->metrics();
-  EXPECT_EQ(m.version, "2.0.0");         // project(mlgov VERSION 2.0.0)
-  EXPECT_EQ(m.contract, "ml_v1@1.0.0");  // contracts/feature_contract_ml_v1.json
+  EXPECT_EQ(m.version, "2.0.0");                 // project(mlgov VERSION 2.0.0)
+  EXPECT_EQ(library_version(), kHeaderVersion);  // headers and library of one build
+  EXPECT_EQ(m.contract, "ml_v1@1.0.0");          // contracts/feature_contract_ml_v1.json
   const bool hex40 = m.git_commit.size() == 40 &&
                      m.git_commit.find_first_not_of("0123456789abcdef") == std::string::npos;
   EXPECT_TRUE(hex40 || m.git_commit == "unknown") << m.git_commit;

@@ -237,8 +237,10 @@ class UniverseStream {
   std::optional<std::size_t> index_of(std::string_view symbol) const noexcept;
 
   // One date. `bars[i]` is symbol i's bar on the benchmark bar's date, or
-  // nullptr; bars.size() must equal size() (else kUnknownSymbol, nothing done).
-  // Returns the benchmark's status: on error nothing changes. Otherwise each
+  // nullptr; bars.size() must equal size() (else kUnknownSymbol, no window
+  // changes and every status(i) is kNoBar). Returns the benchmark's status: on
+  // error no window changes and every status(i) is kMissingBenchmark, so no
+  // row(i) serves the previous date's row again. Otherwise each
   // symbol's outcome is in status(i): kReady (row(i) valid, rank filled),
   // kInsufficientHistory, kNoBar, or a rejection (that symbol unchanged; a bar
   // whose time differs from the benchmark's is kMissingBenchmark).

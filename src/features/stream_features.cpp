@@ -244,9 +244,18 @@ std::optional<std::size_t> UniverseStream::index_of(std::string_view symbol) con
 FeatureStatus UniverseStream::try_step(const Bar& benchmark_bar,
                                        std::span<const Bar* const> bars) noexcept {
   Impl& s = *impl_;
-  if (bars.size() != s.symbols.size()) return FeatureStatus::kUnknownSymbol;
+  // On a rejected date no window changes, and no symbol keeps the previous
+  // date's row: a host that ignores the result must not serve yesterday's
+  // rows again today.
+  if (bars.size() != s.symbols.size()) {
+    std::fill(s.status.begin(), s.status.end(), FeatureStatus::kNoBar);
+    return FeatureStatus::kUnknownSymbol;
+  }
   const FeatureStatus bench_status = s.benchmark.try_update(benchmark_bar);
-  if (bench_status != FeatureStatus::kReady) return bench_status;
+  if (bench_status != FeatureStatus::kReady) {
+    std::fill(s.status.begin(), s.status.end(), FeatureStatus::kMissingBenchmark);
+    return bench_status;
+  }
   // The symbols whose windows await the kernel, run kStreamLanes at a time
   // (the rest one by one): the same bits as FeatureStream::try_update.
   constexpr int kLanes = internal::kStreamLanes;
