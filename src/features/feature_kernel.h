@@ -340,9 +340,10 @@ struct InterleavedWindows {
 
  private:
   using Double8 = double __attribute__((vector_size(64)));
-  using Mask8 = std::int64_t __attribute__((vector_size(64)));
 
-  // to[j * L + k] = window_of(*w[k])[j] for j < N. kTranspose: 8 x 8 blocks
+  // to[j * L + k] = window_of(*w[k])[j] for j < N. __builtin_shufflevector
+  // (GCC 12 and clang alike) picks from the two vectors' concatenation.
+  // kTranspose: 8 x 8 blocks
   // transposed in registers (8 loads, 24 shuffles, 8 stores for 64 values,
   // instead of 64 scalar loads and 64 scalar stores); the rest one by one.
   template <int N, bool kTranspose, class WindowOf>
@@ -357,19 +358,19 @@ struct InterleavedWindows {
         for (int k = 0; k < 8; ++k) __builtin_memcpy(&r[k], from[k] + j, sizeof(Double8));
         Double8 t[8];
         for (int k = 0; k < 8; k += 2) {
-          t[k] = __builtin_shuffle(r[k], r[k + 1], Mask8{0, 8, 2, 10, 4, 12, 6, 14});
-          t[k + 1] = __builtin_shuffle(r[k], r[k + 1], Mask8{1, 9, 3, 11, 5, 13, 7, 15});
+          t[k] = __builtin_shufflevector(r[k], r[k + 1], 0, 8, 2, 10, 4, 12, 6, 14);
+          t[k + 1] = __builtin_shufflevector(r[k], r[k + 1], 1, 9, 3, 11, 5, 13, 7, 15);
         }
         Double8 u[8];
         for (int k : {0, 1, 4, 5}) {
-          u[k] = __builtin_shuffle(t[k], t[k + 2], Mask8{0, 1, 8, 9, 4, 5, 12, 13});
-          u[k + 2] = __builtin_shuffle(t[k], t[k + 2], Mask8{2, 3, 10, 11, 6, 7, 14, 15});
+          u[k] = __builtin_shufflevector(t[k], t[k + 2], 0, 1, 8, 9, 4, 5, 12, 13);
+          u[k + 2] = __builtin_shufflevector(t[k], t[k + 2], 2, 3, 10, 11, 6, 7, 14, 15);
         }
         for (int k = 0; k < 4; ++k) {  // column q of the block: element j + q of every lane
           const Double8 low_half =
-              __builtin_shuffle(u[k], u[k + 4], Mask8{0, 1, 2, 3, 8, 9, 10, 11});
+              __builtin_shufflevector(u[k], u[k + 4], 0, 1, 2, 3, 8, 9, 10, 11);
           const Double8 high_half =
-              __builtin_shuffle(u[k], u[k + 4], Mask8{4, 5, 6, 7, 12, 13, 14, 15});
+              __builtin_shufflevector(u[k], u[k + 4], 4, 5, 6, 7, 12, 13, 14, 15);
           __builtin_memcpy(to + (j + k) * 8, &low_half, sizeof(Double8));
           __builtin_memcpy(to + (j + k + 4) * 8, &high_half, sizeof(Double8));
         }
