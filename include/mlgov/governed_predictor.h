@@ -81,7 +81,7 @@ struct PredictorOptions {
   // live engine, SpdlogEventSink to hand them to the host's own spdlog logger.
   // null: make_stderr_logger() (WARNING and up, JSON lines on stderr).
   std::shared_ptr<EventSink> logger;
-  StateListener* listener = nullptr;                // not owned; must outlive the predictor
+  StateListener* listener = nullptr;  // not owned; must outlive the predictor
   // Governance in this process only: no state file is read, written, locked
   // or watched, so every failure costs no I/O and no latch reaches another
   // process. For offline scoring (`mlgov predict`, a backtest), never for a
