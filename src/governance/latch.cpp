@@ -348,7 +348,8 @@ void Latch::on_health_change(StoreHealth health, std::string_view message) noexc
     std::lock_guard<std::mutex> lock(mu_);
     const StoreHealth before = health_.exchange(health, std::memory_order_acq_rel);
     t.from = t.to = state_.load(std::memory_order_acquire);
-    if (t.from == MlState::kDisabledConfig || before == health) return;
+    const bool started = started_.load(std::memory_order_acquire);
+    if ((started && t.from == MlState::kDisabledConfig) || before == health) return;
     const std::string text(message);
     switch (health) {
       case StoreHealth::kDegraded:
@@ -366,7 +367,7 @@ void Latch::on_health_change(StoreHealth health, std::string_view message) noexc
           break;
         }
         unavailable_hold_ = true;
-        if (!started_.load(std::memory_order_acquire)) break;  // start() applies the hold
+        if (!started) break;  // start() applies the hold
         disable_locked(t);
         t.reason = fmt::format("governance store unavailable: {}", text);
         report(spdlog::level::critical, "", "DISABLED_BY_GOVERNANCE", "STORE_UNAVAILABLE",
@@ -379,9 +380,7 @@ void Latch::on_health_change(StoreHealth health, std::string_view message) noexc
         report(spdlog::level::warn, "", "STORE_OK", "STORE_AVAILABLE",
                fmt::format("governance store {} available again ({}): the shared state applies",
                            store_description_, text));
-        if (started_.load(std::memory_order_acquire)) {
-          apply_shared_locked(t, "STORE_AVAILABLE");
-        }
+        if (started) apply_shared_locked(t, "STORE_AVAILABLE");
         break;
     }
   } catch (...) {
