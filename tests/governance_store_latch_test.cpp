@@ -448,5 +448,21 @@ TEST(PredictorGovernanceStore, InMemoryGovernanceIgnoresTheConfiguredStore) {
   EXPECT_EQ(predictor.state(), MlState::kEnabledOk);
 }
 
+TEST(PredictorGovernanceStore, ALostStoreMakesTheHeartbeatDegradedAndShowsInTheMetrics) {
+  mlgov::testing::TempDir dir;
+  Config config = mlgov::testing::test_config(dir.path());
+  auto store = std::make_shared<QueuedStore>();
+  PredictorOptions options;
+  options.governance_store = store;
+  options.logger = std::make_shared<RecordingSink>();
+  GovernedPredictor predictor(config, mlgov::testing::ml_v1(), options);
+  store->observer->on_health_change(StoreHealth::kDegraded, "connection lost");
+  EXPECT_EQ(predictor.heartbeat(10s, 0, 1),
+            "[HEARTBEAT] uptime=10s | symbols=0 | cycles=1 | state=DEGRADED | "
+            "ml_state=ENABLED|OK | model_errors=0 | store=DEGRADED");
+  EXPECT_EQ(predictor.metrics().store_health, StoreHealth::kDegraded);
+  EXPECT_EQ(predictor.metrics().host_state, HostState::kDegraded);
+}
+
 }  // namespace
 }  // namespace mlgov

@@ -244,7 +244,7 @@ struct GovernedPredictor::Impl {
       case PredictStatus::kGovernanceDisabled:
         throw GovernanceDisabledError(
             fmt::format("{}: ML is disabled by governance ({}); an operator must re-enable it", sym,
-                        state_file.string()));
+                        in_memory ? state_file.string() : latch.store_description()));
       case PredictStatus::kNoModel:
         for (const RefusedModel& refused : registry.refused()) {
           if (refused.symbol == symbol) {
