@@ -57,7 +57,7 @@ struct HeartbeatRecord {
   // runtime/governance_state.json"; "" when there is none: in-memory
   // governance, ML disabled by config) and its health. A health other than
   // kOk makes the heartbeat's state DEGRADED.
-  std::string store;
+  std::string store{};
   StoreHealth store_health = StoreHealth::kOk;
 };
 
