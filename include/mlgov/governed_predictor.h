@@ -38,6 +38,7 @@
 #include "mlgov/feature_contract.h"
 #include "mlgov/feature_schema.h"
 #include "mlgov/governance.h"
+#include "mlgov/governance_store.h"
 #include "mlgov/metrics.h"
 #include "mlgov/ml_state.h"
 #include "mlgov/model_handle.h"
@@ -87,6 +88,13 @@ struct PredictorOptions {
   // process. For offline scoring (`mlgov predict`, a backtest), never for a
   // live engine, whose latch must survive restarts and reach its peers.
   bool in_memory_governance = false;
+  // Where the shared latch lives (governance_store.h). null: the store the
+  // config names: the state file (config.governance.state_file) for
+  // governance.store: file; for governance.store: redis the host must pass
+  // one (link mlgov::redis, then
+  // mlgov::make_redis_governance_store(config, clock)), else the constructor
+  // throws ConfigError saying so. Ignored with in_memory_governance.
+  std::shared_ptr<GovernanceStore> governance_store;
 };
 
 // Threading: resolve(), try_predict(), predict(), predict_batch(), state(),
@@ -95,14 +103,17 @@ struct PredictorOptions {
 // synchronisation. The state is a std::atomic read without a lock; the
 // success path takes no lock, makes no system call, allocates nothing, logs
 // nothing and throws nothing. Recording a failure takes an internal mutex
-// (and allocates, logs, and updates the state file under its file lock,
-// waiting at most 250 ms for another process's lock before this process's
-// own window decides and the write is left to the watcher).
+// (and allocates, logs, and hands the failure to the governance store: the
+// file store updates the state file under its file lock, waiting at most
+// 250 ms for another process's lock before this process's own view decides
+// and the write is left to its watcher; the Redis store queues it for its
+// background thread and never waits on the network).
 // reenable() and disable() may also be called concurrently with
-// predictions. With ML enabled by config, the predictor owns one watcher
-// thread that stat()s the state file every 200 ms and takes in changes other
-// processes made (a latch, `mlgov governance reenable|disable`); heartbeat()
-// checks synchronously too. The destructor stops it.
+// predictions. With ML enabled by config, the store owns a background
+// thread (the file store: stat()s the state file every 200 ms) that takes in
+// changes other processes made (a latch, `mlgov governance
+// reenable|disable`) and the store's health; heartbeat() checks
+// synchronously too. The destructor stops it.
 //
 // The state file is shared: every engine on it counts the failures of all
 // (max_failures inside window_seconds across them latch all), and a latch,

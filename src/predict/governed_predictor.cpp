@@ -73,9 +73,12 @@ struct GovernedPredictor::Impl {
         logger(options.logger ? std::move(options.logger) : make_stderr_logger()),
         state_file(cfg.governance.state_file),
         in_memory(options.in_memory_governance),
-        latch(internal::LatchOptions{clock, logger, options.listener, state_file, in_memory,
-                                     cfg.governance.max_failures, cfg.governance.window_seconds,
-                                     c.name()}) {}
+        latch(internal::LatchOptions{
+            clock, logger, options.listener,
+            in_memory ? nullptr : std::move(options.governance_store),
+            cfg.governance.store == GovernanceConfig::Store::kRedis &&
+                cfg.governance.redis.on_unavailable == RedisStoreConfig::OnUnavailable::kLocal,
+            cfg.governance.max_failures, cfg.governance.window_seconds, c.name()}) {}
 
   Config config;
   FeatureContract contract;
@@ -241,7 +244,7 @@ struct GovernedPredictor::Impl {
       case PredictStatus::kGovernanceDisabled:
         throw GovernanceDisabledError(
             fmt::format("{}: ML is disabled by governance ({}); an operator must re-enable it", sym,
-                        state_file.string()));
+                        in_memory ? state_file.string() : latch.store_description()));
       case PredictStatus::kNoModel:
         for (const RefusedModel& refused : registry.refused()) {
           if (refused.symbol == symbol) {
@@ -304,6 +307,20 @@ GovernedPredictor::GovernedPredictor(const Config& config, const FeatureContract
   if (config.limits.max_json_depth < 8 || config.limits.max_json_depth > 1024) {
     throw ConfigError(fmt::format("{}: limits.max_json_depth: must be between 8 and 1024, found {}",
                                   source, config.limits.max_json_depth));
+  }
+  if (!options.in_memory_governance && !options.governance_store) {
+    if (config.governance.store == GovernanceConfig::Store::kRedis) {
+      throw ConfigError(fmt::format(
+          "{}: governance.store is redis but no store was passed: link mlgov::redis and set "
+          "PredictorOptions::governance_store = mlgov::make_redis_governance_store(config, "
+          "clock) (mlgov/redis_governance_store.h)",
+          source));
+    }
+    if (config.ml_enabled) {
+      if (!options.clock) options.clock = std::make_shared<SystemClock>();
+      options.governance_store =
+          make_file_governance_store(config.governance.state_file, options.clock);
+    }
   }
   impl_ = std::make_unique<Impl>(config, contract, options);
   Impl& m = *impl_;
@@ -421,6 +438,10 @@ std::string GovernedPredictor::heartbeat(std::chrono::seconds uptime, std::uint6
   beat.host_halted = host_halted;
   beat.ml_state = state();
   beat.model_errors = model_errors();
+  if (m.config.ml_enabled && !m.in_memory) {
+    beat.store = m.latch.store_description();
+    beat.store_health = m.latch.store_health();
+  }
   m.heartbeat_cycles.store(cycles, std::memory_order_relaxed);
   m.heartbeat_host_halted.store(host_halted, std::memory_order_relaxed);
   m.heartbeat_wall_ms.store(
@@ -449,6 +470,7 @@ MetricsSnapshot GovernedPredictor::metrics() const {
     HeartbeatRecord beat;  // the state= a heartbeat would report now
     beat.host_halted = m.heartbeat_host_halted.load(std::memory_order_relaxed);
     beat.ml_state = s.state;
+    if (m.config.ml_enabled && !m.in_memory) beat.store_health = m.latch.store_health();
     const std::string_view host = heartbeat_state(beat);
     s.host_state = host == "HALTED"     ? HostState::kHalted
                    : host == "DEGRADED" ? HostState::kDegraded
@@ -456,6 +478,7 @@ MetricsSnapshot GovernedPredictor::metrics() const {
     s.cycles = m.heartbeat_cycles.load(std::memory_order_relaxed);
     s.last_heartbeat_seconds = static_cast<double>(ms) / 1000.0;
   }
+  if (m.config.ml_enabled && !m.in_memory) s.store_health = m.latch.store_health();
   s.failures_in_window = m.latch.failures_in_window();
   s.last_error = m.latch.last_error();
   return s;
