@@ -563,5 +563,19 @@ TEST(RedisGovernanceStore, APasswordInTheUrlIsRefusedWithoutEchoingIt) {
   }
 }
 
+TEST(RedisGovernanceStore, UrlWithoutPortOrDatabaseMeansPort6379AndDatabase0) {
+  Config config;
+  config.governance.redis.url = "redis://cache.internal";
+  config.governance.redis.scope = "desk-a";
+  EXPECT_EQ(make_store(config)->describe(), "redis redis://cache.internal:6379/0 scope desk-a");
+}
+
+TEST(RedisGovernanceStore, UrlWithAnIpv6AddressKeepsItsBrackets) {
+  Config config;
+  config.governance.redis.url = "redis://[::1]:6380/2";
+  config.governance.redis.scope = "desk-a";
+  EXPECT_EQ(make_store(config)->describe(), "redis redis://[::1]:6380/2 scope desk-a");
+}
+
 }  // namespace
 }  // namespace mlgov
