@@ -517,6 +517,21 @@ TEST(RedisGovernanceStore, GarbageWhileRunningIsReportedUnreadable) {
   EXPECT_NE(message.find("{mlgov:desk-a}:state field format"), std::string::npos) << message;
 }
 
+TEST(RedisGovernanceStore, GarbageAtOpenOnceRemovedGivesTheRecordAndTheStartedEntry) {
+  MLGOV_SKIP_WITHOUT_REDIS_SERVER();
+  RedisServer server;
+  server.cli({"SET", "{mlgov:desk-a}:history", "oops"});
+  auto store = make_store(redis_config(server, "desk-a"));
+  EXPECT_THROW(store->open("engine"), GovernanceStateError);
+  RecordingObserver observer;
+  store->start(&observer);
+  ASSERT_TRUE(observer.wait_for_unreadable());
+  server.cli({"DEL", "{mlgov:desk-a}:history"});  // the operator cleans up
+  EXPECT_TRUE(observer.wait_for_record([](const GovernanceRecord& r) {
+    return !r.disabled && r.history.size() == 1 && r.history[0].event == "STARTED";
+  }));
+}
+
 TEST(RedisGovernanceStore, TwoScopesOnOneServerStayIndependent) {
   MLGOV_SKIP_WITHOUT_REDIS_SERVER();
   RedisServer server;
