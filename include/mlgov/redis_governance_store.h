@@ -56,10 +56,13 @@
 //     gets through, then appends the STARTED record, reports kOk and
 //     delivers the shared record.
 //   - Lost while running (a command or connect timeout, a closed
-//     connection): on_health_change(kDegraded) as soon as it is seen,
-//     kUnavailable once grace_seconds have passed without the server, kOk
-//     when it is back; then the queued failures are pushed (in order, none
-//     lost, each counted once) and the shared record is delivered.
+//     connection; seen at the next push or sync, so within about
+//     sync_interval_ms + command_timeout_ms): on_health_change(kDegraded)
+//     at once, kUnavailable at the first reconnect attempt after
+//     grace_seconds, and when it is back the queued failures are pushed (in
+//     order, none lost, each counted once), the shared record is delivered,
+//     then kOk. A failure id is remembered for 24 h: a resend later than
+//     that would count again.
 //   - A wrong password (WRONGPASS / NOAUTH / invalid password): open() and
 //     read() throw GovernanceStateError; a running store reports
 //     kUnavailable and on_store_unreadable (ML disabled, loudly).
