@@ -12,9 +12,10 @@ namespace mlgov::cli {
 
 // governance.store: file gives the state file's store
 // (make_file_governance_store); governance.store: redis gives the Redis
-// store of mlgov::redis. Throws ConfigError naming the config when the store
-// cannot be built (for redis: until this binary is linked with mlgov::redis,
-// a message saying so). Nothing is opened or connected here.
+// store of mlgov::redis (make_redis_governance_store). Throws ConfigError
+// naming the config and field when the store cannot be built (for redis: a
+// URL, scope or password variable make_redis_governance_store refuses).
+// Nothing is opened or connected here.
 std::shared_ptr<GovernanceStore> make_governance_store_for(const Config& config);
 
 }  // namespace mlgov::cli
