@@ -35,12 +35,13 @@ class FleetFaults : public ::testing::Test {
  protected:
   void SetUp() override {
     if (testing::cli_path().empty()) GTEST_SKIP() << "the mlgov tool is not built";
+    MLGOV_SKIP_WITHOUT_REDIS_SERVER();
     std::filesystem::create_directories(dir_ / "models");
     testing::install_model(dir_ / "models", "GOOG");
   }
 
   void start_server(const testing::RedisServerOptions& options = {}) {
-    MLGOV_REDIS_SERVER_OR_SKIP_WITH(server_, options);
+    server_ = std::make_unique<testing::RedisServer>(options);
   }
 
   std::filesystem::path config(const FleetConfigOptions& extra = {}) {
@@ -87,7 +88,7 @@ TEST_F(FleetFaults, FrozenServerKeepsStateForGraceThenDisablesThenRecovers) {
   auto b = engine("B", cfg);
   ASSERT_EQ(a->ready_line(), "ready state=ENABLED|OK");
   ASSERT_EQ(b->ready_line(), "ready state=ENABLED|OK");
-  server_->pause();  // SIGSTOP
+  server_->sigstop();
   // Inside the grace period: still enabled, predictions served.
   EXPECT_EQ(a->ask("state"), "state=ENABLED|OK");
   EXPECT_EQ(a->ask("predict"), "OK");
@@ -95,7 +96,7 @@ TEST_F(FleetFaults, FrozenServerKeepsStateForGraceThenDisablesThenRecovers) {
   EXPECT_EQ(a->wait_for("state", "DISABLED_GOVERNANCE", 15s), "state=DISABLED_GOVERNANCE");
   EXPECT_EQ(b->wait_for("state", "DISABLED_GOVERNANCE", 15s), "state=DISABLED_GOVERNANCE");
   EXPECT_EQ(b->ask("predict"), "GOVERNANCE_DISABLED");
-  server_->resume();  // SIGCONT
+  server_->sigcont();
   EXPECT_EQ(a->wait_for("state", "ENABLED|OK", 15s), "state=ENABLED|OK");
   EXPECT_EQ(b->wait_for("state", "ENABLED|OK", 15s), "state=ENABLED|OK");
   EXPECT_EQ(a->ask("predict"), "OK");
@@ -119,12 +120,12 @@ TEST_F(FleetFaults, FailuresRecordedWhileTheServerWasLostArePushedOnReconnect) {
   auto b = engine("B", cfg);
   ASSERT_EQ(a->ready_line(), "ready state=ENABLED|OK");
   ASSERT_EQ(b->ready_line(), "ready state=ENABLED|OK");
-  server_->pause();
+  server_->sigstop();
   EXPECT_EQ(a->ask("fail"), "NON_FINITE_FEATURE");
   EXPECT_EQ(a->ask("fail"), "NON_FINITE_FEATURE");
   EXPECT_EQ(a->ask("state"), "state=ENABLED|OK");  // 2 < 3 locally
   std::this_thread::sleep_for(1500ms);             // more than the command timeout
-  server_->resume();
+  server_->sigcont();
   // Wait until the two are on the server: mlgov status still says enabled,
   // and the window holds two (ZCARD of the scope's window).
   const auto deadline = std::chrono::steady_clock::now() + 15s;
@@ -154,7 +155,6 @@ TEST_F(FleetFaults, LatchSurvivesKillNineAndRestartWithAppendonly) {
   ASSERT_EQ(a->ready_line(), "ready state=ENABLED|OK");
   for (int i = 0; i < 3; ++i) EXPECT_EQ(a->ask("fail"), "NON_FINITE_FEATURE");
   ASSERT_EQ(b->wait_for("state", "DISABLED_GOVERNANCE"), "state=DISABLED_GOVERNANCE");
-  std::this_thread::sleep_for(1500ms);  // appendfsync everysec: on disk within a second
   server_->kill9();
   server_->restart();
   mlgov("status", cfg);
@@ -177,7 +177,7 @@ TEST_F(FleetFaults, LatchSurvivesKillNineAndRestartWithAppendonly) {
 // never the password), and stays disabled; the right one enables it.
 TEST_F(FleetFaults, WrongPasswordStartsDisabledAndNeverEnables) {
   testing::RedisServerOptions options;
-  options.requirepass = "s3cret-pass";
+  options.password = "s3cret-pass";
   start_server(options);
   FleetConfigOptions o;
   o.password_env = "FLEET_TEST_REDIS_PASSWORD";

@@ -32,7 +32,8 @@ class FleetProcesses : public ::testing::Test {
  protected:
   void SetUp() override {
     if (testing::cli_path().empty()) GTEST_SKIP() << "the mlgov tool is not built";
-    MLGOV_REDIS_SERVER_OR_SKIP(server_);
+    MLGOV_SKIP_WITHOUT_REDIS_SERVER();
+    server_ = std::make_unique<testing::RedisServer>();
     std::filesystem::create_directories(dir_ / "models");
     testing::install_model(dir_ / "models", "GOOG");
   }
