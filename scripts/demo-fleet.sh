@@ -150,13 +150,19 @@ echo "--- all three engines are DISABLED_GOVERNANCE; only A saw bad rows."
 step "6/7 What the operator sees: one latch, one audit trail, on the server"
 show mlgov governance status --config engine-b.yaml || echo "(exit $?: 1 means ML is disabled)"
 echo "--- the scope's history stream (XRANGE {mlgov:$SCOPE}:history):"
-redis-cli -p "$port" XRANGE "{mlgov:$SCOPE}:history" - + | paste - - - - - - - - - - - - | cut -c1-160 || true
+history() {
+  redis-cli -p "$port" -2 --json XRANGE "{mlgov:$SCOPE}:history" - + |
+    jq -r '.[] | "  \(.[0])  " + ([.[1] | _nwise(2) | "\(.[0])=\(.[1])"] | join("  "))'
+}
+history
 
 step "7/7 The operator re-enables once; the three running engines follow, no restart"
 show mlgov governance reenable --config engine-c.yaml --operator demo \
   --reason "demo: injected column swap on engine A understood; A fixed"
 wait_all "ml_state=ENABLED|OK"
 sleep 1
+echo "--- all three engines are ENABLED|OK again; the history stream now ends with:"
+history | tail -n 2
 for pid in "${pids[@]}"; do kill "$pid" 2>/dev/null || true; done
 
 cat <<EOF
