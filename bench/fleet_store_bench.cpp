@@ -161,7 +161,7 @@ class Fixture {
     file_ = std::make_unique<mlgov::GovernedPredictor>(config, *contract_, options);
 
     mlgov::Config redis_config = config;
-    redis_config.governance.store = mlgov::GovernanceStoreKind::kRedis;
+    redis_config.governance.store = mlgov::GovernanceConfig::Store::kRedis;
     redis_config.governance.redis.url = redis_->url();
     redis_config.governance.redis.scope = "bench";
     options.governance_store = mlgov::make_redis_governance_store(redis_config, clock);

@@ -95,7 +95,7 @@ int run(const std::string& config_file, const std::string& name, const std::stri
   mlgov::PredictorOptions options;
   options.clock = clock;
   options.listener = &event_file;
-  if (config.governance.store == mlgov::GovernanceStoreKind::kRedis) {
+  if (config.governance.store == mlgov::GovernanceConfig::Store::kRedis) {
     options.governance_store = mlgov::make_redis_governance_store(config, clock);
   }
   mlgov::GovernedPredictor predictor(config, contract, options);

@@ -48,7 +48,7 @@ struct FleetConfigOptions {
   int grace_seconds = 30;
   int sync_interval_ms = 100;
   std::string password_env;  // "" : no password
-  std::string on_unavailable = "disabled";
+  std::string on_unavailable;  // "" : the default
 };
 
 // A complete engine config (ML on, the shipped contract, `models` holding
@@ -70,7 +70,7 @@ inline std::string fleet_config_yaml(const std::filesystem::path& models,
   y += "    command_timeout_ms: 500\n";
   y += "    sync_interval_ms: " + std::to_string(o.sync_interval_ms) + "\n";
   y += "    grace_seconds: " + std::to_string(o.grace_seconds) + "\n";
-  y += "    on_unavailable: " + o.on_unavailable + "\n";
+  if (!o.on_unavailable.empty()) y += "    on_unavailable: " + o.on_unavailable + "\n";
   if (!o.password_env.empty()) y += "    password_env: " + o.password_env + "\n";
   y += "paths:\n";
   y += "  contracts_dir: \"" + (source_dir() / "contracts").string() + "\"\n";

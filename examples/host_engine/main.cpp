@@ -244,7 +244,7 @@ int run(const EngineOptions& opt) {
   predictor_options.clock = clock;
   predictor_options.logger = mlgov::make_governance_logger(log_options, clock);
   predictor_options.listener = &alerting;
-  if (config.governance.store == mlgov::GovernanceStoreKind::kRedis) {
+  if (config.governance.store == mlgov::GovernanceConfig::Store::kRedis) {
 #if MLGOV_HOST_ENGINE_REDIS
     predictor_options.governance_store = mlgov::make_redis_governance_store(config, clock);
 #else
