@@ -126,7 +126,8 @@ class Fixture {
     std::vector<float> x(2000 * n);
     std::vector<float> y(2000);
     for (auto& v : x) v = normal(gen);
-    for (std::size_t i = 0; i < y.size(); ++i) y[i] = x[i * n] + 0.5f * x[i * n + 1] > 0 ? 1.0f : 0.0f;
+    for (std::size_t i = 0; i < y.size(); ++i)
+      y[i] = x[i * n] + 0.5f * x[i * n + 1] > 0 ? 1.0f : 0.0f;
     mlgov::offline::TrainSpec spec;
     spec.rounds = 10;
     spec.params = {{"objective", "binary:logistic"}, {"max_depth", "3"}, {"nthread", "1"}};
@@ -276,8 +277,9 @@ void BM_SuccessPathPaired(benchmark::State& state) {
   const double d2 = median(diff_redis_first);
   state.counters["file_ns_per_call"] = median(file_ns);
   state.counters["redis_ns_per_call"] = median(redis_ns);
-  state.counters["redis_minus_file_ns_per_call"] =
-      diff_redis_first.empty() ? d1 : diff_file_first.empty() ? d2 : 0.5 * (d1 + d2);
+  state.counters["redis_minus_file_ns_per_call"] = diff_redis_first.empty()  ? d1
+                                                   : diff_file_first.empty() ? d2
+                                                                             : 0.5 * (d1 + d2);
 }
 BENCHMARK(BM_SuccessPathPaired)->Unit(benchmark::kMicrosecond);
 

@@ -70,8 +70,8 @@ class EventFile final : public mlgov::StateListener {
     const std::string_view to = mlgov::to_string(new_state);
     std::lock_guard<std::mutex> lock(mu_);
     std::fprintf(file_, "%lld %s %.*s -> %.*s | %.*s\n", ns, name_.c_str(),
-                 static_cast<int>(from.size()), from.data(), static_cast<int>(to.size()),
-                 to.data(), static_cast<int>(reason.size()), reason.data());
+                 static_cast<int>(from.size()), from.data(), static_cast<int>(to.size()), to.data(),
+                 static_cast<int>(reason.size()), reason.data());
     std::fflush(file_);
   }
 

@@ -53,9 +53,9 @@ class FleetFaults : public ::testing::Test {
     return file;
   }
 
-  std::unique_ptr<FleetEngine> engine(const std::string& name, const std::filesystem::path& cfg,
-                                      const std::vector<std::pair<std::string, std::string>>&
-                                          env = {}) {
+  std::unique_ptr<FleetEngine> engine(
+      const std::string& name, const std::filesystem::path& cfg,
+      const std::vector<std::pair<std::string, std::string>>& env = {}) {
     return std::make_unique<FleetEngine>(
         std::vector<std::string>{MLGOV_FLEET_ENGINE_PROCESS_PATH, "--config", cfg.string(),
                                  "--name", name, "--events", (dir_ / "events.log").string()},
@@ -65,8 +65,8 @@ class FleetFaults : public ::testing::Test {
   std::string mlgov(const std::string& args, const std::filesystem::path& cfg,
                     const std::string& env = "") {
     std::string out;
-    last_rc_ = testing::run_command(env + shell_quote(testing::cli_path()) + " governance " +
-                                        args + " --config " + shell_quote(cfg.string()),
+    last_rc_ = testing::run_command(env + shell_quote(testing::cli_path()) + " governance " + args +
+                                        " --config " + shell_quote(cfg.string()),
                                     &out);
     return out;
   }
@@ -125,7 +125,7 @@ TEST_F(FleetFaults, FailuresRecordedWhileTheServerWasLostArePushedOnReconnect) {
   EXPECT_EQ(a->ask("fail"), "NON_FINITE_FEATURE");
   EXPECT_EQ(a->ask("fail"), "NON_FINITE_FEATURE");
   EXPECT_EQ(a->ask("state").rfind("state=ENABLED", 0), 0u);  // 2 < 3 locally
-  std::this_thread::sleep_for(1500ms);             // more than the command timeout
+  std::this_thread::sleep_for(1500ms);                       // more than the command timeout
   server_->sigcont();
   // Wait until the two are on the server: mlgov status still says enabled,
   // and the window holds two (ZCARD of the scope's window).

@@ -32,6 +32,7 @@
 #include <map>
 #include <memory>
 #include <mutex>
+#include <optional>
 #include <string>
 #include <thread>
 #include <vector>
@@ -39,6 +40,7 @@
 #include <gtest/gtest.h>
 
 #include "fleet_support.h"
+#include "mlgov/governed_predictor.h"
 #include "mlgov/redis_governance_store.h"
 #include "predictor_fixture.h"
 #include "redis_server_fixture.h"
@@ -142,7 +144,8 @@ TEST(FleetLoad, TwentyEnginesUnderAFailureStormOneDisabledRecordPerTripNothingLo
   testing::write_text(dir / "config.yaml", testing::fleet_config_yaml(models, dir / "logs", o));
   Config config = load_config(dir / "config.yaml");
   config.backend = PredictorBackend::kNative;
-  const FeatureContract contract = load_feature_contract(config.contract, config.paths.contracts_dir);
+  const FeatureContract contract =
+      load_feature_contract(config.contract, config.paths.contracts_dir);
   auto clock = std::make_shared<SystemClock>();
 
   std::vector<std::unique_ptr<LoadEngine>> engines;
@@ -310,16 +313,16 @@ TEST(FleetLoad, TwentyEnginesUnderAFailureStormOneDisabledRecordPerTripNothingLo
       static_cast<double>(failures + blocked) / storm_s, static_cast<unsigned long long>(failures),
       static_cast<unsigned long long>(blocked), static_cast<unsigned long long>(ok),
       storm_reenables);
-  std::printf("[fleet load] failure-to-fleet propagation (local latch -> other engines' "
-              "listeners): p50 %.2f ms, p99 %.2f ms (%zu samples, %d rounds)\n",
-              quantile(propagation_ms, 0.5), quantile(propagation_ms, 0.99),
-              propagation_ms.size(), kPropagationRounds);
-  std::printf("[fleet load] history stream: %zu records (%d STARTED, %d DISABLED_BY_GOVERNANCE, "
-              "%d REENABLED)\n",
-              entries.size(), counts["STARTED"], counts["DISABLED_BY_GOVERNANCE"],
-              counts["REENABLED"]);
-  EXPECT_EQ(propagation_ms.size(),
-            static_cast<std::size_t>(kPropagationRounds) * (kEngines - 1));
+  std::printf(
+      "[fleet load] failure-to-fleet propagation (local latch -> other engines' "
+      "listeners): p50 %.2f ms, p99 %.2f ms (%zu samples, %d rounds)\n",
+      quantile(propagation_ms, 0.5), quantile(propagation_ms, 0.99), propagation_ms.size(),
+      kPropagationRounds);
+  std::printf(
+      "[fleet load] history stream: %zu records (%d STARTED, %d DISABLED_BY_GOVERNANCE, "
+      "%d REENABLED)\n",
+      entries.size(), counts["STARTED"], counts["DISABLED_BY_GOVERNANCE"], counts["REENABLED"]);
+  EXPECT_EQ(propagation_ms.size(), static_cast<std::size_t>(kPropagationRounds) * (kEngines - 1));
 }
 
 }  // namespace

@@ -169,9 +169,9 @@ TEST_F(FleetProcesses, HistoryStreamHoldsEveryRecordInOrder) {
   const auto entries = testing::read_stream(server_->port(), "{mlgov:desk-a}:history");
   std::vector<std::string> events;
   for (const auto& e : entries) events.push_back(e.fields.value("event", "?"));
-  EXPECT_EQ(events, (std::vector<std::string>{"STARTED", "STARTED", "STARTED",
-                                              "DISABLED_BY_GOVERNANCE", "REENABLED",
-                                              "DISABLED_BY_OPERATOR", "REENABLED"}));
+  EXPECT_EQ(events,
+            (std::vector<std::string>{"STARTED", "STARTED", "STARTED", "DISABLED_BY_GOVERNANCE",
+                                      "REENABLED", "DISABLED_BY_OPERATOR", "REENABLED"}));
   ASSERT_EQ(entries.size(), 7u);
   EXPECT_EQ(entries[4].fields.value("operator", ""), "alice");
   EXPECT_EQ(entries[5].fields.value("operator", ""), "bob");
@@ -209,9 +209,9 @@ TEST_F(FleetProcesses, TwoScopesOnOneServerStayIndependent) {
   std::this_thread::sleep_for(500ms);
   EXPECT_EQ(y1->ask("state"), "state=DISABLED_GOVERNANCE");
 
-  EXPECT_EQ(history_events("desk-x"),
-            (std::vector<std::string>{"STARTED", "STARTED", "DISABLED_BY_GOVERNANCE",
-                                      "REENABLED"}));
+  EXPECT_EQ(
+      history_events("desk-x"),
+      (std::vector<std::string>{"STARTED", "STARTED", "DISABLED_BY_GOVERNANCE", "REENABLED"}));
   EXPECT_EQ(history_events("desk-y"),
             (std::vector<std::string>{"STARTED", "DISABLED_BY_OPERATOR"}));
 }

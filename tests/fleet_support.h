@@ -47,7 +47,7 @@ struct FleetConfigOptions {
   int window_seconds = 300;
   int grace_seconds = 30;
   int sync_interval_ms = 100;
-  std::string password_env;  // "" : no password
+  std::string password_env;    // "" : no password
   std::string on_unavailable;  // "" : the default
 };
 
@@ -195,8 +195,8 @@ inline std::vector<StreamEntry> read_stream(int port, const std::string& key,
                                             const std::string& password = "") {
   std::string out;
   const std::string auth = password.empty() ? "" : "REDISCLI_AUTH=" + shell_quote(password) + " ";
-  const int rc = run_command(auth + "redis-cli -p " + std::to_string(port) +
-                                 " -2 --json XRANGE " + shell_quote(key) + " - + 2>&1",
+  const int rc = run_command(auth + "redis-cli -p " + std::to_string(port) + " -2 --json XRANGE " +
+                                 shell_quote(key) + " - + 2>&1",
                              &out);
   if (rc != 0) throw std::runtime_error("redis-cli XRANGE failed: " + out);
   const nlohmann::json j = nlohmann::json::parse(out);

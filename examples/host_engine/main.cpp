@@ -335,11 +335,11 @@ int run(const EngineOptions& opt) {
       std::this_thread::sleep_for(std::chrono::milliseconds(opt.cycle_ms));
     }
     ++cycle;
-    const bool inject =
-        opt.inject_mismatch_at > 0 && cycle >= static_cast<std::uint64_t>(opt.inject_mismatch_at) &&
-        (opt.inject_mismatch_cycles == 0 ||
-         cycle < static_cast<std::uint64_t>(opt.inject_mismatch_at) +
-                     static_cast<std::uint64_t>(opt.inject_mismatch_cycles));
+    const bool inject = opt.inject_mismatch_at > 0 &&
+                        cycle >= static_cast<std::uint64_t>(opt.inject_mismatch_at) &&
+                        (opt.inject_mismatch_cycles == 0 ||
+                         cycle < static_cast<std::uint64_t>(opt.inject_mismatch_at) +
+                                     static_cast<std::uint64_t>(opt.inject_mismatch_cycles));
     if (inject && cycle == static_cast<std::uint64_t>(opt.inject_mismatch_at)) {
       std::printf(
           "host_engine: cycle %llu: injecting a mismatch: rows now come as [%s, %s, ...]"
