@@ -22,6 +22,24 @@ namespace mlgov {
 enum class PredictorBackend { kAuto, kNative, kNativeSimd, kXgboost };
 
 // governance: section. Defaults are the shipped values.
+// The `governance.redis:` section (with governance.store: redis).
+struct RedisStoreConfig {
+  std::string url;    // redis://host:port/db (db 0..15 by default, port 1..65535)
+  std::string scope;  // [A-Za-z0-9_.-]{1,64}: engines with the same scope share one latch
+  int connect_timeout_ms = 1000;  // 1..60000
+  int command_timeout_ms = 500;   // 1..60000
+  int sync_interval_ms = 1000;    // the polling fallback when no change is published, 10..60000
+  // The NAME of the environment variable holding the password ("" = no
+  // AUTH); the password itself is never in a file or a log.
+  std::string password_env;
+  double grace_seconds = 30.0;  // keep the last known state this long when the store is lost
+  // What an unavailable store (at start, or beyond grace) means: kDisable
+  // (ML DISABLED_GOVERNANCE, reason STORE_UNAVAILABLE) or kLocal (this
+  // process's own latch decides, with a WARNING).
+  enum class OnUnavailable { kDisable, kLocal };
+  OnUnavailable on_unavailable = OnUnavailable::kDisable;
+};
+
 struct GovernanceConfig {
   int max_failures = 3;             // failures inside the window that latch DISABLED_GOVERNANCE
   double window_seconds = 300.0;    // sliding-window length, [1 s, 7 days]
@@ -29,6 +47,13 @@ struct GovernanceConfig {
   int max_model_age_days = 0;       // training_data_period.end older than this is stale; 0 = never
                                     // (at most 36500)
   std::filesystem::path state_file = "runtime/governance_state.json";  // latch persistence
+  // Where the shared latch lives (governance_store.h): the state file above
+  // (kFile, the default, no server) or Redis (kRedis: the `redis:` section
+  // below; the host links mlgov::redis and passes
+  // make_redis_governance_store in PredictorOptions::governance_store).
+  enum class Store { kFile, kRedis };
+  Store store = Store::kFile;
+  RedisStoreConfig redis;  // meaningful with store: redis
 };
 
 // paths: section. Relative paths are taken relative to the process's working

@@ -77,7 +77,7 @@ struct FailureOutcome {
     kStoreUnreadable,  // the store holds garbage: treat as disabled (error says why)
   };
   Kind kind = Kind::kQueued;
-  GovernanceRecord record;  // the shared record after the change (kCounted..kAlreadyLatched)
+  GovernanceRecord record;   // the shared record after the change (kCounted..kAlreadyLatched)
   std::string latch_reason;  // kTripped: the reason written with the latch
   std::string error;         // kNotPersisted, kStoreUnreadable
 };
@@ -99,6 +99,13 @@ class GovernanceStoreObserver {
   // reconnect, pushed backlog...): the latch reports it on the EventSink.
   virtual void on_store_event(spdlog::level::level_enum level, std::string_view status,
                               std::string_view reason, std::string message) noexcept = 0;
+  // The store found garbage under its keys or in its file (a value that does
+  // not parse, an unknown state) while running: the latch treats ML as
+  // DISABLED_GOVERNANCE, loudly (CRITICAL), never as enabled, until the store
+  // delivers a valid record again (on_shared_change). `message` names the
+  // store, the key or field and the rule broken. Default: ignored (an
+  // observer that does not govern, e.g. a test's).
+  virtual void on_store_unreadable(std::string_view message) noexcept { (void)message; }
 };
 
 // Threading: every member may be called from any thread; implementations
@@ -149,6 +156,15 @@ class GovernanceStore {
   // Takes in a change without waiting for the background thread (the
   // predictor's heartbeat() calls it). Never throws.
   virtual void poll() noexcept = 0;
+
+  // Asked by the observer from inside on_shared_change (on the store's
+  // delivering thread, with the observer's own lock held): true when a
+  // change made through this store's blocking calls (record_failure,
+  // reenable, disable) completed after the record being delivered was read,
+  // so that record is older than what the observer already applied and must
+  // be ignored (the store delivers the newer one next). Default: false (a
+  // store whose deliveries are ordered with its blocking calls).
+  virtual bool delivery_superseded() const noexcept { return false; }
 };
 
 // The locked state file (governance.h) as a store: the default. `clock` stamps
