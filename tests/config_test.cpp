@@ -7,6 +7,7 @@
 #include <gtest/gtest.h>
 
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "mlgov/bars.h"
@@ -378,6 +379,193 @@ TEST(ConfigSize, FileLargerThanOneMebibyteIsRefused) {
     EXPECT_NE(msg.find("big.yaml"), std::string::npos) << msg;
     EXPECT_NE(msg.find("larger than 1048576 bytes"), std::string::npos) << msg;
   }
+}
+
+// --- governance.store and governance.redis ---------------------------------
+
+// A complete redis section, every key set (lines 2..13).
+constexpr const char* kRedisConfig =
+    "governance:\n"
+    "  store: redis\n"
+    "  redis:\n"
+    "    url: redis://cache.desk.local:6380/2\n"
+    "    scope: desk-a.eu_1\n"
+    "    connect_timeout_ms: 250\n"
+    "    command_timeout_ms: 75\n"
+    "    sync_interval_ms: 40\n"
+    "    password_env: MLGOV_REDIS_PASSWORD\n"
+    "    grace_seconds: 12.5\n"
+    "    on_unavailable: local\n";
+
+TEST(ConfigGovernanceStore, DefaultIsTheStateFile) {
+  const Config cfg = parse_config("features:\n  ml_enabled: false\n", "c");
+  EXPECT_EQ(cfg.governance.store, GovernanceConfig::Store::kFile);
+}
+
+TEST(ConfigGovernanceStore, ShippedGoldenConfigNamesTheFileStore) {
+  const Config cfg = load_config(source_dir() / "configs/golden_config.yaml");
+  EXPECT_EQ(cfg.governance.store, GovernanceConfig::Store::kFile);
+  EXPECT_TRUE(cfg.governance.redis.url.empty());
+}
+
+TEST(ConfigGovernanceStore, FileIsAccepted) {
+  const Config cfg = parse_config("governance:\n  store: file\n", "c");
+  EXPECT_EQ(cfg.governance.store, GovernanceConfig::Store::kFile);
+}
+
+TEST(ConfigGovernanceStore, UnknownStoreIsRejectedWithItsLine) {
+  expect_config_error("governance:\n  max_failures: 3\n  store: etcd\n",
+                      {"cfg.yaml:3", "governance.store", "expected file or redis", "etcd"});
+}
+
+TEST(ConfigGovernanceStore, EveryRedisKeyIsRead) {
+  const Config cfg = parse_config(kRedisConfig, "c");
+  const RedisStoreConfig& r = cfg.governance.redis;
+  EXPECT_EQ(cfg.governance.store, GovernanceConfig::Store::kRedis);
+  EXPECT_EQ(r.url, "redis://cache.desk.local:6380/2");
+  EXPECT_EQ(r.host, "cache.desk.local");
+  EXPECT_EQ(r.port, 6380);
+  EXPECT_EQ(r.db, 2);
+  EXPECT_EQ(r.scope, "desk-a.eu_1");
+  EXPECT_EQ(r.connect_timeout_ms, 250);
+  EXPECT_EQ(r.command_timeout_ms, 75);
+  EXPECT_EQ(r.sync_interval_ms, 40);
+  EXPECT_EQ(r.password_env, "MLGOV_REDIS_PASSWORD");
+  EXPECT_DOUBLE_EQ(r.grace_seconds, 12.5);
+  EXPECT_EQ(r.on_unavailable, RedisStoreConfig::OnUnavailable::kLocal);
+  EXPECT_TRUE(cfg.warnings.size() == 1u);  // only "features.ml_enabled is absent"
+}
+
+TEST(ConfigGovernanceStore, RedisDefaultsAreTheDocumentedValues) {
+  const Config cfg = parse_config(
+      "governance:\n  store: redis\n  redis:\n    url: redis://10.0.0.7\n    scope: a\n", "c");
+  const RedisStoreConfig& r = cfg.governance.redis;
+  EXPECT_EQ(r.host, "10.0.0.7");
+  EXPECT_EQ(r.port, 6379);
+  EXPECT_EQ(r.db, 0);
+  EXPECT_EQ(r.connect_timeout_ms, 1000);
+  EXPECT_EQ(r.command_timeout_ms, 500);
+  EXPECT_EQ(r.sync_interval_ms, 1000);
+  EXPECT_EQ(r.password_env, "");
+  EXPECT_DOUBLE_EQ(r.grace_seconds, 30.0);
+  EXPECT_EQ(r.on_unavailable, RedisStoreConfig::OnUnavailable::kDisable);
+}
+
+TEST(ConfigGovernanceStore, Ipv6HostInBracketsIsRead) {
+  const Config cfg = parse_config(
+      "governance:\n  store: redis\n  redis:\n    url: redis://[::1]:7000/3\n    scope: a\n", "c");
+  EXPECT_EQ(cfg.governance.redis.host, "::1");
+  EXPECT_EQ(cfg.governance.redis.port, 7000);
+  EXPECT_EQ(cfg.governance.redis.db, 3);
+}
+
+TEST(ConfigGovernanceStore, RedisWithoutARedisSectionIsAnErrorNamingIt) {
+  expect_config_error("governance:\n  max_failures: 3\n  store: redis\n",
+                      {"cfg.yaml:3", "governance.store", "governance.redis", "url", "scope"});
+}
+
+TEST(ConfigGovernanceStore, RedisSectionWithoutUrlAndScopeNamesBoth) {
+  expect_config_error("governance:\n  store: redis\n  redis:\n    grace_seconds: 5\n",
+                      {"cfg.yaml:4", "governance.redis", "missing url and scope"});
+}
+
+TEST(ConfigGovernanceStore, RedisSectionWithoutScopeNamesIt) {
+  expect_config_error("governance:\n  store: redis\n  redis:\n    url: redis://h:1/0\n",
+                      {"governance.redis", "missing scope"});
+}
+
+TEST(ConfigGovernanceStore, UnknownRedisKeyIsRejectedWithItsLine) {
+  expect_config_error(
+      "governance:\n  store: redis\n  redis:\n    url: redis://h\n    scope: a\n    pasword: x\n",
+      {"cfg.yaml:6", "governance.redis.pasword", "unknown key", "password_env"});
+}
+
+TEST(ConfigGovernanceStore, RedisThatIsNotAMappingIsRejected) {
+  expect_config_error("governance:\n  store: redis\n  redis: redis://h:6379/0\n",
+                      {"cfg.yaml:3", "governance.redis", "expected a mapping"});
+}
+
+// Each url is refused with the rule it breaks (line 4 holds it).
+TEST(ConfigGovernanceStore, MalformedUrlsAreRejectedWithTheRule) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"http://h:6379/0", "expected redis://host:port/db"},
+      {"rediss://h:6379/0", "not supported"},
+      {"redis://:secret@h:6379/0", "password in the url is refused"},
+      {"redis://user:secret@h/0", "password_env"},
+      {"redis://:6379/0", "names no host"},
+      {"redis://h:0/0", "port must be an integer from 1 to 65535"},
+      {"redis://h:65536/0", "port must be an integer from 1 to 65535"},
+      {"redis://h:/0", "port must be an integer"},
+      {"redis://h:63x9/0", "port must be an integer"},
+      {"redis://h:6379/x", "database must be an integer from 0 to 65535"},
+      {"redis://h:6379/-1", "database must be an integer"},
+      {"redis://h o:6379/0", "invalid host"},
+      {"redis://[::1/0", "unclosed '['"},
+  };
+  for (const auto& [url, rule] : cases) {
+    SCOPED_TRACE(url);
+    expect_config_error(
+        "governance:\n  store: redis\n  redis:\n    url: \"" + url + "\"\n    scope: a\n",
+        {"cfg.yaml:4", "governance.redis.url", rule});
+  }
+}
+
+TEST(ConfigGovernanceStore, ScopeOutsideItsCharacterSetIsRejected) {
+  for (const std::string& scope :
+       std::vector<std::string>{"desk a", "desk/a", "{mlgov}", "d:e", std::string(65, 'a')}) {
+    SCOPED_TRACE(scope);
+    expect_config_error(
+        "governance:\n  store: redis\n  redis:\n    url: redis://h\n    scope: \"" + scope + "\"\n",
+        {"cfg.yaml:5", "governance.redis.scope", "1 to 64"});
+  }
+}
+
+TEST(ConfigGovernanceStore, ScopeOfSixtyFourCharactersIsAccepted) {
+  const std::string scope(64, 'z');
+  const Config cfg = parse_config(
+      "governance:\n  store: redis\n  redis:\n    url: redis://h\n    scope: " + scope + "\n", "c");
+  EXPECT_EQ(cfg.governance.redis.scope, scope);
+}
+
+TEST(ConfigGovernanceStore, PasswordEnvMustBeAVariableName) {
+  for (const std::string& name : std::vector<std::string>{"hunter2!", "1ABC", "MY-PASS", "a b"}) {
+    SCOPED_TRACE(name);
+    expect_config_error(
+        "governance:\n  store: redis\n  redis:\n    url: redis://h\n    scope: a\n"
+        "    password_env: \"" +
+            name + "\"\n",
+        {"cfg.yaml:6", "governance.redis.password_env", "NAME of an environment variable"});
+  }
+}
+
+TEST(ConfigGovernanceStore, TimeoutsAndIntervalsOutsideTheirBoundsAreRejected) {
+  const std::vector<std::pair<std::string, std::string>> cases = {
+      {"connect_timeout_ms: 0", "between 1 and 60000 ms"},
+      {"connect_timeout_ms: 60001", "between 1 and 60000 ms"},
+      {"command_timeout_ms: 0", "between 1 and 60000 ms"},
+      {"command_timeout_ms: 2.5", "expected an integer"},
+      {"sync_interval_ms: 9", "between 10 and 60000 ms"},
+      {"grace_seconds: -1", "between 0 and 86400 seconds"},
+      {"grace_seconds: 86401", "between 0 and 86400 seconds"},
+      {"on_unavailable: ignore", "expected disable or local"},
+  };
+  for (const auto& [line, rule] : cases) {
+    SCOPED_TRACE(line);
+    const std::string key = line.substr(0, line.find(':'));
+    expect_config_error(
+        "governance:\n  store: redis\n  redis:\n    url: redis://h\n    scope: a\n    " + line +
+            "\n",
+        {"cfg.yaml:6", "governance.redis." + key, rule});
+  }
+}
+
+TEST(ConfigGovernanceStore, RedisSectionWithTheFileStoreIsAWarning) {
+  const Config cfg = parse_config(
+      "features:\n  ml_enabled: false\ngovernance:\n  redis:\n    url: redis://h\n    scope: a\n",
+      "c");
+  EXPECT_EQ(cfg.governance.store, GovernanceConfig::Store::kFile);
+  ASSERT_EQ(cfg.warnings.size(), 1u);
+  EXPECT_NE(cfg.warnings[0].find("governance.store is not redis"), std::string::npos);
 }
 
 }  // namespace

@@ -69,13 +69,13 @@ class LatchTest : public ::testing::Test {
     o.clock = clock;
     o.sink = sink;
     o.listener = &listener;
-    o.state_file = dir / "state" / "governance_state.json";
-    o.in_memory = in_memory;
+    if (!in_memory) o.store = make_file_governance_store(state_file(), clock);
     o.max_failures = 3;
     o.window_seconds = 300;
     o.model = "ml_v1";
     return o;
   }
+  std::filesystem::path state_file() const { return dir / "state" / "governance_state.json"; }
   static Json mismatch_details() {
     return Json{{"expected", 28}, {"got", 27}, {"missing", {"beta_60"}}, {"extra", Json::array()}};
   }
@@ -129,7 +129,7 @@ TEST_F(LatchTest, ThirdFailureInsideTheWindowLatchesPersistsAndTellsTheListenerO
   EXPECT_EQ(listener.changes[0].from, MlState::kEnabledDegraded);
   EXPECT_EQ(listener.changes[0].to, MlState::kDisabledGovernance);
   // The latch is in the shared state file, for every engine and a restart.
-  EXPECT_TRUE(read_governance_state(options().state_file).disabled);
+  EXPECT_TRUE(read_governance_state(state_file()).disabled);
 }
 
 TEST_F(LatchTest, FailuresFurtherApartThanTheWindowDoNotLatch) {
@@ -157,7 +157,7 @@ TEST_F(LatchTest, ReenableReturnsToTheEnabledStateGivenAtStartAndClearsTheWindow
   EXPECT_EQ(reenabled[0].details["reason"], "fixed the feed");
   ASSERT_EQ(listener.changes.size(), 2u);
   EXPECT_EQ(listener.changes[1].to, MlState::kEnabledDegraded);
-  EXPECT_FALSE(read_governance_state(options().state_file).disabled);
+  EXPECT_FALSE(read_governance_state(state_file()).disabled);
 }
 
 TEST_F(LatchTest, ALatchedFileKeepsTheNextLatchOffAtStart) {
@@ -179,7 +179,7 @@ TEST_F(LatchTest, InMemoryLatchTouchesNoFile) {
   latch.start(latch.open(), MlState::kEnabledOk);
   for (int i = 0; i < 3; ++i) latch.record_failure("GOOG", "MODEL_ERROR", "m", Json::object());
   EXPECT_EQ(latch.state(), MlState::kDisabledGovernance);
-  EXPECT_FALSE(std::filesystem::exists(options().state_file.parent_path()));
+  EXPECT_FALSE(std::filesystem::exists(state_file().parent_path()));
 }
 
 TEST_F(LatchTest, DisabledByConfigIsItsOwnStateAndIgnoresTheFile) {
@@ -188,7 +188,7 @@ TEST_F(LatchTest, DisabledByConfigIsItsOwnStateAndIgnoresTheFile) {
   EXPECT_EQ(latch.state(), MlState::kDisabledConfig);
   latch.sync();
   EXPECT_EQ(latch.state(), MlState::kDisabledConfig);
-  EXPECT_FALSE(std::filesystem::exists(options().state_file));
+  EXPECT_FALSE(std::filesystem::exists(state_file()));
 }
 
 }  // namespace

@@ -24,7 +24,13 @@ enum class PredictorBackend { kAuto, kNative, kNativeSimd, kXgboost };
 // governance: section. Defaults are the shipped values.
 // The `governance.redis:` section (with governance.store: redis).
 struct RedisStoreConfig {
-  std::string url;    // redis://host:port/db (db 0..15 by default, port 1..65535)
+  std::string url;  // redis://host[:port][/db]: no user or password in it, no TLS (rediss)
+  // Derived from url by load_config/parse_config: the host name or address
+  // (an IPv6 one in brackets in the url, without them here), the port
+  // (1..65535, default 6379) and the database (0..65535, default 0).
+  std::string host;
+  int port = 6379;
+  int db = 0;
   std::string scope;  // [A-Za-z0-9_.-]{1,64}: engines with the same scope share one latch
   int connect_timeout_ms = 1000;  // 1..60000
   int command_timeout_ms = 500;   // 1..60000

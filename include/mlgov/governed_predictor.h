@@ -38,6 +38,7 @@
 #include "mlgov/feature_contract.h"
 #include "mlgov/feature_schema.h"
 #include "mlgov/governance.h"
+#include "mlgov/governance_store.h"
 #include "mlgov/metrics.h"
 #include "mlgov/ml_state.h"
 #include "mlgov/model_handle.h"
@@ -87,6 +88,13 @@ struct PredictorOptions {
   // process. For offline scoring (`mlgov predict`, a backtest), never for a
   // live engine, whose latch must survive restarts and reach its peers.
   bool in_memory_governance = false;
+  // Where the shared latch lives (governance_store.h). null: the store the
+  // config names: the state file (config.governance.state_file) for
+  // governance.store: file; for governance.store: redis the host must pass
+  // one (link mlgov::redis, then
+  // mlgov::make_redis_governance_store(config, clock)), else the constructor
+  // throws ConfigError saying so. Ignored with in_memory_governance.
+  std::shared_ptr<GovernanceStore> governance_store;
 };
 
 // Threading: resolve(), try_predict(), predict(), predict_batch(), state(),

@@ -1,27 +1,45 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
 //
-// The governance latch of one predictor: the sliding failure window, the
-// recording of a failure, the state (ENABLED|..., DISABLED_GOVERNANCE), its
-// persistence through the shared state file (read at start, written under
-// the file lock at every failure, watched for other processes' changes) and
-// the notification of the host's listener. Reports every transition as a
-// GovernanceEvent on the sink.
+// The governance latch of one predictor: the in-process state
+// (ENABLED|..., DISABLED_GOVERNANCE), this process's sliding failure window,
+// the events on the sink and the host's listener. Everything shared (the
+// shared window, the latch other engines see, the audit trail) is the
+// GovernanceStore's (governance_store.h): the latch talks to nothing else.
+//
+// What the latch does with what a store answers (the rules every store
+// implementation can count on):
+//   - a failure the store decides at once (the file store: kCounted,
+//     kTripped, kAlreadyLatched) is applied as decided; kNotPersisted: the
+//     store's in-memory view decided (its latch_reason says whether it
+//     tripped); kStoreUnreadable: disabled, CRITICAL;
+//   - a failure the store queues (Redis: kQueued) latches LOCALLY at once
+//     when this process's window holds max_failures; the fleet's decision
+//     arrives later through on_shared_change. A latch held locally and not
+//     yet seen in the shared record (also an operator's disable the store
+//     could not take) is never lifted by a shared record saying ENABLED,
+//     only by a shared record saying DISABLED (it then holds it) or by the
+//     operator's re-enable;
+//   - health: kDegraded keeps the last known state (WARNING); kUnavailable
+//     (and open() throwing StoreUnavailableError) makes ML
+//     DISABLED_GOVERNANCE with reason STORE_UNAVAILABLE (CRITICAL), unless
+//     unavailable_runs_local (governance.redis.on_unavailable: local): then
+//     the local window alone decides (WARNING); kOk again re-applies the
+//     shared record: re-enables only when it says ENABLED and no local latch
+//     is held. open() throwing still leads to start(), so the store
+//     reconnects in the background;
+//   - garbage (GovernanceStateError from open(), on_store_unreadable,
+//     kStoreUnreadable): DISABLED_GOVERNANCE, loudly (CRITICAL), never
+//     enabled by it; a valid shared record delivered later rules again.
 #pragma once
-
-#include <sys/types.h>
 
 #include <atomic>
 #include <chrono>
-#include <condition_variable>
 #include <cstddef>
-#include <filesystem>
+#include <cstdint>
 #include <memory>
 #include <mutex>
-#include <optional>
 #include <string>
 #include <string_view>
-#include <thread>
-#include <utility>
 
 #include <spdlog/common.h>
 #include <nlohmann/json.hpp>
@@ -29,6 +47,7 @@
 #include "mlgov/clock.h"
 #include "mlgov/events.h"
 #include "mlgov/governance.h"
+#include "mlgov/governance_store.h"
 #include "mlgov/governed_predictor.h"
 #include "mlgov/ml_state.h"
 
@@ -38,52 +57,58 @@ struct LatchOptions {
   std::shared_ptr<const Clock> clock;  // not null
   std::shared_ptr<EventSink> sink;     // not null
   StateListener* listener = nullptr;   // not owned
-  std::filesystem::path state_file;
-  bool in_memory = false;  // no state file at all (PredictorOptions::in_memory_governance)
+  // The shared state. null: this process only (in_memory_governance).
+  std::shared_ptr<GovernanceStore> store;
+  // governance.redis.on_unavailable: local: an unavailable store leaves ML
+  // on this process's window (WARNING) instead of disabling it.
+  bool unavailable_runs_local = false;
   int max_failures = 3;
   double window_seconds = 300.0;
   std::string model;  // the contract name, for the events
 };
 
-// Threading: state() is one atomic load, callable from any thread at any
-// time. Every other member takes the internal mutex (record_failure waits at
-// most 250 ms for another process's file lock); the listener is called
-// outside it. The watcher thread (start_watching) calls sync() every 200 ms
-// until destruction.
-class Latch {
+// Threading: state() and store_health() are atomic loads, callable from any
+// thread at any time. Every other member takes the internal mutex (and calls
+// the store under it: record_failure waits at most what the store waits, the
+// file store 250 ms for another process's lock); the listener is called
+// outside it. The store's own threads call the GovernanceStoreObserver
+// members, which take the same mutex.
+class Latch final : public GovernanceStoreObserver {
  public:
   explicit Latch(LatchOptions options);
-  ~Latch();
+  ~Latch() override;
   Latch(const Latch&) = delete;
   Latch& operator=(const Latch&) = delete;
 
-  // ML disabled by config: DISABLED_CONFIG, the state file never touched.
+  // ML disabled by config: DISABLED_CONFIG, the store never touched.
   void disable_by_config() noexcept;
 
-  // At start, before the models are loaded: removes stale state-file
-  // temporaries, reads the state file (latched, garbage or unwritable: true),
-  // appends the STARTED history record and refills the window from the
-  // file's. Returns true when ML must start DISABLED_GOVERNANCE. Every
+  // At start, before the models are loaded: opens the store (it appends the
+  // STARTED history record), starts its background delivery (even when
+  // open() threw: the store then reconnects on its own), refills this
+  // process's window from the shared one. Returns true when ML must start
+  // DISABLED_GOVERNANCE (latched, garbage, unwritable, unavailable). Every
   // finding is reported as an event.
   bool open();
 
   // Once the models are loaded: the state becomes DISABLED_GOVERNANCE when
-  // `latched`, else `enabled_state` (ENABLED|OK or ENABLED|DEGRADED by the
-  // models), which is also the state a re-enable returns to.
+  // `latched` (or what the store delivered meanwhile says so), else
+  // `enabled_state` (ENABLED|OK or ENABLED|DEGRADED by the models), which is
+  // also the state a re-enable returns to.
   void start(bool latched, MlState enabled_state) noexcept;
 
-  // Starts the watcher thread (not with in_memory).
+  // The first look at the store after start (poll()), on the calling thread.
   void start_watching();
 
   MlState state() const noexcept { return state_.load(std::memory_order_acquire); }
+  StoreHealth store_health() const noexcept { return health_.load(std::memory_order_acquire); }
+  // The store's describe(), or "in-memory" without a store.
+  const std::string& store_description() const noexcept { return store_description_; }
 
-  // Records one governance failure: this process's window, the shared window
-  // of the state file (under its lock, merged with what other engines
-  // wrote), the event (FAILURE_RECORDED, or DISABLED_BY_GOVERNANCE for the
-  // failure that trips the latch, with `details`), and the latch when the
-  // shared window holds max_failures. When the file cannot be written, this
-  // process's own window decides and the latch is kept in memory (retried at
-  // every sync). Never throws.
+  // Records one governance failure: this process's window, the store (see
+  // the rules at the top of this file), the event (FAILURE_RECORDED, or
+  // DISABLED_BY_GOVERNANCE for the failure that trips the latch, with
+  // `details`), and the latch. Never throws.
   void record_failure(std::string_view symbol, std::string_view reason, std::string message,
                       const nlohmann::json& details) noexcept;
 
@@ -92,7 +117,7 @@ class Latch {
   void reenable(std::string_view operator_name, std::string_view reason);
   void disable(std::string_view operator_name, std::string_view reason);
 
-  // Takes in a change another process made to the state file. Never throws.
+  // Takes in a change another process made (the store's poll()). Never throws.
   void sync() noexcept;
 
   // Failures of this process inside the window now, and the last failure's
@@ -106,49 +131,58 @@ class Latch {
               std::string_view reason, std::string message,
               nlohmann::json details = nlohmann::json::object()) const;
 
+  // GovernanceStoreObserver (called by the store's threads).
+  void on_shared_change(const GovernanceRecord& record) noexcept override;
+  void on_health_change(StoreHealth health, std::string_view message) noexcept override;
+  void on_store_event(spdlog::level::level_enum level, std::string_view status,
+                      std::string_view reason, std::string message) noexcept override;
+  void on_store_unreadable(std::string_view message) noexcept override;
+
  private:
-  // What stat() said of the state file when it was last read or written here:
-  // a different stamp means another process (or the CLI) changed it.
-  struct FileStamp {
-    bool exists = false;
-    dev_t dev = 0;
-    ino_t ino = 0;
-    off_t size = 0;
-    long long mtime_ns = 0;
-    long long ctime_ns = 0;
-    bool operator==(const FileStamp&) const = default;
+  // A state transition decided under mu_, told to the listener after it.
+  struct Transition {
+    MlState from{};
+    MlState to{};
+    std::string reason;
   };
-  static FileStamp reread_stamp() noexcept;
-  static FileStamp stamp_of(const std::filesystem::path& file) noexcept;
-  static void latch(GovernanceRecord& r, const std::string& ts, const std::string& event,
-                    const std::string& reason);
 
   void seed_window() noexcept;
-  void retry_unpersisted_latch() noexcept;
-  void notify(MlState old_state, MlState new_state, std::string_view reason) const noexcept;
-  void stop_watching() noexcept;
+  bool blocked() const noexcept;
+  bool holds_locally() const noexcept { return unshared_latch_ || unavailable_hold_; }
+  void disable_locked(Transition& t) noexcept;
+  void apply_shared_locked(Transition& t, std::string_view cause);
+  void apply_unreadable_locked(Transition& t, std::string_view message);
+  void notify(const Transition& t) const noexcept;
+  std::string reenable_hint() const;
 
   LatchOptions options_;
   std::chrono::nanoseconds window_length_;
+  std::string store_description_;
+  std::string where_;  // for messages: the path for the file store, else store_description_
+  // The event reasons of this store's kind ("STATE_FILE_..." for the file).
+  std::string unreadable_reason_;
+  std::string changed_reason_;
+  std::string write_failed_reason_;
+  std::string failure_id_prefix_;  // "<host>:<pid>:<start ns>:"
   std::atomic<MlState> state_{MlState::kDisabledConfig};
   std::atomic<bool> started_{false};  // state_ is meaningful (events carry it from then on)
+  std::atomic<StoreHealth> health_{StoreHealth::kOk};
   MlState enabled_state_ = MlState::kEnabledOk;
 
-  mutable std::mutex mu_;    // guards everything below up to the watcher, and state transitions
-  FailureWindow window_;     // this process's failures (steady clock): metrics, and the fallback
-  GovernanceRecord record_;  // the state file as last read or written
+  mutable std::mutex mu_;    // guards everything below, and state transitions
+  FailureWindow window_;     // this process's failures (steady clock)
+  GovernanceRecord record_;  // the shared record as last known
   std::string last_error_;
-  FileStamp seen_;
-  // A latch this process holds but could not write (read-only directory,
-  // disk full): "event" and "reason" of the history entry, retried at every
-  // sync until written. While set, the file cannot re-enable this process.
-  std::optional<std::pair<std::string, std::string>> unpersisted_latch_;
-  bool unreadable_reported_ = false;
-
-  std::thread watcher_;
-  std::mutex watch_mu_;
-  std::condition_variable watch_cv_;
-  bool stopping_ = false;  // guarded by watch_mu_
+  std::uint64_t failure_seq_ = 0;
+  // A latch this process holds that the shared record does not show yet (a
+  // queued failure that tripped the local window, an unwritten disable).
+  bool unshared_latch_ = false;
+  // The store is unavailable beyond grace (and ML follows it: not "local").
+  bool unavailable_hold_ = false;
+  // Delivered before start(): applied by start().
+  bool pending_shared_ = false;
+  std::string pending_unreadable_;
+  bool open_unavailable_ = false;  // open() threw StoreUnavailableError
 };
 
 }  // namespace mlgov::internal

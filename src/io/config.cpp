@@ -1,6 +1,8 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
 #include "mlgov/config.h"
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cmath>
@@ -212,6 +214,136 @@ void check_nesting(std::string_view text, const std::string& source) {
   }
 }
 
+// "redis://host[:port][/db]" into r.host, r.port, r.db. No user or
+// password (the password comes from password_env only), no TLS scheme.
+void parse_redis_url(const Context& ctx, const YAML::Node& n, const std::string& key,
+                     RedisStoreConfig& r) {
+  const std::string url = read_string(ctx, n, key);
+  constexpr std::string_view kScheme = "redis://";
+  if (url.rfind(kScheme, 0) != 0) {
+    ctx.fail(n, key,
+             fmt::format("expected redis://host:port/db, found \"{}\" (rediss:// and other "
+                         "schemes are not supported)",
+                         excerpt(url)));
+  }
+  std::string_view rest = std::string_view(url).substr(kScheme.size());
+  if (rest.find('@') != std::string_view::npos) {
+    ctx.fail(n, key,
+             "a user or password in the url is refused: the password is never in a file; set "
+             "governance.redis.password_env to the name of the environment variable holding it");
+  }
+  std::string_view hostport = rest.substr(0, rest.find('/'));
+  std::string_view db_text = rest.find('/') == std::string_view::npos
+                                 ? std::string_view()
+                                 : rest.substr(rest.find('/') + 1);
+  std::string_view port_text;
+  bool port_given = false;
+  std::string host;
+  if (!hostport.empty() && hostport.front() == '[') {  // [IPv6]:port
+    const auto close = hostport.find(']');
+    if (close == std::string_view::npos) ctx.fail(n, key, "unclosed '[' in the url's host");
+    host = std::string(hostport.substr(1, close - 1));
+    const std::string_view after = hostport.substr(close + 1);
+    if (!after.empty() && after.front() != ':') ctx.fail(n, key, "expected ':port' after ']'");
+    port_given = !after.empty();
+    if (port_given) port_text = after.substr(1);
+    for (char c : host) {
+      if (!(std::isxdigit(static_cast<unsigned char>(c)) || c == ':' || c == '.')) {
+        ctx.fail(n, key, fmt::format("invalid IPv6 address \"{}\" in the url", excerpt(host)));
+      }
+    }
+  } else {
+    const auto colon = hostport.find(':');
+    host = std::string(hostport.substr(0, colon));
+    port_given = colon != std::string_view::npos;
+    if (port_given) port_text = hostport.substr(colon + 1);
+    for (char c : host) {
+      if (!(std::isalnum(static_cast<unsigned char>(c)) || c == '.' || c == '-' || c == '_')) {
+        ctx.fail(n, key,
+                 fmt::format("invalid host \"{}\" in the url (letters, digits, '.', '-', '_')",
+                             excerpt(host)));
+      }
+    }
+  }
+  if (host.empty()) ctx.fail(n, key, "the url names no host (expected redis://host:port/db)");
+  auto number = [&](std::string_view text, long min, long max, const char* what) {
+    long v = 0;
+    const auto [ptr, ec] = std::from_chars(text.data(), text.data() + text.size(), v);
+    if (text.empty() || ec != std::errc() || ptr != text.data() + text.size() || v < min ||
+        v > max) {
+      ctx.fail(n, key,
+               fmt::format("the url's {} must be an integer from {} to {}, found \"{}\"", what, min,
+                           max, excerpt(text)));
+    }
+    return static_cast<int>(v);
+  };
+  r.host = host;
+  r.port = port_given ? number(port_text, 1, 65535, "port") : 6379;
+  r.db = db_text.empty() ? 0 : number(db_text, 0, 65535, "database");
+  r.url = url;
+}
+
+// The governance.redis: section.
+void read_redis_section(const Context& ctx, const YAML::Node& node, const std::string& section,
+                        RedisStoreConfig& r) {
+  auto millis = [&](int& target, int min, int max) {
+    return [&target, min, max, &ctx](const YAML::Node& n, const std::string& k) {
+      target = read_int(ctx, n, k, min, max, " ms");
+    };
+  };
+  read_section(
+      ctx, node, section,
+      {{"url", [&](const YAML::Node& n, const std::string& k) { parse_redis_url(ctx, n, k, r); }},
+       {"scope",
+        [&](const YAML::Node& n, const std::string& k) {
+          const std::string v = read_string(ctx, n, k);
+          const bool ok = v.size() <= 64 && std::all_of(v.begin(), v.end(), [](char c) {
+                            return std::isalnum(static_cast<unsigned char>(c)) || c == '_' ||
+                                   c == '.' || c == '-';
+                          });
+          if (!ok) {
+            ctx.fail(n, k,
+                     fmt::format("expected 1 to 64 of A-Z a-z 0-9 _ . - (the scope names the "
+                                 "Redis keys), found \"{}\"",
+                                 excerpt(v)));
+          }
+          r.scope = v;
+        }},
+       {"connect_timeout_ms", millis(r.connect_timeout_ms, 1, 60000)},
+       {"command_timeout_ms", millis(r.command_timeout_ms, 1, 60000)},
+       {"sync_interval_ms", millis(r.sync_interval_ms, 10, 60000)},
+       {"password_env",
+        [&](const YAML::Node& n, const std::string& k) {
+          const std::string v = read_string(ctx, n, k);
+          const bool ok = (std::isalpha(static_cast<unsigned char>(v[0])) || v[0] == '_') &&
+                          std::all_of(v.begin(), v.end(), [](char c) {
+                            return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                          });
+          if (!ok) {
+            ctx.fail(
+                n, k,
+                fmt::format("expected the NAME of an environment variable ([A-Za-z_][A-Za-z0-9_]*; "
+                            "the password itself never goes in the config), found \"{}\"",
+                            excerpt(v)));
+          }
+          r.password_env = v;
+        }},
+       {"grace_seconds",
+        [&](const YAML::Node& n, const std::string& k) {
+          r.grace_seconds = read_bounded(ctx, n, k, 0, 86400, " seconds");
+        }},
+       {"on_unavailable", [&](const YAML::Node& n, const std::string& k) {
+          const std::string v = read_string(ctx, n, k);
+          if (v == "disable") {
+            r.on_unavailable = RedisStoreConfig::OnUnavailable::kDisable;
+          } else if (v == "local") {
+            r.on_unavailable = RedisStoreConfig::OnUnavailable::kLocal;
+          } else {
+            ctx.fail(n, k, fmt::format("expected disable or local, found \"{}\"", excerpt(v)));
+          }
+        }}});
+}
+
 Config parse_config_impl(std::string_view yaml_text, const std::string& source);
 
 }  // namespace
@@ -306,28 +438,75 @@ Config parse_config_impl(std::string_view yaml_text, const std::string& source) 
                  }}});
 
   auto& gov = cfg.governance;
-  read_section(ctx, sections["governance"], "governance",
-               {{"max_failures",
-                 [&](const YAML::Node& n, const std::string& k) {
-                   gov.max_failures = read_int(ctx, n, k, 1, 1000);
-                 }},
-                {"window_seconds",
-                 [&](const YAML::Node& n, const std::string& k) {
-                   // Converted to nanoseconds later: 7 days keeps that far inside int64.
-                   gov.window_seconds =
-                       read_bounded(ctx, n, k, 1, kSecondsPerWeek, " seconds (1 s to 7 days)");
-                 }},
-                {"allow_legacy_models",
-                 [&](const YAML::Node& n, const std::string& k) {
-                   gov.allow_legacy_models = read_bool(ctx, n, k);
-                 }},
-                {"max_model_age_days",
-                 [&](const YAML::Node& n, const std::string& k) {
-                   gov.max_model_age_days = read_int(ctx, n, k, 0, 36500, " days (0: never stale)");
-                 }},
-                {"state_file", [&](const YAML::Node& n, const std::string& k) {
-                   gov.state_file = read_string(ctx, n, k);
-                 }}});
+  YAML::Node store_node;  // governance.store and governance.redis, for the checks after
+  YAML::Node redis_node;
+  int store_line = -1;
+  int redis_line = -1;
+  bool redis_seen = false;
+  read_section(
+      ctx, sections["governance"], "governance",
+      {{"max_failures",
+        [&](const YAML::Node& n, const std::string& k) {
+          gov.max_failures = read_int(ctx, n, k, 1, 1000);
+        }},
+       {"window_seconds",
+        [&](const YAML::Node& n, const std::string& k) {
+          // Converted to nanoseconds later: 7 days keeps that far inside int64.
+          gov.window_seconds =
+              read_bounded(ctx, n, k, 1, kSecondsPerWeek, " seconds (1 s to 7 days)");
+        }},
+       {"allow_legacy_models",
+        [&](const YAML::Node& n, const std::string& k) {
+          gov.allow_legacy_models = read_bool(ctx, n, k);
+        }},
+       {"max_model_age_days",
+        [&](const YAML::Node& n, const std::string& k) {
+          gov.max_model_age_days = read_int(ctx, n, k, 0, 36500, " days (0: never stale)");
+        }},
+       {"state_file", [&](const YAML::Node& n,
+                          const std::string& k) { gov.state_file = read_string(ctx, n, k); }},
+       {"store",
+        [&](const YAML::Node& n, const std::string& k) {
+          const std::string v = read_string(ctx, n, k);
+          if (v == "file") {
+            gov.store = GovernanceConfig::Store::kFile;
+          } else if (v == "redis") {
+            gov.store = GovernanceConfig::Store::kRedis;
+          } else {
+            ctx.fail(n, k, fmt::format("expected file or redis, found \"{}\"", excerpt(v)));
+          }
+          store_node = n;
+          store_line = ctx.key_line;
+        }},
+       {"redis", [&](const YAML::Node& n, const std::string& k) {
+          redis_node = n;
+          redis_line = ctx.key_line;
+          redis_seen = true;
+          if (!n.IsMap()) {
+            ctx.fail(n, k, "expected a mapping of keys (url, scope, ...), found " + describe(n));
+          }
+          read_redis_section(ctx, n, k, gov.redis);
+        }}});
+  if (gov.store == GovernanceConfig::Store::kRedis && !redis_seen) {
+    ctx.key_line = store_line;
+    ctx.fail(store_node, "governance.store",
+             "redis needs a governance.redis: section (with at least url and scope)");
+  }
+  if (redis_seen) {
+    std::string missing;
+    if (gov.redis.url.empty()) missing = "url";
+    if (gov.redis.scope.empty()) missing += missing.empty() ? "scope" : " and scope";
+    if (!missing.empty()) {
+      ctx.key_line = redis_line;
+      ctx.fail(redis_node, "governance.redis",
+               fmt::format("missing {} (required: url redis://host:port/db, scope NAME)", missing));
+    }
+    if (gov.store != GovernanceConfig::Store::kRedis) {
+      cfg.warnings.push_back(source +
+                             ": governance.redis is set but governance.store is not redis: the "
+                             "state file is used");
+    }
+  }
 
   read_section(
       ctx, sections["paths"], "paths",

@@ -73,9 +73,12 @@ struct GovernedPredictor::Impl {
         logger(options.logger ? std::move(options.logger) : make_stderr_logger()),
         state_file(cfg.governance.state_file),
         in_memory(options.in_memory_governance),
-        latch(internal::LatchOptions{clock, logger, options.listener, state_file, in_memory,
-                                     cfg.governance.max_failures, cfg.governance.window_seconds,
-                                     c.name()}) {}
+        latch(internal::LatchOptions{
+            clock, logger, options.listener,
+            in_memory ? nullptr : std::move(options.governance_store),
+            cfg.governance.store == GovernanceConfig::Store::kRedis &&
+                cfg.governance.redis.on_unavailable == RedisStoreConfig::OnUnavailable::kLocal,
+            cfg.governance.max_failures, cfg.governance.window_seconds, c.name()}) {}
 
   Config config;
   FeatureContract contract;
@@ -304,6 +307,20 @@ GovernedPredictor::GovernedPredictor(const Config& config, const FeatureContract
   if (config.limits.max_json_depth < 8 || config.limits.max_json_depth > 1024) {
     throw ConfigError(fmt::format("{}: limits.max_json_depth: must be between 8 and 1024, found {}",
                                   source, config.limits.max_json_depth));
+  }
+  if (!options.in_memory_governance && !options.governance_store) {
+    if (config.governance.store == GovernanceConfig::Store::kRedis) {
+      throw ConfigError(fmt::format(
+          "{}: governance.store is redis but no store was passed: link mlgov::redis and set "
+          "PredictorOptions::governance_store = mlgov::make_redis_governance_store(config, "
+          "clock) (mlgov/redis_governance_store.h)",
+          source));
+    }
+    if (config.ml_enabled) {
+      if (!options.clock) options.clock = std::make_shared<SystemClock>();
+      options.governance_store =
+          make_file_governance_store(config.governance.state_file, options.clock);
+    }
   }
   impl_ = std::make_unique<Impl>(config, contract, options);
   Impl& m = *impl_;
