@@ -247,9 +247,13 @@ TEST(FleetLoad, TwentyEnginesUnderAFailureStormOneDisabledRecordPerTripNothingLo
     ASSERT_TRUE(wait_all(engines, MlState::kDisabledGovernance, 5s)) << "round " << round;
     for (const auto& e : engines) {
       if (e.get() == &origin) continue;
-      if (auto t = e->log.first(MlState::kDisabledGovernance, t0 - 1s)) {
-        propagation_ms.push_back(ms(*t - t0));
+      // The state flips before the listener is called: give the call a moment.
+      std::optional<SteadyTime> t;
+      for (int i = 0; i < 1000 && !t; ++i) {
+        t = e->log.first(MlState::kDisabledGovernance, round_start);
+        if (!t) std::this_thread::sleep_for(1ms);
       }
+      if (t) propagation_ms.push_back(ms(*t - t0));
     }
     operator_store->reenable("load-test", "propagation re-enable " + std::to_string(round + 1),
                              clock->wall_now());
