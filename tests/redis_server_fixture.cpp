@@ -2,9 +2,11 @@
 #include "redis_server_fixture.h"
 
 #include <arpa/inet.h>
+#include <fcntl.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -162,6 +164,15 @@ void RedisServer::launch() {
     // Its own process group: a ctest timeout's signal to the test does not
     // reach it twice, and the test's terminal signals do not either.
     ::setpgid(0, 0);
+    // Dies with the test (a crashed test leaves no server behind), and keeps
+    // none of the test's output pipes open (it logs to its own file).
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    const int null_fd = ::open("/dev/null", O_RDWR);
+    if (null_fd >= 0) {
+      ::dup2(null_fd, 0);
+      ::dup2(null_fd, 1);
+      ::dup2(null_fd, 2);
+    }
     ::execvp("redis-server", argv.data());
     std::_Exit(127);
   }
