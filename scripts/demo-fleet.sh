@@ -102,11 +102,12 @@ for e in "${ENGINES[@]}"; do
   sed -e 's/^\(  ml_enabled:\) false/\1 true /' \
     -e "s#^\(  contracts_dir:\) contracts#\1 \"$ROOT/contracts\"#" \
     -e "s#^\(  logs_dir:\) runtime/logs#\1 runtime/engine-$lower/logs#" \
-    -e "s#^\(  state_file:\) .*#&\n  store: redis\n  redis:\n    url: redis://127.0.0.1:$port/0\n    scope: $SCOPE#" \
+    -e "s#^  store: file .*#  store: redis\n  redis:\n    url: redis://127.0.0.1:$port/0\n    scope: $SCOPE#" \
     "$ROOT/configs/golden_config.yaml" >"engine-$lower.yaml"
 done
 echo "--- engine-a.yaml, the governance section (B and C differ only in logs_dir):"
-sed -n '/^governance:/,/^$/p' engine-a.yaml
+sed -n '/^governance:/,/^$/p' engine-a.yaml | grep -v '^ *#'
+grep -q '^  store: redis' engine-a.yaml
 
 step "5/7 Three engines: one cycle per 100 ms, a heartbeat per second; A gets a column swap at cycle 30"
 # follow NAME FILE PID: prints the engine's heartbeats and alerts as they come, stamped.
