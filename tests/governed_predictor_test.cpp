@@ -951,7 +951,9 @@ TEST_F(PredictorTest, HeartbeatLineIsExact) {
   EXPECT_EQ(json::parse(records.back().payload),
             json::parse(R"({"ts":"2026-01-01T00:00:07.000Z","component":"HEARTBEAT",
                 "level":"INFO","uptime_s":160,"symbols":225,"cycles":3,"state":"HALTED",
-                "ml_state":"DISABLED_GOVERNANCE","model_errors":3})"));
+                "ml_state":"DISABLED_GOVERNANCE","model_errors":3,
+                "store":"file )" +
+                        config.governance.state_file.string() + R"(","store_health":"OK"})"));
   EXPECT_EQ(records.back().level, spdlog::level::info);
 }
 

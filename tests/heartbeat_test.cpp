@@ -86,5 +86,51 @@ TEST(HeartbeatJson, CarriesTheSameFieldsStampedWithTheRecordTime) {
             R"("ml_state":"DISABLED_GOVERNANCE","model_errors":574})");
 }
 
+// --- The governance store's health ------------------------------------------
+
+TEST(HeartbeatStore, AStoreNotOkMakesAnEnabledEngineDegradedAndIsNamedOnTheLine) {
+  HeartbeatRecord h = with_state(MlState::kEnabledOk);
+  h.store = "redis redis://127.0.0.1:6379/0 scope desk-a";
+  h.store_health = StoreHealth::kDegraded;
+  EXPECT_EQ(format_heartbeat_line(h),
+            "[HEARTBEAT] uptime=159s | symbols=225 | cycles=2 | state=DEGRADED | "
+            "ml_state=ENABLED|OK | model_errors=574 | store=DEGRADED");
+}
+
+TEST(HeartbeatStore, AnUnavailableStoreIsNamedOnTheLine) {
+  HeartbeatRecord h = with_state(MlState::kDisabledGovernance);
+  h.store = "redis redis://127.0.0.1:6379/0 scope desk-a";
+  h.store_health = StoreHealth::kUnavailable;
+  EXPECT_EQ(format_heartbeat_line(h),
+            "[HEARTBEAT] uptime=159s | symbols=225 | cycles=2 | state=DEGRADED | "
+            "ml_state=DISABLED_GOVERNANCE | model_errors=574 | store=UNAVAILABLE");
+}
+
+TEST(HeartbeatStore, AHealthyStoreLeavesTheLineAsItWas) {
+  HeartbeatRecord h = with_state(MlState::kEnabledOk);
+  h.store = "file runtime/governance_state.json";
+  EXPECT_EQ(format_heartbeat_line(h),
+            "[HEARTBEAT] uptime=159s | symbols=225 | cycles=2 | state=OK | ml_state=ENABLED|OK | "
+            "model_errors=574");
+}
+
+TEST(HeartbeatStore, HaltedStillWinsOverTheStore) {
+  HeartbeatRecord h = with_state(MlState::kEnabledOk, /*halted=*/true);
+  h.store_health = StoreHealth::kUnavailable;
+  EXPECT_EQ(heartbeat_state(h), "HALTED");
+}
+
+TEST(HeartbeatStore, TheJsonRecordCarriesTheStoreAndItsHealth) {
+  HeartbeatRecord h = with_state(MlState::kEnabledOk);
+  h.time = std::chrono::system_clock::time_point(1'767'225'600s);
+  h.store = "redis redis://127.0.0.1:6379/0 scope desk-a";
+  h.store_health = StoreHealth::kDegraded;
+  EXPECT_EQ(format_heartbeat_json(h),
+            R"({"ts":"2026-01-01T00:00:00.000Z","component":"HEARTBEAT","level":"INFO",)"
+            R"("uptime_s":159,"symbols":225,"cycles":2,"state":"DEGRADED",)"
+            R"("ml_state":"ENABLED|OK","model_errors":574,)"
+            R"("store":"redis redis://127.0.0.1:6379/0 scope desk-a","store_health":"DEGRADED"})");
+}
+
 }  // namespace
 }  // namespace mlgov

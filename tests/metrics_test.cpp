@@ -414,5 +414,21 @@ TEST_F(PredictorMetrics, BuildInfoNamesTheLibraryVersionItsCommitAndTheContract)
   EXPECT_TRUE(hex40 || m.git_commit == "unknown") << m.git_commit;
 }
 
+TEST(Prometheus, WithoutAStoreThereIsNoStoreHealthFamily) {
+  const std::string text = format_prometheus(MetricsSnapshot{});
+  EXPECT_EQ(text.find("mlgov_governance_store_health"), std::string::npos);
+}
+
+TEST(Prometheus, TheStoreHealthIsOneGaugePerHealthWithOneSet) {
+  MetricsSnapshot snap;
+  snap.store_health = StoreHealth::kDegraded;
+  const std::string text = format_prometheus(snap);
+  EXPECT_NE(text.find("# TYPE mlgov_governance_store_health gauge\n"), std::string::npos);
+  EXPECT_EQ(lines_starting(text, "mlgov_governance_store_health{"),
+            (std::vector<std::string>{"mlgov_governance_store_health{health=\"ok\"} 0",
+                                      "mlgov_governance_store_health{health=\"degraded\"} 1",
+                                      "mlgov_governance_store_health{health=\"unavailable\"} 0"}));
+}
+
 }  // namespace
 }  // namespace mlgov

@@ -14,6 +14,7 @@
 #include <spdlog/common.h>
 #include <nlohmann/json.hpp>
 
+#include "mlgov/governance_store.h"
 #include "mlgov/ml_state.h"
 
 namespace mlgov {
@@ -52,6 +53,12 @@ struct HeartbeatRecord {
   bool host_halted = false;  // the host's own state: HALTED wins over everything
   MlState ml_state = MlState::kDisabledConfig;
   std::uint64_t model_errors = 0;  // failures recorded since start
+  // The governance store (GovernanceStore::describe(), e.g. "file
+  // runtime/governance_state.json"; "" when there is none: in-memory
+  // governance, ML disabled by config) and its health. A health other than
+  // kOk makes the heartbeat's state DEGRADED.
+  std::string store;
+  StoreHealth store_health = StoreHealth::kOk;
 };
 
 // The observer mlgov reports to: one hook per kind of record. Called

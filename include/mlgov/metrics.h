@@ -18,6 +18,7 @@
 #include <string_view>
 
 #include "mlgov/enum_formatter.h"
+#include "mlgov/governance_store.h"
 #include "mlgov/ml_state.h"
 #include "mlgov/version.h"  // library_git_commit
 
@@ -59,6 +60,10 @@ struct MetricsSnapshot {
   std::uint64_t cycles = 0;  // the host's cycle count at the last heartbeat
   // Wall-clock time of the last heartbeat, seconds since the Unix epoch (0 = none yet).
   double last_heartbeat_seconds = 0.0;
+
+  // The governance store's health (governance_store.h); nullopt when there
+  // is no store (in-memory governance, ML disabled by config).
+  std::optional<StoreHealth> store_health;
 };
 
 // "ok", "degraded", "halted" (the label values of mlgov_host_state).
@@ -84,6 +89,9 @@ std::string_view metric_label(PredictStatus status) noexcept;
 //   mlgov_failures_in_window, mlgov_models_loaded, mlgov_models_degraded gauges
 //   mlgov_cycles_total                                               counter
 //   mlgov_last_heartbeat_timestamp_seconds (0 before the first)      gauge
+//   mlgov_governance_store_health{health}  ok, degraded, unavailable: 1 for
+//                                 the store's health, 0 for the others;
+//                                 only with a store (store_health set) gauge
 // Build-info values are escaped (escape_prometheus_label, at most
 // kMaxPrometheusLabelBytes bytes each). Ends with a newline. Pure.
 std::string format_prometheus(const MetricsSnapshot& snapshot);

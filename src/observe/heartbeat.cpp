@@ -12,7 +12,8 @@ namespace mlgov {
 std::string_view heartbeat_state(const HeartbeatRecord& heartbeat) noexcept {
   if (heartbeat.host_halted) return "HALTED";
   if (heartbeat.ml_state == MlState::kEnabledDegraded ||
-      heartbeat.ml_state == MlState::kDisabledGovernance) {
+      heartbeat.ml_state == MlState::kDisabledGovernance ||
+      heartbeat.store_health != StoreHealth::kOk) {
     return "DEGRADED";
   }
   return "OK";
@@ -31,6 +32,10 @@ std::string format_heartbeat_line(const HeartbeatRecord& heartbeat) {
   line += to_string(heartbeat.ml_state);
   line += " | model_errors=";
   line += std::to_string(heartbeat.model_errors);
+  if (heartbeat.store_health != StoreHealth::kOk) {  // said only when it matters
+    line += " | store=";
+    line += to_string(heartbeat.store_health);
+  }
   return line;
 }
 
@@ -45,6 +50,10 @@ std::string format_heartbeat_json(const HeartbeatRecord& heartbeat) {
   j["state"] = heartbeat_state(heartbeat);
   j["ml_state"] = to_string(heartbeat.ml_state);
   j["model_errors"] = heartbeat.model_errors;
+  if (!heartbeat.store.empty()) {
+    j["store"] = heartbeat.store;
+    j["store_health"] = to_string(heartbeat.store_health);
+  }
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 

@@ -284,6 +284,20 @@ std::string format_prometheus(const MetricsSnapshot& s) {
   x.family("mlgov_last_heartbeat_timestamp_seconds", "gauge",
            "Unix time of the last heartbeat; 0 before the first.");
   x.sample("mlgov_last_heartbeat_timestamp_seconds", "", s.last_heartbeat_seconds);
+
+  if (s.store_health) {
+    x.family("mlgov_governance_store_health", "gauge",
+             "1 for the governance store's health (ok, degraded: lost inside its grace period, "
+             "unavailable: lost beyond it), 0 for the others.");
+    for (StoreHealth health :
+         {StoreHealth::kOk, StoreHealth::kDegraded, StoreHealth::kUnavailable}) {
+      const std::string_view name = health == StoreHealth::kOk         ? "ok"
+                                    : health == StoreHealth::kDegraded ? "degraded"
+                                                                       : "unavailable";
+      x.sample("mlgov_governance_store_health", label("health", name),
+               std::uint64_t{*s.store_health == health ? 1u : 0u});
+    }
+  }
   return x.take();
 }
 

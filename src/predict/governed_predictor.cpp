@@ -438,6 +438,10 @@ std::string GovernedPredictor::heartbeat(std::chrono::seconds uptime, std::uint6
   beat.host_halted = host_halted;
   beat.ml_state = state();
   beat.model_errors = model_errors();
+  if (m.config.ml_enabled && !m.in_memory) {
+    beat.store = m.latch.store_description();
+    beat.store_health = m.latch.store_health();
+  }
   m.heartbeat_cycles.store(cycles, std::memory_order_relaxed);
   m.heartbeat_host_halted.store(host_halted, std::memory_order_relaxed);
   m.heartbeat_wall_ms.store(
@@ -466,6 +470,7 @@ MetricsSnapshot GovernedPredictor::metrics() const {
     HeartbeatRecord beat;  // the state= a heartbeat would report now
     beat.host_halted = m.heartbeat_host_halted.load(std::memory_order_relaxed);
     beat.ml_state = s.state;
+    if (m.config.ml_enabled && !m.in_memory) beat.store_health = m.latch.store_health();
     const std::string_view host = heartbeat_state(beat);
     s.host_state = host == "HALTED"     ? HostState::kHalted
                    : host == "DEGRADED" ? HostState::kDegraded
@@ -473,6 +478,7 @@ MetricsSnapshot GovernedPredictor::metrics() const {
     s.cycles = m.heartbeat_cycles.load(std::memory_order_relaxed);
     s.last_heartbeat_seconds = static_cast<double>(ms) / 1000.0;
   }
+  if (m.config.ml_enabled && !m.in_memory) s.store_health = m.latch.store_health();
   s.failures_in_window = m.latch.failures_in_window();
   s.last_error = m.latch.last_error();
   return s;
