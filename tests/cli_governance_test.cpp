@@ -180,5 +180,31 @@ TEST_F(CliGovernance, StatusEscapesControlCharacters) {
   EXPECT_NE(out.find("EVIL\\nstate: ENABLED"), std::string::npos) << out;
 }
 
+// A config naming the Redis store without its section: the usual file:line
+// error, exit 2, and nothing else is touched.
+TEST_F(CliGovernance, ConfigWithStoreRedisButNoRedisSectionExits2NamingTheLine) {
+  testing::write_text(dir / "config.yaml",
+                      "features:\n  ml_enabled: true\ngovernance:\n  store: redis\n");
+  EXPECT_EQ(run("status --config " + q((dir / "config.yaml").string())), 2) << out;
+  EXPECT_NE(out.find("mlgov: error: " + (dir / "config.yaml").string() + ":4: governance.store"),
+            std::string::npos)
+      << out;
+  EXPECT_NE(out.find("governance.redis"), std::string::npos) << out;
+}
+
+// With store: file named explicitly, --config acts on its state file.
+TEST_F(CliGovernance, ConfigWithStoreFileDisablesItsStateFile) {
+  testing::write_text(dir / "config.yaml",
+                      "features:\n  ml_enabled: true\ngovernance:\n"
+                      "  store: file\n  state_file: \"" +
+                          state.string() + "\"\n");
+  EXPECT_EQ(run("disable --config " + q((dir / "config.yaml").string()) +
+                " --operator bob --reason INC-43"),
+            0)
+      << out;
+  EXPECT_TRUE(read_governance_state(state).disabled);
+  EXPECT_EQ(last_disabling_event(read_governance_state(state)), "DISABLED_BY_OPERATOR");
+}
+
 }  // namespace
 }  // namespace mlgov

@@ -16,6 +16,41 @@
 // reports back (another engine's latch, an operator's disable or re-enable,
 // the store's health) and forwards the operator's actions. The hot path never
 // calls a store: predictions read the predictor's in-process state only.
+//
+// What the latch does with what a store reports (every implementation can
+// count on these rules; src/governance/latch.h applies them):
+//   - record_failure answered at once (kCounted, kTripped, kAlreadyLatched:
+//     the file store) is applied as decided. kNotPersisted: the store's
+//     in-memory view decided (latch_reason set: it tripped, and the store
+//     holds the latch until it can write it). kStoreUnreadable: disabled,
+//     CRITICAL.
+//   - kQueued (Redis: pushed by a background thread): the failure latches
+//     LOCALLY at once when the predictor's own window holds max_failures;
+//     the fleet's decision arrives through on_shared_change. A latch held
+//     locally that the shared record does not show yet is never lifted by a
+//     shared record saying ENABLED; only by one saying DISABLED (which then
+//     holds it) or by the operator's re-enable.
+//   - Health: the store tracks its own grace period (governance.redis.
+//     grace_seconds) and reports on_health_change. kDegraded (lost, inside
+//     grace): the last known state is kept (WARNING). kUnavailable (beyond
+//     grace): ML DISABLED_GOVERNANCE, reason STORE_UNAVAILABLE (CRITICAL),
+//     unless governance.redis.on_unavailable: local (the local window
+//     alone decides, WARNING). kOk again: the shared record is applied
+//     again: ML re-enabled only when it says ENABLED and no local latch is
+//     held. The heartbeat says state=DEGRADED while the health is not kOk.
+//   - open() throwing StoreUnavailableError: as kUnavailable (ML starts
+//     DISABLED_GOVERNANCE, reason STORE_UNAVAILABLE, or local with a
+//     WARNING); start() is still called, so the store reconnects with
+//     backoff in the background and then reports kOk and the shared record.
+//   - Garbage (open() or read() throwing GovernanceStateError,
+//     on_store_unreadable, kStoreUnreadable): DISABLED_GOVERNANCE, loudly
+//     (CRITICAL), never enabled by it; a valid shared record delivered later
+//     rules again.
+//   - Other exceptions from open() (cannot write): DISABLED_GOVERNANCE,
+//     reason STATE_NOT_WRITABLE, until the store delivers a latched record
+//     (it wrote the latch) and an operator re-enables.
+//   - disable() throwing: ML stays off in this process (a local latch, as
+//     above) and the error is reported at CRITICAL.
 #pragma once
 
 #include <chrono>
@@ -124,11 +159,17 @@ class GovernanceStore {
   // record saying `started_by` (e.g. "pid 4242 on host-a"). Returns the
   // shared record. Throws GovernanceStateError when the store holds garbage
   // (the caller starts DISABLED_GOVERNANCE, loudly), StoreUnavailableError
-  // when it cannot be reached, std::system_error when it cannot be written.
+  // when it cannot be reached, std::system_error when it cannot be written
+  // (the file store then keeps a STATE_NOT_WRITABLE latch in memory and
+  // writes it once it can). Findings worth an event made here are reported
+  // through the observer once start() gives it (the file store: a stale
+  // temporary removed, a missing file, loose permissions).
   virtual GovernanceRecord open(std::string_view started_by) = 0;
 
   // Starts delivering changes to `observer` (not owned; must outlive stop())
-  // from a background thread. Called once, after open().
+  // from a background thread. Called once, right after open() (also when
+  // open() threw), before the predictor has loaded its models: the
+  // observer takes in what arrives meanwhile.
   virtual void start(GovernanceStoreObserver* observer) = 0;
 
   // Stops the background threads. Idempotent; the destructor calls it.
@@ -142,7 +183,8 @@ class GovernanceStore {
   // apply_operator_disable, on the shared state): blocking. Return the shared
   // record after the change. Throw std::invalid_argument for a blank operator
   // or reason, StoreUnavailableError / std::system_error when the change
-  // cannot be made (nothing changed then).
+  // cannot be made (nothing changed then; except that the file store keeps
+  // an unwritten disable in memory and writes it once it can).
   virtual GovernanceRecord reenable(std::string_view operator_name, std::string_view reason,
                                     std::chrono::system_clock::time_point now) = 0;
   virtual GovernanceRecord disable(std::string_view operator_name, std::string_view reason,

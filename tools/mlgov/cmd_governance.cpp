@@ -5,11 +5,14 @@
 // `mlgov governance disable  (--config FILE | --state-file FILE) --operator NAME --reason TEXT`
 //
 // status prints the latch state, the window, the last failures and the audit
-// trail of the governance state file, read by the same function the
-// predictor uses: exit 0 enabled, 1 disabled, 2 missing or unreadable file.
-// reenable and disable change the file under its lock (merged with what the
-// engines wrote); every running predictor on the file follows within a
-// second or at its next heartbeat. Errors start "mlgov: error:" and exit 2.
+// trail of the governance store: the state file (read by the same function
+// the predictor uses) or, with --config naming governance.store: redis, the
+// Redis scope: exit 0 enabled, 1 disabled, 2 missing or unreadable state or
+// an unreachable store. reenable and disable change the shared state (the
+// file under its lock, merged with what the engines wrote; Redis in one
+// script); every running predictor on it follows without a restart. Errors
+// start "mlgov: error:" and exit 2.
+#include <chrono>
 #include <cstdio>
 #include <filesystem>
 #include <memory>
@@ -22,10 +25,12 @@
 #include <fmt/format.h>
 
 #include "commands.h"
+#include "governance_store_factory.h"
 #include "mlgov/clock.h"
 #include "mlgov/config.h"
 #include "mlgov/errors.h"
 #include "mlgov/governance.h"
+#include "mlgov/governance_store.h"
 
 namespace mlgov::cli {
 namespace {
@@ -52,8 +57,9 @@ std::string printable(std::string_view s) {
   return out;
 }
 
-void print_record(const std::filesystem::path& file, const GovernanceRecord& record) {
-  std::printf("state_file: %s\n", printable(file.string()).c_str());
+// `where` is "state_file: PATH" or "store: <describe()>".
+void print_record(const std::string& where, const GovernanceRecord& record) {
+  std::printf("%s\n", printable(where).c_str());
   std::printf("state: %s\n", record.disabled ? "DISABLED_GOVERNANCE" : "ENABLED");
   if (record.disabled) std::printf("disabled_by: %s\n", last_disabling_event(record).c_str());
   if (!record.since.empty()) std::printf("since: %s\n", printable(record.since).c_str());
@@ -85,15 +91,26 @@ void print_record(const std::filesystem::path& file, const GovernanceRecord& rec
   throw CommandExit(2, "");
 }
 
-// The state file named by --state-file, or governance.state_file of --config.
+// What the command acts on: the state file named by --state-file or by
+// governance.state_file of --config, or (governance.store: redis) the store
+// the config names.
+struct Target {
+  std::filesystem::path file;              // the state file, or empty
+  std::shared_ptr<GovernanceStore> store;  // set when not a state file
+};
+
 struct FileArgs {
   std::string state_file;
   std::string config;
-  std::filesystem::path resolve() const {
-    if (!state_file.empty()) return state_file;
+  Target resolve() const {
+    if (!state_file.empty()) return {state_file, nullptr};
     if (config.empty()) error_exit("give --state-file FILE or --config FILE");
     try {
-      return load_config(config).governance.state_file;
+      const Config cfg = load_config(config);
+      if (cfg.governance.store == GovernanceConfig::Store::kFile) {
+        return {cfg.governance.state_file, nullptr};
+      }
+      return {{}, make_governance_store_for(cfg)};
     } catch (const Error& e) {
       error_exit(e.what());
     }
@@ -105,7 +122,8 @@ void add_file_options(CLI::App* cmd, FileArgs& args) {
                                "the governance state file (governance.state_file)")
                    ->option_text("FILE");
   auto* config = cmd->add_option("--config", args.config,
-                                 "take the state file from governance.state_file of this config")
+                                 "act on the store this config names (governance.store: the "
+                                 "state file of governance.state_file, or Redis)")
                      ->option_text("FILE");
   file->excludes(config);
 }
@@ -131,6 +149,50 @@ GovernanceRecord read_or_exit(const std::filesystem::path& file) {
   return found.record;
 }
 
+// The shared record of a store that is not a state file (Redis).
+GovernanceRecord read_store_or_exit(GovernanceStore& store) {
+  try {
+    return store.read();
+  } catch (const GovernanceStateError& e) {
+    error_exit(
+        fmt::format("{}\nthe store holds garbage: running predictors treat it as "
+                    "DISABLED_GOVERNANCE; inspect it, then re-enable explicitly",
+                    e.what()));
+  } catch (const StoreUnavailableError& e) {
+    error_exit(fmt::format("{}: the store cannot be reached: {}", store.describe(), e.what()));
+  } catch (const std::exception& e) {
+    error_exit(fmt::format("{}: {}", store.describe(), e.what()));
+  }
+}
+
+// Runs reenable or disable (`change`) on a store that is not a state file.
+template <class Change>
+void change_store(GovernanceStore& store, const std::string& done, Change change) {
+  SystemClock clock;
+  GovernanceRecord record;
+  try {
+    record = change(store, clock.wall_now());
+  } catch (const std::invalid_argument& e) {
+    error_exit(e.what());
+  } catch (const GovernanceStateError& e) {
+    error_exit(
+        fmt::format("{}\nthe store holds garbage and is never overwritten blindly: "
+                    "inspect it first",
+                    e.what()));
+  } catch (const StoreUnavailableError& e) {
+    error_exit(fmt::format("{}: the store cannot be reached, nothing changed: {}", store.describe(),
+                           e.what()));
+  } catch (const std::exception& e) {
+    error_exit(fmt::format("{}: cannot update the store, nothing changed: {}", store.describe(),
+                           e.what()));
+  }
+  std::printf("%s\n", done.c_str());
+  std::printf(
+      "running engines on this store follow at once (published change) or at their next sync, "
+      "without a restart\n");
+  print_record("store: " + store.describe(), record);
+}
+
 // Runs reenable or disable (`change`) and prints the result.
 template <class Change>
 void change_state(const std::filesystem::path& file, const char* done, Change change) {
@@ -152,7 +214,7 @@ void change_state(const std::filesystem::path& file, const char* done, Change ch
   std::printf(
       "running engines on this state file follow within a second (or at their next "
       "heartbeat), without a restart\n");
-  print_record(file, record);
+  print_record("state_file: " + file.string(), record);
 }
 
 }  // namespace
@@ -163,16 +225,23 @@ void register_governance_command(CLI::App& app) {
   cmd->require_subcommand(1);
 
   auto status_args = std::make_shared<FileArgs>();
-  auto* status = cmd->add_subcommand("status", "Print the governance state file");
+  auto* status = cmd->add_subcommand(
+      "status", "Print the governance state (the state file, or the store of --config)");
   add_file_options(status, *status_args);
   status->footer(
       "Example:\n  mlgov governance status --config config.yaml\n"
       "Exit codes: 0 enabled, 1 disabled (DISABLED_GOVERNANCE), 2 state file missing or "
       "unreadable, or bad usage");
   status->callback([status_args] {
-    const std::filesystem::path file = status_args->resolve();
-    const GovernanceRecord record = read_or_exit(file);
-    print_record(file, record);
+    const Target target = status_args->resolve();
+    GovernanceRecord record;
+    if (target.store) {
+      record = read_store_or_exit(*target.store);
+      print_record("store: " + target.store->describe(), record);
+    } else {
+      record = read_or_exit(target.file);
+      print_record("state_file: " + target.file.string(), record);
+    }
     if (record.disabled) throw CommandExit(1, "");
   });
 
@@ -197,35 +266,46 @@ void register_governance_command(CLI::App& app) {
   };
 
   auto [reenable, reenable_args] = add_change(
-      "reenable", "Clear the latch and record the operator's audit entry in the state file",
+      "reenable", "Clear the latch and record the operator's audit entry in the store",
       "mlgov governance reenable --config config.yaml --operator alice --reason \"INC-42: "
       "host column order fixed\"");
   reenable->callback([args = reenable_args] {
-    const std::filesystem::path file = args->file.resolve();
-    change_state(
-        file,
-        fmt::format("re-enabled by {}: {}", printable(args->operator_name), printable(args->reason))
-            .c_str(),
-        [&](const Clock& clock) {
-          return reenable_governance_state_file(file, args->operator_name, args->reason, clock);
-        });
+    const Target target = args->file.resolve();
+    const std::string done = fmt::format("re-enabled by {}: {}", printable(args->operator_name),
+                                         printable(args->reason));
+    if (target.store) {
+      change_store(*target.store, done,
+                   [&](GovernanceStore& store, std::chrono::system_clock::time_point now) {
+                     return store.reenable(args->operator_name, args->reason, now);
+                   });
+      return;
+    }
+    const std::filesystem::path& file = target.file;
+    change_state(file, done.c_str(), [&](const Clock& clock) {
+      return reenable_governance_state_file(file, args->operator_name, args->reason, clock);
+    });
   });
 
   auto [disable, disable_args] = add_change(
       "disable",
-      "Switch ML off in every engine sharing the state file (DISABLED_BY_OPERATOR), no restart",
+      "Switch ML off in every engine sharing the store (DISABLED_BY_OPERATOR), no restart",
       "mlgov governance disable --config config.yaml --operator bob --reason \"INC-43: bad "
       "market data feed\"");
   disable->callback([args = disable_args] {
-    const std::filesystem::path file = args->file.resolve();
-    change_state(file,
-                 fmt::format("disabled by operator {}: {}", printable(args->operator_name),
-                             printable(args->reason))
-                     .c_str(),
-                 [&](const Clock& clock) {
-                   return disable_governance_state_file(file, args->operator_name, args->reason,
-                                                        clock);
-                 });
+    const Target target = args->file.resolve();
+    const std::string done = fmt::format("disabled by operator {}: {}",
+                                         printable(args->operator_name), printable(args->reason));
+    if (target.store) {
+      change_store(*target.store, done,
+                   [&](GovernanceStore& store, std::chrono::system_clock::time_point now) {
+                     return store.disable(args->operator_name, args->reason, now);
+                   });
+      return;
+    }
+    const std::filesystem::path& file = target.file;
+    change_state(file, done.c_str(), [&](const Clock& clock) {
+      return disable_governance_state_file(file, args->operator_name, args->reason, clock);
+    });
   });
 }
 

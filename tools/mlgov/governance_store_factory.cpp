@@ -1,0 +1,28 @@
+// Copyright 2026 The mlgov Authors. Apache-2.0.
+//
+// The one place where the CLI turns governance.store into a store, so that
+// linking the Redis store (mlgov::redis) changes this file only.
+#include "governance_store_factory.h"
+
+#include <fmt/format.h>
+
+#include "mlgov/clock.h"
+#include "mlgov/errors.h"
+
+namespace mlgov::cli {
+
+std::shared_ptr<GovernanceStore> make_governance_store_for(const Config& config) {
+  auto clock = std::make_shared<SystemClock>();
+  if (config.governance.store == GovernanceConfig::Store::kRedis) {
+    // Wired by the Redis store's target: return
+    // make_redis_governance_store(config, clock) (mlgov/redis_governance_store.h).
+    throw ConfigError(fmt::format(
+        "{}: governance.store is redis, but this mlgov binary is built without the Redis store "
+        "(mlgov::redis, make_redis_governance_store); use an mlgov built with it, or act on a "
+        "state file with --state-file",
+        config.source.empty() ? "config" : config.source.string()));
+  }
+  return make_file_governance_store(config.governance.state_file, std::move(clock));
+}
+
+}  // namespace mlgov::cli
