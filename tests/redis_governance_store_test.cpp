@@ -517,6 +517,21 @@ TEST(RedisGovernanceStore, GarbageWhileRunningIsReportedUnreadable) {
   EXPECT_NE(message.find("{mlgov:desk-a}:state field format"), std::string::npos) << message;
 }
 
+TEST(RedisGovernanceStore, GarbageAtOpenOnceRemovedGivesTheRecordAndTheStartedEntry) {
+  MLGOV_SKIP_WITHOUT_REDIS_SERVER();
+  RedisServer server;
+  server.cli({"SET", "{mlgov:desk-a}:history", "oops"});
+  auto store = make_store(redis_config(server, "desk-a"));
+  EXPECT_THROW(store->open("engine"), GovernanceStateError);
+  RecordingObserver observer;
+  store->start(&observer);
+  ASSERT_TRUE(observer.wait_for_unreadable());
+  server.cli({"DEL", "{mlgov:desk-a}:history"});  // the operator cleans up
+  EXPECT_TRUE(observer.wait_for_record([](const GovernanceRecord& r) {
+    return !r.disabled && r.history.size() == 1 && r.history[0].event == "STARTED";
+  }));
+}
+
 TEST(RedisGovernanceStore, TwoScopesOnOneServerStayIndependent) {
   MLGOV_SKIP_WITHOUT_REDIS_SERVER();
   RedisServer server;
@@ -561,6 +576,20 @@ TEST(RedisGovernanceStore, APasswordInTheUrlIsRefusedWithoutEchoingIt) {
     EXPECT_NE(message.find("governance.redis.url"), std::string::npos) << message;
     EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
   }
+}
+
+TEST(RedisGovernanceStore, UrlWithoutPortOrDatabaseMeansPort6379AndDatabase0) {
+  Config config;
+  config.governance.redis.url = "redis://cache.internal";
+  config.governance.redis.scope = "desk-a";
+  EXPECT_EQ(make_store(config)->describe(), "redis redis://cache.internal:6379/0 scope desk-a");
+}
+
+TEST(RedisGovernanceStore, UrlWithAnIpv6AddressKeepsItsBrackets) {
+  Config config;
+  config.governance.redis.url = "redis://[::1]:6380/2";
+  config.governance.redis.scope = "desk-a";
+  EXPECT_EQ(make_store(config)->describe(), "redis redis://[::1]:6380/2 scope desk-a");
 }
 
 }  // namespace

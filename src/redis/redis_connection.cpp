@@ -41,9 +41,7 @@ bool parse_int(std::string_view text, int& out) {
 
 }  // namespace
 
-std::string RedisEndpoint::describe() const {
-  return fmt::format("redis redis://{}:{}/{} scope {}", host, port, db, scope);
-}
+std::string RedisEndpoint::describe() const { return fmt::format("redis {} scope {}", url, scope); }
 
 RedisEndpoint redis_endpoint_from_config(const Config& config) {
   const RedisStoreConfig& rc = config.governance.redis;
@@ -66,19 +64,27 @@ RedisEndpoint redis_endpoint_from_config(const Config& config) {
     rest = rest.substr(0, slash);
   }
   std::string_view host = rest;
-  if (const auto colon = rest.rfind(':'); colon != std::string_view::npos) {
+  // The port's colon: after the closing bracket of an IPv6 address ([::1]:6379).
+  const auto bracket = rest.starts_with('[') ? rest.find(']') : std::string_view::npos;
+  const auto colon = rest.find(':', bracket == std::string_view::npos ? 0 : bracket);
+  if (colon != std::string_view::npos) {
     host = rest.substr(0, colon);
     if (!parse_int(rest.substr(colon + 1), ep.port) || ep.port < 1 || ep.port > 65535) {
       config_error(config, "url",
                    fmt::format("'{}': the port must be a number in 1..65535", rc.url));
     }
   }
+  if (host.size() >= 2 && host.front() == '[' && host.back() == ']') {
+    host = host.substr(1, host.size() - 2);  // an IPv6 address: [::1]:6379
+  }
   if (host.empty()) config_error(config, "url", fmt::format("'{}': no host", rc.url));
   if (!db_part.empty() && (!parse_int(db_part, ep.db) || ep.db < 0)) {
     config_error(config, "url", fmt::format("'{}': the database must be a number >= 0", rc.url));
   }
   ep.host = std::string(host);
-  ep.url = fmt::format("redis://{}:{}/{}", ep.host, ep.port, ep.db);
+  ep.url = ep.host.find(':') == std::string::npos
+               ? fmt::format("redis://{}:{}/{}", ep.host, ep.port, ep.db)
+               : fmt::format("redis://[{}]:{}/{}", ep.host, ep.port, ep.db);
 
   if (rc.scope.empty() || rc.scope.size() > 64 ||
       rc.scope.find_first_not_of(

@@ -120,6 +120,10 @@ class RedisGovernanceStore final : public GovernanceStore {
       started_by_ = std::string(started_by);
     }
     RedisConnection c(endpoint_);
+    {
+      std::lock_guard<std::mutex> lock(mu_);
+      reached_at_open_ = true;  // a later loss is an outage with grace, not "never reached"
+    }
     run_script(c, kRedisStarted, {std::string(started_by)});
     Snapshot s = read_snapshot(c);
     std::lock_guard<std::mutex> lock(mu_);
@@ -390,20 +394,22 @@ class RedisGovernanceStore final : public GovernanceStore {
       throw StoreUnavailableError(
           fmt::format("{}: SUBSCRIBE {} refused: {}", description_, keys_.channel, error));
     }
-    bool write_started = false;
+    cmd_ = std::move(cmd);
+    sub_ = std::move(sub);
+  }
+
+  // The STARTED record of an engine whose open() did not reach the server:
+  // appended once it does (and the scope's keys are not garbage).
+  void write_started_if_pending() {
     std::string started_by;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      write_started = !started_written_;
+      if (started_written_) return;
       started_by = started_by_;
     }
-    if (write_started) {
-      run_script(*cmd, kRedisStarted, {started_by});
-      std::lock_guard<std::mutex> lock(mu_);
-      started_written_ = true;
-    }
-    cmd_ = std::move(cmd);
-    sub_ = std::move(sub);
+    run_script(*cmd_, kRedisStarted, {started_by});
+    std::lock_guard<std::mutex> lock(mu_);
+    started_written_ = true;
   }
 
   // Sends the queued failures in order; each leaves the queue only once the
@@ -454,7 +460,7 @@ class RedisGovernanceStore final : public GovernanceStore {
     std::chrono::milliseconds backoff = kFirstBackoff;
     {
       std::lock_guard<std::mutex> lock(mu_);
-      ever_connected_ = started_written_;
+      ever_connected_ = reached_at_open_;
       delivered_version_ = opened_version_;
     }
     auto next_sync = std::chrono::steady_clock::now();
@@ -472,12 +478,6 @@ class RedisGovernanceStore final : public GovernanceStore {
           wait(backoff);
           backoff = std::min(backoff * 2, kMaxBackoff);
           continue;
-        } catch (const GovernanceStateError& e) {  // garbage at the STARTED record
-          connection_lost(e.what());
-          report_unreadable(e.what());
-          wait(backoff);
-          backoff = std::min(backoff * 2, kMaxBackoff);
-          continue;
         } catch (const std::exception& e) {
           connection_lost(e.what());
           wait(backoff);
@@ -486,6 +486,7 @@ class RedisGovernanceStore final : public GovernanceStore {
         }
       }
       try {
+        write_started_if_pending();
         push_queue();
         {
           std::lock_guard<std::mutex> lock(mu_);
@@ -558,6 +559,7 @@ class RedisGovernanceStore final : public GovernanceStore {
   bool poll_requested_ = false;
   std::string started_by_;
   bool started_written_ = false;  // STARTED appended (by open() or the worker)
+  bool reached_at_open_ = false;  // open() got through to the server
   long long opened_version_ = -1;
   GovernanceStoreObserver* observer_ = nullptr;
   std::thread worker_;
