@@ -11,6 +11,11 @@ set -euo pipefail
 # python3-pandas is for benchmarks only (bench/pandas_features.py, the
 # baseline scripts/bench-features-e2e.sh times `mlgov features` against):
 # nothing built or tested links or runs it.
+# redis-server and redis-tools are programs for the fleet tests and
+# scripts/demo-fleet.sh, which start their own server on a free loopback port
+# in a throwaway directory: the Debian service is kept from starting like
+# prometheus's. libhiredis-dev is what mlgov::redis links. chromium renders
+# the `mlgov drift` HTML report in its headless test.
 packages=(
   build-essential cmake git
   libxgboost-dev nlohmann-json3-dev libspdlog-dev libfmt-dev libyaml-cpp-dev
@@ -18,8 +23,10 @@ packages=(
   jq python3-pandas
   clang libclang-rt-14-dev
   prometheus prometheus-node-exporter curl python3-yaml
+  redis-server redis-tools libhiredis-dev
+  chromium
 )
-services=(prometheus prometheus-node-exporter)
+services=(prometheus prometheus-node-exporter redis-server)
 
 missing=()
 for pkg in "${packages[@]}"; do

@@ -19,10 +19,22 @@
 // window latches DISABLED_GOVERNANCE, and the heartbeat says
 // state=DEGRADED | ml_state=DISABLED_GOVERNANCE.
 //
+// --inject-mismatch-cycles K stops the bug after K cycles (the host rolled
+// back), so that an operator's re-enable sticks; 0 keeps it to the end.
+//
+// Several engines, one latch: with governance.store: redis in the config,
+// the engine links mlgov::redis and hands the predictor
+// make_redis_governance_store(config, clock); every engine on the same scope
+// shares the failure window and the latch (README, "Several engines").
+// --cycle-ms M paces the cycles (one every M ms, as a live engine is paced by
+// its market), so a run lasts long enough to see the fleet's changes arrive;
+// 0 runs them back to back.
+//
 // Usage (from a directory where the config's relative paths make sense):
 //   host_engine --config config.yaml --data data [--real-data ../data/real]
 //               [--models models/ml_alpha] [--cycles 60] [--heartbeat-every 10]
-//               [--inject-mismatch-at 30] [--metrics-file runtime/metrics/mlgov.prom]
+//               [--inject-mismatch-at 30] [--inject-mismatch-cycles 0]
+//               [--cycle-ms 0] [--metrics-file runtime/metrics/mlgov.prom]
 //
 // --data DIR is a universe as `mlgov synth` writes it: DIR/sectors.csv names
 // the symbols, DIR/<SYM>.csv holds their bars and DIR/<benchmark>.csv the
@@ -45,6 +57,7 @@
 #include <optional>
 #include <string>
 #include <string_view>
+#include <thread>
 #include <utility>
 #include <vector>
 
@@ -60,6 +73,9 @@
 #include <mlgov/ml_state.h>
 #include <mlgov/model_handle.h>
 #include <mlgov/model_registry.h>
+#if MLGOV_HOST_ENGINE_REDIS
+#include <mlgov/redis_governance_store.h>
+#endif
 #include <CLI/CLI.hpp>
 
 namespace fs = std::filesystem;
@@ -73,7 +89,9 @@ struct EngineOptions {
   std::string models;
   int cycles = 60;
   int heartbeat_every = 10;
-  int inject_mismatch_at = 0;  // 0: never
+  int inject_mismatch_at = 0;      // 0: never
+  int inject_mismatch_cycles = 0;  // 0: to the end of the run
+  int cycle_ms = 0;                // 0: cycles back to back
   std::string metrics_file = "runtime/metrics/mlgov.prom";
 };
 
@@ -226,6 +244,15 @@ int run(const EngineOptions& opt) {
   predictor_options.clock = clock;
   predictor_options.logger = mlgov::make_governance_logger(log_options, clock);
   predictor_options.listener = &alerting;
+  if (config.governance.store == mlgov::GovernanceConfig::Store::kRedis) {
+#if MLGOV_HOST_ENGINE_REDIS
+    predictor_options.governance_store = mlgov::make_redis_governance_store(config, clock);
+#else
+    throw mlgov::ConfigError(opt.config +
+                             ": governance.store is redis, but this host_engine was built "
+                             "without mlgov::redis (libhiredis-dev missing at configure time)");
+#endif
+  }
   mlgov::GovernedPredictor predictor(config, contract, predictor_options);
 
   std::printf("host_engine: config %s, contract %s %s (fingerprint %.12s...)\n", opt.config.c_str(),
@@ -304,15 +331,27 @@ int run(const EngineOptions& opt) {
                   static_cast<unsigned long long>(cycle));
       break;
     }
+    if (opt.cycle_ms > 0 && cycle > 0) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(opt.cycle_ms));
+    }
     ++cycle;
-    const bool inject =
-        opt.inject_mismatch_at > 0 && cycle >= static_cast<std::uint64_t>(opt.inject_mismatch_at);
+    const bool inject = opt.inject_mismatch_at > 0 &&
+                        cycle >= static_cast<std::uint64_t>(opt.inject_mismatch_at) &&
+                        (opt.inject_mismatch_cycles == 0 ||
+                         cycle < static_cast<std::uint64_t>(opt.inject_mismatch_at) +
+                                     static_cast<std::uint64_t>(opt.inject_mismatch_cycles));
     if (inject && cycle == static_cast<std::uint64_t>(opt.inject_mismatch_at)) {
       std::printf(
           "host_engine: cycle %llu: injecting a mismatch: rows now come as [%s, %s, ...]"
           " instead of [%s, %s, ...]\n",
           static_cast<unsigned long long>(cycle), swapped_names[0].c_str(),
           swapped_names[1].c_str(), contract.names()[0].c_str(), contract.names()[1].c_str());
+    }
+    if (opt.inject_mismatch_at > 0 && opt.inject_mismatch_cycles > 0 &&
+        cycle == static_cast<std::uint64_t>(opt.inject_mismatch_at) +
+                     static_cast<std::uint64_t>(opt.inject_mismatch_cycles)) {
+      std::printf("host_engine: cycle %llu: the mismatch stops: rows in contract order again\n",
+                  static_cast<unsigned long long>(cycle));
     }
     in_cycle.fill(0);
     for (auto& feed : feeds) {
@@ -405,6 +444,13 @@ int main(int argc, char** argv) {
                  "from cycle C on, feed rows with two columns swapped (0: never)")
       ->capture_default_str()
       ->check(CLI::Range(0, 1'000'000'000));
+  app.add_option("--inject-mismatch-cycles", opt.inject_mismatch_cycles,
+                 "the injected mismatch lasts K cycles (0: to the end)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 1'000'000'000));
+  app.add_option("--cycle-ms", opt.cycle_ms, "one cycle every M milliseconds (0: back to back)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 3'600'000));
   app.add_option("--metrics-file", opt.metrics_file, "Prometheus textfile written each heartbeat")
       ->capture_default_str();
   try {
