@@ -7,6 +7,8 @@
 #include <cstddef>
 #include <cstdint>
 #include <filesystem>
+#include <map>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
@@ -103,6 +105,44 @@ struct LimitsConfig {
   int max_json_depth = 32;                           // nesting of a model file, [8, 1024]
 };
 
+// drift: section, per feature overrides (drift.features.NAME). An absent key
+// takes the section's value.
+struct DriftThresholds {
+  std::optional<double> warn_psi;
+  std::optional<double> alert_psi;
+  std::optional<double> clear_psi;
+  std::optional<double> out_of_range_warn;
+  std::optional<double> out_of_range_alert;
+  std::optional<double> stale_warn;
+  std::string where;  // "file:line" of the override, for messages ("" when built in code)
+};
+
+// drift: section: live drift of the feature values against each model's
+// training distribution (drift.h). Defaults are the shipped values.
+struct DriftConfig {
+  bool enabled = true;                  // watch the values (models with feature_stats)
+  std::size_t window_rows = 2000;       // pooled window: the last N accepted rows, [100, 10^6]
+  std::size_t model_window_rows = 500;  // per-model window (slow drift), [10, 10^5]
+  std::size_t min_rows = 1000;          // pooled rows before judging, [1, window_rows]
+  // The defaults come from the drift proof (docs/drift_proof.md): pooled
+  // PSI moves with the market regime (a real regime change reaches PSI 7, as
+  // high as a unit bug), so PSI only warns; the out-of-range fraction tells
+  // a unit bug or a dead column (0.96-1.0 of the window) from a regime
+  // change (at most 0.70 in 2008), so it alerts.
+  double warn_psi = 0.25;     // PSI >= this: DRIFT_WARNING, [1e-6, 100]
+  double alert_psi = 100.0;   // PSI >= this: DRIFT_ALERT (100: never by PSI alone), [warn_psi, 100]
+  double clear_psi = 0.2;     // a PSI alert clears below this..., [1e-6, alert_psi]
+  int clear_evaluations = 3;  // ...for this many evaluations in a row, [1, 1000]
+  double out_of_range_warn = 0.25;  // out-of-training-range fraction: DRIFT_WARNING, (0, 1]
+  double out_of_range_alert = 0.9;  // ... DRIFT_ALERT (clears below out_of_range_warn), [warn, 1]
+  // Share of rows equal to the symbol's previous value, (0, 1].
+  double stale_warn = 0.9;
+  // A model's latest rows its stale share is judged on, [2, model_window_rows].
+  std::size_t stale_window_rows = 20;
+  bool alert_counts_as_failure = false;  // an evaluation with an alert records a governance failure
+  std::map<std::string, DriftThresholds, std::less<>> features;  // per-feature overrides
+};
+
 // The whole configuration: a plain value, safe to copy and to read from
 // several threads.
 struct Config {
@@ -115,6 +155,7 @@ struct Config {
   DataConfig data;
   TrainingConfig training;
   LimitsConfig limits;
+  DriftConfig drift;
   std::filesystem::path source;       // file it was read from ("" for defaults)
   std::vector<std::string> warnings;  // e.g. "features.ml_enabled absent: ML stays disabled"
 };

@@ -59,6 +59,15 @@ struct HeartbeatRecord {
   // kOk makes the heartbeat's state DEGRADED.
   std::string store{};
   StoreHealth store_health = StoreHealth::kOk;
+  // Drift (drift.h), as of this heartbeat's evaluation; only when the
+  // predictor watches drift (drift.enabled and ML on).
+  struct Drift {
+    double worst_psi = 0.0;     // the largest pooled feature PSI
+    std::string worst_feature;  // its feature ("" before min_rows rows)
+    std::uint64_t features_in_warning = 0;
+    std::uint64_t features_in_alert = 0;
+  };
+  std::optional<Drift> drift;
 };
 
 // The observer mlgov reports to: one hook per kind of record. Called

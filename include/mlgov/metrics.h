@@ -64,6 +64,12 @@ struct MetricsSnapshot {
   // The governance store's health (governance_store.h); nullopt when there
   // is no store (in-memory governance, ML disabled by config).
   std::optional<StoreHealth> store_health;
+  // Drift, as of the last heartbeat's evaluation (0 before it). Exported
+  // only when drift_watched (drift.enabled and a model with feature_stats).
+  bool drift_watched = false;
+  double drift_worst_psi = 0.0;
+  std::uint64_t drift_features_warning = 0;
+  std::uint64_t drift_features_alert = 0;
 };
 
 // "ok", "degraded", "halted" (the label values of mlgov_host_state).
@@ -92,6 +98,8 @@ std::string_view metric_label(PredictStatus status) noexcept;
 //   mlgov_governance_store_health{health}  ok, degraded, unavailable: 1 for
 //                                 the store's health, 0 for the others;
 //                                 only with a store (store_health set) gauge
+//   mlgov_drift_worst_psi, mlgov_drift_features{level="warning"|"alert"} gauges,
+//                                 only when drift_watched
 // Build-info values are escaped (escape_prometheus_label, at most
 // kMaxPrometheusLabelBytes bytes each). Ends with a newline. Pure.
 std::string format_prometheus(const MetricsSnapshot& snapshot);

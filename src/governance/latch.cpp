@@ -100,6 +100,25 @@ void Latch::disable_by_config() noexcept {
   started_.store(true, std::memory_order_release);
 }
 
+void Latch::set_enabled_state(MlState enabled_state, std::string_view reason) noexcept {
+  Transition t;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    enabled_state_ = enabled_state;
+    t.from = t.to = state_.load(std::memory_order_acquire);
+    if (t.from == MlState::kEnabledOk || t.from == MlState::kEnabledDegraded) {
+      t.to = enabled_state;
+      state_.store(t.to, std::memory_order_release);
+    }
+    try {
+      t.reason = std::string(reason);
+    } catch (...) {
+      // Out of memory: the listener is told without the reason.
+    }
+  }
+  notify(t);
+}
+
 // Refills the in-memory window from the shared one (after a start or a
 // re-enable elsewhere), mapping wall times onto the steady clock.
 void Latch::seed_window() noexcept {

@@ -298,6 +298,14 @@ std::string format_prometheus(const MetricsSnapshot& s) {
                std::uint64_t{*s.store_health == health ? 1u : 0u});
     }
   }
+  if (!s.drift_watched) return x.take();
+  x.family("mlgov_drift_worst_psi", "gauge",
+           "The largest PSI of a feature's live values against the training deciles, as of the "
+           "last drift evaluation.");
+  x.sample("mlgov_drift_worst_psi", "", s.drift_worst_psi);
+  x.family("mlgov_drift_features", "gauge", "Features in drift warning and in drift alert.");
+  x.sample("mlgov_drift_features", label("level", "warning"), s.drift_features_warning);
+  x.sample("mlgov_drift_features", label("level", "alert"), s.drift_features_alert);
   return x.take();
 }
 
