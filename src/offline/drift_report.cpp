@@ -38,7 +38,7 @@ double severity_of(const FeatureDrift& f, const ResolvedThresholds& t) {
   double s = 0.0;
   if (t.warn_psi > 0) s = std::max(s, f.psi / t.warn_psi);
   if (t.out_of_range_warn > 0) s = std::max(s, f.out_of_range_fraction / t.out_of_range_warn);
-  if (t.stale_warn > 0) s = std::max(s, f.stale_share / t.stale_warn);
+  if (t.stale_warn > 0 && f.stale_judged) s = std::max(s, f.stale_share / t.stale_warn);
   return std::isfinite(s) ? s : 0.0;
 }
 
@@ -127,7 +127,8 @@ DriftReport compute_drift_report(const std::vector<std::string>& features,
                                      ? config.model_window_rows
                                      : std::max<std::size_t>(most_rows_of_a_symbol, 1);
   run_config.min_rows = options.min_rows.value_or(config.min_rows);
-  run_config.model_min_rows = std::min(run_config.model_min_rows, run_config.model_window_rows);
+  run_config.stale_window_rows =
+      std::min(run_config.stale_window_rows, run_config.model_window_rows);
 
   std::vector<DriftModel> watched;  // kept for the training edges
   for (const DriftModel& m : models) {
@@ -193,7 +194,8 @@ DriftReport compute_drift_report(const std::vector<std::string>& features,
                    });
   for (const DriftTransition& t : evaluation.transitions) {
     if (t.symbol.empty() || t.to == DriftLevel::kOk) continue;
-    report.stale_symbols.push_back({t.symbol, t.feature, t.figures.stale_share, t.figures.rows});
+    report.stale_symbols.push_back(
+        {t.symbol, t.feature, t.figures.recent_stale_share, t.figures.rows});
   }
   std::sort(report.stale_symbols.begin(), report.stale_symbols.end(),
             [](const StaleSymbol& a, const StaleSymbol& b) {
@@ -226,8 +228,16 @@ nlohmann::ordered_json drift_report_json(const DriftReport& report) {
   doc["worst_psi"] = worst != nullptr ? worst->figures.psi : 0.0;
   ojson features = ojson::array();
   for (const DriftReportFeature& f : report.features) {
-    // The live monitor's JSON of the figures, then what the report adds.
-    ojson entry = ojson::parse(to_json(f.figures).dump());
+    // The live monitor's JSON of the figures (feature, level and PSI first,
+    // for a reader), then what the report adds.
+    const nlohmann::json live = to_json(f.figures);
+    ojson entry;
+    for (const char* key : {"feature", "level", "psi"}) {
+      if (live.contains(key)) entry[key] = ojson::parse(live[key].dump());
+    }
+    for (const auto& [key, value] : live.items()) {
+      if (!entry.contains(key)) entry[key] = ojson::parse(value.dump());
+    }
     entry["training_edges"] = f.training_edges;
     entry["thresholds"] = {{"warn_psi", f.thresholds.warn_psi},
                            {"alert_psi", f.thresholds.alert_psi},

@@ -63,8 +63,8 @@ struct DriftReportFeature {
   std::array<double, kDecileBins + 1> training_edges{};
   ResolvedThresholds thresholds;
   // How far past its thresholds the feature is: the largest of PSI /
-  // warn_psi, out-of-range / out_of_range_warn and stale share /
-  // stale_warn (>= 1: some warning threshold is reached). Orders features
+  // warn_psi, out-of-range / out_of_range_warn and (when stale_judged)
+  // stale share / stale_warn (>= 1: some warning threshold is reached). Orders features
   // of the same level.
   double severity = 0.0;
 };
@@ -74,8 +74,8 @@ struct DriftReportFeature {
 struct StaleSymbol {
   std::string symbol;
   std::string feature;
-  double stale_share = 0.0;
-  std::uint64_t rows = 0;
+  double stale_share = 0.0;  // over the symbol's latest stale_window_rows rows
+  std::uint64_t rows = 0;    // the symbol's rows in its window
 };
 
 // Where the rows came from (copied into the report as given).
