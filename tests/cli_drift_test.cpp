@@ -344,10 +344,13 @@ TEST_F(DriftCliTest, PageLoadsInAHeadlessBrowserWithoutErrorsAndShowsOneChartPer
       << out;
   const fs::path dom_file = scratch_ / "dom.html";
   const fs::path log_file = scratch_ / "chromium.log";
-  const std::string command =
-      std::string(chromium) + " --headless --no-sandbox --disable-gpu --enable-logging=stderr " +
-      "--v=0 --user-data-dir=" + quote(scratch_ / "profile") + " --dump-dom " +
-      quote("file://" + page.string()) + " > " + quote(dom_file) + " 2> " + quote(log_file);
+  // In a subshell: run_command appends 2>&1, which must not undo the
+  // redirection of the browser's stderr to its own file.
+  const std::string command = "(" + std::string(chromium) +
+                              " --headless --no-sandbox --disable-gpu --enable-logging=stderr " +
+                              "--v=0 --user-data-dir=" + quote(scratch_ / "profile") +
+                              " --dump-dom " + quote("file://" + page.string()) + " > " +
+                              quote(dom_file) + " 2> " + quote(log_file) + ")";
   std::string ignored;
   ASSERT_EQ(testing::run_command(command, &ignored), 0) << slurp(log_file);
   const std::string dom = slurp(dom_file);
