@@ -96,21 +96,29 @@ class DriftCliTest : public ::testing::Test {
   }
 
   // The clean file with column `feature` multiplied by `factor` (in float32,
-  // as a unit bug in the engine would).
-  fs::path clean_with_column_scaled(const std::string& feature, float factor) const {
+  // as a unit bug in the engine would) on data lines [first, last) (1 = the
+  // first row after the header; default: every row).
+  fs::path clean_with_column_scaled(const std::string& feature, float factor, std::size_t first = 1,
+                                    std::size_t last = static_cast<std::size_t>(-1)) const {
     Rows rows = read_csv(clean_features());
     const auto col = static_cast<std::size_t>(std::find(rows[0].begin(), rows[0].end(), feature) -
                                               rows[0].begin());
     if (col == rows[0].size()) throw std::runtime_error("no column " + feature);
-    for (std::size_t i = 1; i < rows.size(); ++i) {
+    for (std::size_t i = first; i < std::min(last, rows.size()); ++i) {
       const float v = std::stof(rows[i][col]) * factor;
       char text[32];
       std::snprintf(text, sizeof text, "%.9g", static_cast<double>(v));
       rows[i][col] = text;
     }
-    const fs::path file = scratch_ / (feature + "_x" + std::to_string(factor) + ".csv");
+    const fs::path file = scratch_ / fmt_name(feature, factor, first, last);
     write_csv(file, rows);
     return file;
+  }
+
+  static std::string fmt_name(const std::string& feature, float factor, std::size_t first,
+                              std::size_t last) {
+    return feature + "_x" + std::to_string(factor) + "_" + std::to_string(first) + "_" +
+           std::to_string(last) + ".csv";
   }
 
   static const nlohmann::json* find_feature(const nlohmann::json& report, const std::string& name) {
@@ -214,6 +222,31 @@ TEST_F(DriftCliTest, ColumnTimesHundredAlertsOnThatFeatureFirstInTheReport) {
   EXPECT_DOUBLE_EQ(first["above_range_fraction"].get<double>(), above / n);
   EXPECT_GT((below + above) / n, 0.5);  // beyond drift.out_of_range_alert
   EXPECT_NE(out.find("ALERT ret_1d"), std::string::npos) << out;
+}
+
+TEST_F(DriftCliTest, WindowJudgesOnlyTheLastRows) {
+  const std::size_t rows = read_csv(clean_features()).size() - 1;
+  const std::size_t half = rows / 2;
+  const std::string window = " --window " + std::to_string(half) + " --min-rows 500";
+  std::string out;
+  // The unit bug in the older half only: the window of the last `half` rows
+  // holds none of it. (Slow features, a 200-day SMA ratio, may drift
+  // between the halves of the training period: only ret_1d is asserted.)
+  const fs::path early = clean_with_column_scaled("ret_1d", 100.0f, 1, rows - half + 1);
+  drift(models(), early, scratch_ / "early.json", &out, window);
+  nlohmann::json report = read_json(scratch_ / "early.json");
+  EXPECT_EQ(report["rows_judged"], half);
+  const nlohmann::json* ret_1d = find_feature(report, "ret_1d");
+  ASSERT_NE(ret_1d, nullptr);
+  EXPECT_EQ((*ret_1d)["out_of_range_fraction"].get<double>(), 0.0);
+  EXPECT_EQ((*ret_1d)["level"], "OK");
+  // The same bug in the newer half: inside the window.
+  const fs::path late = clean_with_column_scaled("ret_1d", 100.0f, rows - half + 1);
+  EXPECT_EQ(drift(models(), late, scratch_ / "late.json", &out, window), 1) << out;
+  report = read_json(scratch_ / "late.json");
+  EXPECT_EQ(report["rows_judged"], half);
+  EXPECT_EQ(report["features"][0]["feature"], "ret_1d");
+  EXPECT_EQ(report["features"][0]["level"], "ALERT");
 }
 
 TEST_F(DriftCliTest, FailOnNeverExitsZeroDespiteAnAlert) {

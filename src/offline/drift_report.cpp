@@ -121,8 +121,10 @@ DriftReport compute_drift_report(const std::vector<std::string>& features,
   }
 
   DriftConfig run_config = config;
+  // A window longer than the rows holds them all: no need to allocate it.
+  const std::size_t all_rows = std::max<std::size_t>(fed, 1);
   run_config.window_rows =
-      options.window_rows ? *options.window_rows : std::max<std::size_t>(fed, 1);
+      options.window_rows ? std::min(*options.window_rows, all_rows) : all_rows;
   run_config.model_window_rows = options.window_rows
                                      ? config.model_window_rows
                                      : std::max<std::size_t>(most_rows_of_a_symbol, 1);

@@ -178,12 +178,15 @@ std::string render_card(const DriftReportFeature& rf) {
   card += fmt::format(
       "<p class=\"figures\"><b>PSI {}</b> <span class=\"muted\">(warn {}, alert {})</span><br>"
       "<b>out of range {}</b> <span class=\"muted\">below {}, above {} (warn {}, alert "
-      "{})</span><br>stale {} <span class=\"muted\">(warn {})</span> &middot; {} rows, {} NaN"
+      "{})</span><br>stale {} <span class=\"muted\">({})</span> &middot; {} rows, {} NaN"
       "</p>\n",
       number(f.psi), number(t.warn_psi, 2), number(t.alert_psi, 2),
       percent(f.out_of_range_fraction), percent(f.below_range_fraction),
       percent(f.above_range_fraction), percent(t.out_of_range_warn), percent(t.out_of_range_alert),
-      percent(f.stale_share), percent(t.stale_warn), f.rows, f.nan_rows);
+      percent(f.stale_share),
+      f.stale_judged ? "warn " + percent(t.stale_warn)
+                     : std::string("not judged: tied training deciles, repeats by nature"),
+      f.rows, f.nan_rows);
   card += render_chart(rf);
   if (!f.top_symbols.empty()) {
     card += "<p class=\"top\">top symbols: ";

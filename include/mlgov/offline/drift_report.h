@@ -106,9 +106,9 @@ struct DriftReport {
 
 // How compute_drift_report windows the rows.
 struct DriftReportOptions {
-  // The pooled window: the last N fed rows; nullopt: all of them. The
-  // per-model window likewise holds all of a symbol's rows when nullopt,
-  // else config.model_window_rows.
+  // The pooled window: the last N fed rows (at most all of them); nullopt:
+  // all of them. The per-model window likewise holds all of a symbol's rows
+  // when nullopt, else config.model_window_rows.
   std::optional<std::size_t> window_rows;
   // The rows the monitor needs before it judges; nullopt: config.min_rows.
   std::optional<std::size_t> min_rows;
