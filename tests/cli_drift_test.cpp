@@ -249,6 +249,28 @@ TEST_F(DriftCliTest, WindowJudgesOnlyTheLastRows) {
   EXPECT_EQ(report["features"][0]["level"], "ALERT");
 }
 
+TEST_F(DriftCliTest, ConfigsPerFeatureThresholdsJudgeTheFeature) {
+  // ret_1d may be out of range in every row and drift as far as PSI goes
+  // before it alerts: x100 is then a warning only (out of range >= 5%).
+  testing::write_text(scratch_ / "drift.yaml",
+                      "drift:\n  features:\n    ret_1d:\n      alert_psi: 100\n"
+                      "      out_of_range_alert: 1.0\n");
+  const fs::path file = clean_with_column_scaled("ret_1d", 100.0f);
+  std::string out;
+  EXPECT_EQ(drift(models(), file, scratch_ / "drift.json", &out,
+                  " --config " + quote(scratch_ / "drift.yaml")),
+            0)
+      << out;
+  const nlohmann::json report = read_json(scratch_ / "drift.json");
+  EXPECT_EQ(report["features_in_alert"], 0);
+  const auto& first = report["features"][0];
+  EXPECT_EQ(first["feature"], "ret_1d");
+  EXPECT_EQ(first["level"], "WARNING");
+  EXPECT_EQ(first["thresholds"]["alert_psi"], 100.0);
+  EXPECT_EQ(first["thresholds"]["out_of_range_alert"], 1.0);
+  EXPECT_EQ(first["thresholds"]["warn_psi"], 0.1);  // the section's default, not overridden
+}
+
 TEST_F(DriftCliTest, FailOnNeverExitsZeroDespiteAnAlert) {
   const fs::path file = clean_with_column_scaled("ret_1d", 100.0f);
   std::string out;
