@@ -21,7 +21,7 @@ using testing::SmallUniverse;
 // The subcommands this test holds to the conventions (governance has its own
 // test, tests/cli_governance_test.cpp).
 const std::vector<std::string> kSubcommands = {"contract", "features", "synth", "train",
-                                               "audit",    "predict",  "bench"};
+                                               "audit",    "predict",  "bench", "drift"};
 
 int mlgov(const std::string& args, std::string* out) { return SmallUniverse::mlgov(args, out); }
 
@@ -62,7 +62,11 @@ TEST(CliUsage, PathOptionsShowAsFileOrDir) {
       {"predict", "--models DIR"},
       {"predict", "--features FILE"},
       {"predict", "--out FILE"},
-      {"bench", "--contracts-dir DIR"}};
+      {"bench", "--contracts-dir DIR"},
+      {"drift", "--models DIR"},
+      {"drift", "--features FILE"},
+      {"drift", "--out FILE"},
+      {"drift", "--html FILE"}};
   for (const auto& [sub, option] : expected) {
     std::string out;
     mlgov(sub + " --help", &out);
@@ -82,7 +86,8 @@ TEST(CliUsage, AMissingConfigFileIsAnErrorNamingItInEverySubcommand) {
       "audit --symbols A --data " + quote(dir.path()) + " --sectors " + quote(dir / "s.csv") +
           " --out " + quote(dir / "a.json"),
       "predict --features " + quote(dir / "f.csv") + " --out " + quote(dir / "p.csv"),
-      "bench --quick"};
+      "bench --quick",
+      "drift --features " + quote(dir / "f.csv") + " --out " + quote(dir / "d.json")};
   for (const std::string& command : commands) {
     std::string out;
     EXPECT_EQ(mlgov(command + " --config " + quote(missing), &out), 2) << command << "\n" << out;

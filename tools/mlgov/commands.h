@@ -52,5 +52,6 @@ void register_predict_command(CLI::App& app);
 void register_governance_command(CLI::App& app);
 void register_bench_command(CLI::App& app);
 void register_contract_command(CLI::App& app);
+void register_drift_command(CLI::App& app);
 
 }  // namespace mlgov::cli

@@ -8,16 +8,26 @@
 #include <array>
 #include <cerrno>
 #include <charconv>
+#include <cmath>
+#include <cstdio>
+#include <cstdlib>
+#include <cstring>
 #include <future>
+#include <limits>
+#include <map>
 #include <memory>
 #include <random>
 #include <string>
+#include <string_view>
 #include <system_error>
 
 #include <fmt/format.h>
 
 #include "mlgov/atomic_file.h"
 #include "mlgov/bars.h"
+#include "mlgov/errors.h"
+#include "mlgov/feature_mismatch.h"
+#include "mlgov/model_registry.h"
 
 namespace mlgov::cli {
 namespace {
@@ -101,7 +111,170 @@ char* format_row(const FeatureFrame& frame, std::size_t i, std::string_view date
   return p;
 }
 
+// At most 80 characters of an offending field, quoted in messages.
+std::string quoted(std::string_view text) {
+  constexpr std::size_t kMaxQuoted = 80;
+  return fmt::format("\"{}{}\"", text.substr(0, kMaxQuoted), text.size() > kMaxQuoted ? "..." : "");
+}
+
+// Splits on ',' into `fields` (no quoting: the writer never quotes).
+void split_fields(std::string_view line, std::vector<std::string_view>& fields) {
+  fields.clear();
+  std::size_t start = 0;
+  while (true) {
+    const std::size_t comma = line.find(',', start);
+    if (comma == std::string_view::npos) {
+      fields.push_back(line.substr(start));
+      return;
+    }
+    fields.push_back(line.substr(start, comma - start));
+    start = comma + 1;
+  }
+}
+
+// The float32 a field holds, or false. strtof (not from_chars): it reads a
+// subnormal std::to_chars wrote back to the same float (ERANGE there is not
+// an error), and "nan", "inf", "-inf".
+bool parse_float_field(std::string_view field, float& out) {
+  if (field.empty() || field.size() > 64 || field.front() == ' ' || field.front() == '\t' ||
+      field.front() == '+') {
+    return false;
+  }
+  std::array<char, 72> buf{};
+  std::copy(field.begin(), field.end(), buf.begin());
+  char* stop = nullptr;
+  errno = 0;
+  const float v = std::strtof(buf.data(), &stop);
+  if (stop != buf.data() + field.size()) return false;
+  // Overflow gives +-HUGE_VALF with ERANGE: a value float32 cannot hold.
+  if (errno == ERANGE && std::isinf(v)) return false;
+  out = v;
+  return true;
+}
+
+// Feeds the lines of a file to `on_line(text, line_no)`, reading in blocks;
+// a line longer than max_line_bytes is an error as soon as the cap is passed.
+template <typename OnLine>
+void for_each_line(const fs::path& file, std::size_t max_line_bytes, OnLine on_line) {
+  errno = 0;
+  std::unique_ptr<std::FILE, int (*)(std::FILE*)> in(std::fopen(file.c_str(), "rb"), &std::fclose);
+  if (!in) {
+    throw DataError(fmt::format("{}: cannot read the features file: {}", file.string(),
+                                std::generic_category().message(errno != 0 ? errno : EIO)));
+  }
+  constexpr std::size_t kReadBlock = std::size_t{1} << 20;
+  std::vector<char> block(kReadBlock);
+  std::string line;
+  std::size_t line_no = 1;
+  while (true) {
+    const std::size_t n = std::fread(block.data(), 1, block.size(), in.get());
+    if (n == 0) {
+      if (std::ferror(in.get()) != 0) {
+        throw DataError(fmt::format("{}: read error after line {}", file.string(), line_no - 1));
+      }
+      break;
+    }
+    std::size_t pos = 0;
+    while (pos < n) {
+      const char* nl = static_cast<const char*>(std::memchr(block.data() + pos, '\n', n - pos));
+      const std::size_t end = nl != nullptr ? static_cast<std::size_t>(nl - block.data()) : n;
+      line.append(block.data() + pos, end - pos);
+      if (line.size() > max_line_bytes + 1) {  // + 1: a CR before the newline
+        throw DataError(fmt::format("{}:{}: line longer than {} bytes (limits.max_csv_line_bytes)",
+                                    file.string(), line_no, max_line_bytes));
+      }
+      if (nl == nullptr) break;
+      if (!line.empty() && line.back() == '\r') line.pop_back();
+      on_line(std::string_view(line), line_no);
+      line.clear();
+      ++line_no;
+      pos = end + 1;
+    }
+  }
+  if (!line.empty()) {  // a last line without a newline
+    if (line.back() == '\r') line.pop_back();
+    on_line(std::string_view(line), line_no);
+  }
+}
+
 }  // namespace
+
+FeaturesCsvTable read_features_csv(const fs::path& file,
+                                   std::span<const std::string> expected_columns,
+                                   std::size_t max_line_bytes) {
+  FeaturesCsvTable table;
+  std::map<std::string, std::uint32_t, std::less<>> index_of;
+  std::vector<BarTime> last_time;  // per symbol index
+  std::vector<std::string_view> fields;
+  bool header = true;
+  std::size_t blank_line = 0;  // an empty line, an error unless nothing follows
+  const std::string name = file.string();
+  for_each_line(file, max_line_bytes, [&](std::string_view line, std::size_t line_no) {
+    if (blank_line != 0) {
+      throw DataError(fmt::format("{}:{}: empty line (only the file's last line may be empty)",
+                                  name, blank_line));
+    }
+    if (line.empty()) {
+      blank_line = line_no;
+      return;
+    }
+    split_fields(line, fields);
+    if (header) {
+      if (fields.size() < 2 || fields[0] != "date" || fields[1] != "symbol") {
+        throw DataError(fmt::format(
+            "{}:1: the header must start date,symbol (as `mlgov features` writes it)", name));
+      }
+      for (std::size_t j = 2; j < fields.size(); ++j) table.columns.emplace_back(fields[j]);
+      const FeatureMismatch mismatch = compare_feature_names(expected_columns, table.columns);
+      if (!mismatch.matches()) {
+        throw DataError(fmt::format("{}:1: the feature columns are not the contract's: {}", name,
+                                    mismatch.summary()));
+      }
+      header = false;
+      return;
+    }
+    const std::size_t nf = table.columns.size();
+    if (fields.size() != nf + 2) {
+      throw DataError(
+          fmt::format("{}:{}: {} fields, the header has {}", name, line_no, fields.size(), nf + 2));
+    }
+    BarTime t = 0;
+    if (!parse_bar_time(fields[0], t)) {
+      throw DataError(fmt::format("{}:{}: date {} is not YYYY-MM-DD[THH:MM:SS]", name, line_no,
+                                  quoted(fields[0])));
+    }
+    if (!is_valid_symbol(fields[1])) {
+      throw DataError(fmt::format("{}:{}: symbol {} is not 1..64 characters of [A-Za-z0-9._-]",
+                                  name, line_no, quoted(fields[1])));
+    }
+    auto it = index_of.find(fields[1]);
+    if (it == index_of.end()) {
+      it =
+          index_of.emplace(std::string(fields[1]), static_cast<std::uint32_t>(table.symbols.size()))
+              .first;
+      table.symbols.emplace_back(fields[1]);
+      last_time.push_back(std::numeric_limits<BarTime>::min());
+    } else if (t <= last_time[it->second]) {
+      throw DataError(
+          fmt::format("{}:{}: {} {} is not after the symbol's previous row ({}): a "
+                      "symbol's dates must increase down the file",
+                      name, line_no, fields[1], fields[0], format_bar_time(last_time[it->second])));
+    }
+    last_time[it->second] = t;
+    for (std::size_t j = 0; j < nf; ++j) {
+      float v = 0.0f;
+      if (!parse_float_field(fields[j + 2], v)) {
+        throw DataError(fmt::format("{}:{}: column {} ({}): {} is not a float32 number", name,
+                                    line_no, j + 3, table.columns[j], quoted(fields[j + 2])));
+      }
+      table.values.push_back(v);
+    }
+    table.row_symbol.push_back(it->second);
+    table.row_line.push_back(line_no);
+  });
+  if (header) throw DataError(fmt::format("{}: empty file (no header)", name));
+  return table;
+}
 
 void write_features_csv(const FeatureFrame& frame, const fs::path& path) {
   std::string header = "date,symbol";

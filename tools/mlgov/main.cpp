@@ -1,7 +1,7 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
 //
 // The `mlgov` command-line tool: features, synth, train, audit, predict,
-// governance, bench, contract.
+// governance, bench, contract, drift.
 #include <cstdio>
 #include <exception>
 
@@ -22,8 +22,9 @@ int main(int argc, char** argv) {
   app.footer(
       "\nmlgov <command> --help: its options, an example and its exit codes. --config FILE:\n"
       "the paths default from your engine's YAML config.\n" +
-      mlgov::cli::exit_codes_text("a check failed (audit below --min-pass-rate, "
-                                  "predict refused a row or a model)"));
+      mlgov::cli::exit_codes_text(
+          "a check failed (audit below --min-pass-rate, "
+          "predict refused a row or a model, drift found a feature in ALERT)"));
   mlgov::cli::register_contract_command(app);
   mlgov::cli::register_features_command(app);
   mlgov::cli::register_synth_command(app);
@@ -32,6 +33,7 @@ int main(int argc, char** argv) {
   mlgov::cli::register_predict_command(app);
   mlgov::cli::register_governance_command(app);
   mlgov::cli::register_bench_command(app);
+  mlgov::cli::register_drift_command(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
