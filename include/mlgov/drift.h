@@ -1,0 +1,306 @@
+// Copyright 2026 The mlgov Authors. Apache-2.0.
+//
+// Drift: are the values a model receives still distributed like the values
+// it was trained on? Every model directory's model_meta.json carries, per
+// feature, the training min, max and 9 deciles (feature_stats). They cut the
+// real line into 12 bins:
+//
+//   bin 0        v <  min                     (below the training range)
+//   bin 1..10    decile bins: [min, d1), [d1, d2), ..., [d9, max]
+//   bin 11       v >  max                     (above the training range)
+//   kNanBin (12) NaN, counted apart
+//
+// A value equal to an edge goes to the upper bin (v >= edge), except the
+// training max itself, which is in range (bin 10). Because each model's
+// deciles split its own training data into tenths, the in-range bins pooled
+// over every symbol's rows (each under its own model's edges) are uniform
+// when nothing is wrong: one cycle of a 225-symbol universe is 225 samples
+// per feature.
+//
+// The same DriftMonitor serves the live engine (GovernedPredictor feeds it
+// every accepted row) and the offline `mlgov drift` tool (which feeds the
+// rows of a features CSV), so both compute the same figures.
+#pragma once
+
+#include <array>
+#include <atomic>
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include <nlohmann/json.hpp>
+
+#include "mlgov/config.h"
+#include "mlgov/model_meta.h"
+
+namespace mlgov {
+
+inline constexpr std::size_t kDecileBins = 10;  // the in-range bins 1..10
+inline constexpr std::size_t kDriftBins = 12;   // below, 10 deciles, above
+inline constexpr std::uint8_t kBelowRangeBin = 0;
+inline constexpr std::uint8_t kAboveRangeBin = 11;
+inline constexpr std::uint8_t kNanBin = 12;
+// PSI takes every share (observed and expected) as at least this, so an
+// empty bin contributes a large but finite term: a bin the training filled
+// with 10% and live left empty adds (0.1 - 1e-4) * ln(0.1 / 1e-4) = 0.69.
+inline constexpr double kPsiMinShare = 1e-4;
+
+// Population stability index of `observed` against `expected` (shares of the
+// 10 in-range bins, each summing to 1 or all zero): sum over the bins of
+// (o - e) * ln(o / e), each share taken as max(share, kPsiMinShare). 0 for
+// identical shares; a bin empty in both contributes 0.
+double population_stability_index(std::span<const double, kDecileBins> observed,
+                                  std::span<const double, kDecileBins> expected) noexcept;
+// The same against the uniform 0.1 per bin.
+double psi_against_uniform(std::span<const double, kDecileBins> observed) noexcept;
+
+// One model's bin edges for every feature, in the model's feature order.
+// A plain value; safe to copy and to read from several threads.
+//
+// Expected shares: the share of training rows each decile bin held, 0.1
+// each when the 11 edges are distinct. A feature with ties (a rank taking
+// three values, a distance to the 252-day high that is often exactly 0) has
+// equal deciles; a bin between two equal edges is then always empty and the
+// bin above a run of equal edges holds the whole point mass: its expected
+// share is 0.1 per decile the run spans (the share up to the first decile
+// equal to the next edge minus the share up to the first decile equal to
+// this bin's lower edge). PSI is taken against these shares, which are the
+// uniform 0.1 for every continuous feature, so a discrete feature does not
+// alarm for being discrete.
+//
+// Binning (bin_row), branch-free: the edges are held feature-major in float
+// lanes, lane_edges[k][f] for k = 0 (min), 1..9 (deciles), 10 (the smallest
+// float above max), each rounded UP to a float (the smallest float >= the
+// double edge), so `float v >= lane_edge` is exactly `double(v) >= edge`.
+// The bin of v is then the number of edges v is >= to (0 for v < min, 11 for
+// v > max), and NaN compares false everywhere and is blended to kNanBin:
+// per group of 8 features, 11 vector compares (GCC/Clang vector extension,
+// 8 floats = one AVX2 or two SSE2 registers) subtracting the all-ones masks
+// from a counter, one NaN blend, then narrowed to bytes. No branch depends
+// on a value.
+class TrainingBins {
+ public:
+  // The bins of `features` (in that order) from a model_meta feature_stats
+  // object {name: {mean, std, min, max, deciles[9]}}. Throws ModelMetaError
+  // naming `source`, the feature and the rule for: a feature without stats,
+  // a missing or non-number min/max, deciles not an array of 9 finite
+  // numbers, or edges out of order (min <= d1 <= ... <= d9 <= max).
+  static TrainingBins from_feature_stats(const nlohmann::json& feature_stats,
+                                         std::span<const std::string> features,
+                                         const std::string& source);
+  // The bins of a model (its meta.features), or nullopt when its meta has no
+  // feature_stats at all (an older model: no drift for it). Throws as
+  // from_feature_stats for stats that are present but broken.
+  static std::optional<TrainingBins> from_meta(const ModelMeta& meta, const std::string& source);
+
+  std::size_t n_features() const noexcept { return edges_.size(); }
+  // min, d1..d9, max of feature f (f < n_features()).
+  const std::array<double, kDecileBins + 1>& edges(std::size_t f) const noexcept {
+    return edges_[f];
+  }
+  // The training share of each decile bin (see above).
+  const std::array<double, kDecileBins>& expected_shares(std::size_t f) const noexcept {
+    return expected_[f];
+  }
+
+  // The bin of `value` for feature f: 0..11, or kNanBin. Scalar reference
+  // form of bin_row (the same result for every value).
+  std::uint8_t bin_of(std::size_t f, float value) const noexcept;
+
+  // bins[f] = bin_of(f, values[f]) for every feature, branch-free (see
+  // above). values.size() and bins.size() must both be n_features().
+  void bin_row(std::span<const float> values, std::span<std::uint8_t> bins) const noexcept;
+
+ private:
+  TrainingBins() = default;
+  std::vector<std::array<double, kDecileBins + 1>> edges_;
+  std::vector<std::array<double, kDecileBins>> expected_;
+  std::size_t padded_ = 0;         // n_features rounded up to 8
+  std::vector<float> lane_edges_;  // [11][padded_], padding lanes +inf
+};
+
+// A feature's judgement after an evaluation.
+enum class DriftLevel : std::uint8_t { kOk, kWarning, kAlert };
+// "OK", "WARNING", "ALERT".
+std::string_view to_string(DriftLevel level) noexcept;
+
+// One symbol's part in a feature's figures. psi_contribution is its exact
+// share of the pooled PSI (the pooled PSI is linear in the per-symbol bin
+// counts: sum over bins of (c_j/n - n_s e_j/n) ln(o_j/e_j); the
+// contributions of all symbols add up to the PSI, and can be negative).
+struct SymbolContribution {
+  std::string symbol;
+  std::uint64_t rows = 0;  // this symbol's rows in the window
+  double psi_contribution = 0.0;
+  std::uint64_t out_of_range_rows = 0;  // below or above the training range
+  std::uint64_t stale_rows = 0;         // equal to the symbol's previous value
+  // The ranking key: psi_contribution / warn_psi + (out_of_range_rows / n) /
+  // out_of_range_warn + (stale_rows / n) / stale_warn, n the window's rows:
+  // its part of each judged figure in units of that figure's threshold.
+  double score = 0.0;
+};
+
+// The figures of one feature over a window.
+struct FeatureDrift {
+  std::string feature;
+  std::uint64_t rows = 0;  // rows in the window (NaN included)
+  std::uint64_t nan_rows = 0;
+  std::uint64_t in_range_rows = 0;                    // bins 1..10
+  std::array<double, kDecileBins> shares{};           // of the in-range rows (all 0 when none)
+  std::array<double, kDecileBins> expected_shares{};  // training shares, pooled like the rows
+  // PSI of shares against expected_shares. With rows but none in range the
+  // shares are all 0 and PSI is the sum of the expected shares' empty-bin
+  // terms (about 6.9 for uniform), so a feature wholly out of range is as
+  // drifted as a feature can be.
+  double psi = 0.0;
+  double below_range_fraction = 0.0;  // of the non-NaN rows
+  double above_range_fraction = 0.0;
+  double out_of_range_fraction = 0.0;  // below + above
+  double stale_share = 0.0;            // of the rows that had a previous value of their symbol
+  std::vector<SymbolContribution> top_symbols;  // at most 5, highest score first (pooled only)
+  DriftLevel level = DriftLevel::kOk;           // the last evaluation's judgement
+};
+
+// One model's (symbol's) figures over its own, longer window.
+struct ModelDrift {
+  std::string symbol;
+  std::uint64_t rows = 0;              // rows in its window
+  std::vector<FeatureDrift> features;  // the contract's order; empty: model without stats
+};
+
+// Everything the monitor knows, computed on demand (off the hot path).
+struct DriftSnapshot {
+  std::uint64_t rows_recorded = 0;                // rows fed since construction
+  std::uint64_t window_rows = 0;                  // rows in the pooled window now
+  std::vector<FeatureDrift> features;             // pooled, the contract's order
+  std::vector<ModelDrift> models;                 // one per model with stats, in the order given
+  std::vector<std::string> models_without_stats;  // symbols whose models take no part
+  // Summary (the heartbeat's fields): the largest pooled PSI and its
+  // feature ("" when nothing was judged), and the features whose last
+  // evaluation was WARNING / ALERT.
+  double worst_psi = 0.0;
+  std::string worst_feature;
+  std::size_t features_in_warning = 0;
+  std::size_t features_in_alert = 0;
+};
+
+// JSON of a snapshot (the shape `mlgov drift --out` writes and the host can
+// log): {"rows_recorded","window_rows","worst_psi","worst_feature",
+// "features_in_warning","features_in_alert","features":[...],"models":[...],
+// "models_without_stats":[...]}, each feature {"feature","rows","nan_rows",
+// "in_range_rows","shares","expected_shares","psi","below_range_fraction",
+// "above_range_fraction","out_of_range_fraction","stale_share","level",
+// "top_symbols":[{"symbol","rows","psi_contribution","out_of_range_rows",
+// "stale_rows","score"}]}.
+nlohmann::json to_json(const FeatureDrift& feature);
+nlohmann::json to_json(const DriftSnapshot& snapshot);
+
+// A change of judgement found by DriftMonitor::evaluate(): a pooled feature
+// (symbol "") or one model's feature (symbol set; judged on its stale share
+// only: a frozen feed) going from one level to another.
+struct DriftTransition {
+  std::string feature;
+  std::string symbol;  // "" for the pooled figures
+  DriftLevel from = DriftLevel::kOk;
+  DriftLevel to = DriftLevel::kOk;
+  FeatureDrift figures;  // the figures that decided it
+  // What crossed: "PSI", "OUT_OF_RANGE", "STALE" (the first that holds, in
+  // that order), or "CLEARED".
+  std::string reason;
+};
+
+// The outcome of one evaluation.
+struct DriftEvaluation {
+  DriftSnapshot snapshot;  // with every feature's new level
+  std::vector<DriftTransition> transitions;
+  // True when some pooled feature is at or above an alert threshold in THIS
+  // evaluation (not merely held by the hysteresis): what
+  // drift.alert_counts_as_failure records as a governance failure.
+  bool alert_now = false;
+  // True while some pooled feature is in ALERT (until it clears).
+  bool in_alert = false;
+};
+
+// One model as the monitor sees it: its symbol and its bins (nullopt: no
+// stats, takes no part).
+struct DriftModel {
+  std::string symbol;
+  std::optional<TrainingBins> bins;
+};
+
+// The monitor: windows of binned rows and the judgement over them.
+//
+// Memory: everything record() touches is allocated by the constructor: the
+// pooled window (window_rows slots of one byte per feature + the model
+// index), one window per model with stats (model_window_rows slots), and
+// one previous value per model and feature (for the stale share).
+//
+// Threading: record() may be called from any number of threads at once, and
+// concurrently with snapshot()/evaluate(); it takes no lock, allocates
+// nothing, throws nothing and makes no system call. Each row takes a ticket
+// from one atomic counter (relaxed fetch_add) naming its slot (ticket mod
+// window); a slot is a per-slot sequence number plus relaxed atomic bytes:
+// the writer stores sequence 0 ("being written"), a release fence, the
+// bytes, then the sequence ticket+1 (release); a reader loads the sequence
+// (acquire), the bytes, an acquire fence, the sequence again, and skips the
+// slot unless both loads agree and are non-zero (a seqlock made only of
+// atomics, so it is data-race-free by the C++ memory model and TSAN-clean).
+// A slot being overwritten while a snapshot reads it is left out of that
+// snapshot; rows of one symbol fed concurrently from two threads may see
+// each other's previous value (the stale share is then approximate).
+// snapshot() may be called from several threads; evaluate() changes the
+// levels and must not run concurrently with itself (the predictor calls it
+// under its heartbeat mutex).
+class DriftMonitor {
+ public:
+  // `features`: the contract's feature names (every model's order).
+  // Throws ConfigError when config.features names a feature not in
+  // `features` ("drift.features.NAME: not a feature of the contract"), and
+  // std::invalid_argument when a model's bins have another feature count.
+  DriftMonitor(std::vector<std::string> features, const DriftConfig& config,
+               std::vector<DriftModel> models);
+  ~DriftMonitor();
+  DriftMonitor(const DriftMonitor&) = delete;
+  DriftMonitor& operator=(const DriftMonitor&) = delete;
+
+  // The index of `symbol`'s model (its position in the constructor's
+  // models), or nullopt.
+  std::optional<std::size_t> model_index(std::string_view symbol) const noexcept;
+  std::size_t n_models() const noexcept;
+  const std::vector<std::string>& features() const noexcept;
+  const DriftConfig& config() const noexcept;
+  // True when model `model` has stats (its rows are recorded).
+  bool watches(std::size_t model) const noexcept;
+
+  // The hot path: bins `values` (one per feature, the contract's order)
+  // under model `model`'s edges, into the pooled window and the model's
+  // window, and notes the values for the stale share. Does nothing for a
+  // model without stats, an index out of range, or a wrong value count.
+  void record(std::size_t model, std::span<const float> values) noexcept;
+
+  // The figures now (levels as of the last evaluate()). Allocates.
+  DriftSnapshot snapshot() const;
+
+  // A snapshot, judged: per pooled feature (with its per-feature overrides)
+  // ALERT when PSI >= alert_psi or out-of-range >= out_of_range_alert;
+  // WARNING when PSI >= warn_psi, out-of-range >= out_of_range_warn or stale
+  // share >= stale_warn; nothing is judged before min_rows rows. Hysteresis:
+  // an ALERT stays until PSI < clear_psi and out-of-range <
+  // out_of_range_warn for clear_evaluations evaluations in a row; a WARNING
+  // goes as soon as no warning threshold holds. Per model (a frozen feed):
+  // a feature whose stale share in that model's window is >= stale_warn
+  // (after model_min_rows) is a WARNING for that symbol. Returns the
+  // transitions since the previous evaluation.
+  DriftEvaluation evaluate();
+
+ private:
+  struct State;
+  std::unique_ptr<State> state_;
+};
+
+}  // namespace mlgov
