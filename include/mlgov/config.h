@@ -83,6 +83,7 @@ struct DriftThresholds {
   std::optional<double> out_of_range_warn;
   std::optional<double> out_of_range_alert;
   std::optional<double> stale_warn;
+  std::string where;  // "file:line" of the override, for messages ("" when built in code)
 };
 
 // drift: section: live drift of the feature values against each model's
@@ -92,15 +93,16 @@ struct DriftConfig {
   std::size_t window_rows = 2000;       // pooled window: the last N accepted rows, [100, 10^6]
   std::size_t model_window_rows = 500;  // per-model window (slow drift), [10, 10^5]
   std::size_t min_rows = 1000;          // pooled rows before judging, [1, window_rows]
-  std::size_t model_min_rows =
-      100;                  // a model's rows before its figures are judged, [1, model_window_rows]
-  double warn_psi = 0.1;    // PSI >= this: DRIFT_WARNING, (0, 100]
-  double alert_psi = 0.25;  // PSI >= this: DRIFT_ALERT, [warn_psi, 100]
-  double clear_psi = 0.2;   // an alert clears below this..., (0, alert_psi]
-  int clear_evaluations = 3;        // ...for this many evaluations in a row, [1, 1000]
-  double out_of_range_warn = 0.05;  // out-of-training-range fraction: DRIFT_WARNING, (0, 1]
-  double out_of_range_alert = 0.5;  // ... DRIFT_ALERT, [out_of_range_warn, 1]
-  double stale_warn = 0.5;          // share of rows equal to the symbol's previous value, (0, 1]
+  double warn_psi = 0.1;                // PSI >= this: DRIFT_WARNING, (0, 100]
+  double alert_psi = 0.25;              // PSI >= this: DRIFT_ALERT, [warn_psi, 100]
+  double clear_psi = 0.2;               // an alert clears below this..., (0, alert_psi]
+  int clear_evaluations = 3;            // ...for this many evaluations in a row, [1, 1000]
+  double out_of_range_warn = 0.05;      // out-of-training-range fraction: DRIFT_WARNING, (0, 1]
+  double out_of_range_alert = 0.5;      // ... DRIFT_ALERT, [out_of_range_warn, 1]
+  // Share of rows equal to the symbol's previous value, (0, 1].
+  double stale_warn = 0.9;
+  // A model's latest rows its stale share is judged on, [2, model_window_rows].
+  std::size_t stale_window_rows = 20;
   bool alert_counts_as_failure = false;  // an evaluation with an alert records a governance failure
   std::map<std::string, DriftThresholds, std::less<>> features;  // per-feature overrides
 };

@@ -45,15 +45,16 @@ inline constexpr std::size_t kDriftBins = 12;   // below, 10 deciles, above
 inline constexpr std::uint8_t kBelowRangeBin = 0;
 inline constexpr std::uint8_t kAboveRangeBin = 11;
 inline constexpr std::uint8_t kNanBin = 12;
-// PSI takes every share (observed and expected) as at least this, so an
-// empty bin contributes a large but finite term: a bin the training filled
-// with 10% and live left empty adds (0.1 - 1e-4) * ln(0.1 / 1e-4) = 0.69.
+// PSI's logarithm takes every share (observed and expected) as at least
+// this (the epsilon for empty bins), so an empty bin adds a large but finite
+// term.
 inline constexpr double kPsiMinShare = 1e-4;
 
 // Population stability index of `observed` against `expected` (shares of the
-// 10 in-range bins, each summing to 1 or all zero): sum over the bins of
-// (o - e) * ln(o / e), each share taken as max(share, kPsiMinShare). 0 for
-// identical shares; a bin empty in both contributes 0.
+// 10 in-range bins, each summing to 1 or all zero): the sum over the bins of
+// (o - e) * ln(max(o, kPsiMinShare) / max(e, kPsiMinShare)). 0 for identical
+// shares; a bin empty in both contributes 0; a bin the training filled with
+// 0.1 and live left empty contributes 0.1 * ln(1000) = 0.69.
 double population_stability_index(std::span<const double, kDecileBins> observed,
                                   std::span<const double, kDecileBins> expected) noexcept;
 // The same against the uniform 0.1 per bin.
@@ -117,6 +118,7 @@ class TrainingBins {
   void bin_row(std::span<const float> values, std::span<std::uint8_t> bins) const noexcept;
 
  private:
+  friend class DriftMonitor;
   TrainingBins() = default;
   std::vector<std::array<double, kDecileBins + 1>> edges_;
   std::vector<std::array<double, kDecileBins>> expected_;
@@ -154,14 +156,20 @@ struct FeatureDrift {
   std::array<double, kDecileBins> shares{};           // of the in-range rows (all 0 when none)
   std::array<double, kDecileBins> expected_shares{};  // training shares, pooled like the rows
   // PSI of shares against expected_shares. With rows but none in range the
-  // shares are all 0 and PSI is the sum of the expected shares' empty-bin
-  // terms (about 6.9 for uniform), so a feature wholly out of range is as
-  // drifted as a feature can be.
+  // shares are all 0 and PSI is 10 * 0.1 * ln(1000) = 6.91 for uniform
+  // expected shares: a feature wholly out of range is as drifted as a
+  // feature can be.
   double psi = 0.0;
   double below_range_fraction = 0.0;  // of the non-NaN rows
   double above_range_fraction = 0.0;
   double out_of_range_fraction = 0.0;  // below + above
   double stale_share = 0.0;            // of the rows that had a previous value of their symbol
+  // Per model only: the stale share over the model's latest
+  // stale_window_rows rows (what a frozen feed is judged on); 0 pooled.
+  double recent_stale_share = 0.0;
+  // False for a feature with tied training deciles (a rank, a clipped value):
+  // it repeats values by nature, so its stale share is reported, not judged.
+  bool stale_judged = true;
   std::vector<SymbolContribution> top_symbols;  // at most 5, highest score first (pooled only)
   DriftLevel level = DriftLevel::kOk;           // the last evaluation's judgement
 };
@@ -170,6 +178,7 @@ struct FeatureDrift {
 struct ModelDrift {
   std::string symbol;
   std::uint64_t rows = 0;              // rows in its window
+  std::uint64_t recent_rows = 0;       // of which among its latest stale_window_rows
   std::vector<FeatureDrift> features;  // the contract's order; empty: model without stats
 };
 
@@ -194,9 +203,10 @@ struct DriftSnapshot {
 // "features_in_warning","features_in_alert","features":[...],"models":[...],
 // "models_without_stats":[...]}, each feature {"feature","rows","nan_rows",
 // "in_range_rows","shares","expected_shares","psi","below_range_fraction",
-// "above_range_fraction","out_of_range_fraction","stale_share","level",
-// "top_symbols":[{"symbol","rows","psi_contribution","out_of_range_rows",
-// "stale_rows","score"}]}.
+// "above_range_fraction","out_of_range_fraction","stale_share",
+// "recent_stale_share","stale_judged","level","top_symbols":[{"symbol",
+// "rows","psi_contribution","out_of_range_rows","stale_rows","score"}]}, each
+// model {"symbol","rows","recent_rows","features":[...]}.
 nlohmann::json to_json(const FeatureDrift& feature);
 nlohmann::json to_json(const DriftSnapshot& snapshot);
 
@@ -281,24 +291,35 @@ class DriftMonitor {
   // under model `model`'s edges, into the pooled window and the model's
   // window, and notes the values for the stale share. Does nothing for a
   // model without stats, an index out of range, or a wrong value count.
-  void record(std::size_t model, std::span<const float> values) noexcept;
+  void record(std::size_t model, std::span<const float> values) noexcept {
+    record_reserved(reserve_rows(1), model, values);
+  }
+  // For a batch: reserves `rows` consecutive places in the pooled window (one
+  // atomic add for the batch) and returns the first; then record_reserved()
+  // once per place. A place reserved and never recorded leaves the window a
+  // row short until it slides past.
+  std::uint64_t reserve_rows(std::size_t rows) noexcept;
+  void record_reserved(std::uint64_t place, std::size_t model,
+                       std::span<const float> values) noexcept;
 
   // The figures now (levels as of the last evaluate()). Allocates.
   DriftSnapshot snapshot() const;
 
   // A snapshot, judged: per pooled feature (with its per-feature overrides)
   // ALERT when PSI >= alert_psi or out-of-range >= out_of_range_alert;
-  // WARNING when PSI >= warn_psi, out-of-range >= out_of_range_warn or stale
-  // share >= stale_warn; nothing is judged before min_rows rows. Hysteresis:
-  // an ALERT stays until PSI < clear_psi and out-of-range <
-  // out_of_range_warn for clear_evaluations evaluations in a row; a WARNING
-  // goes as soon as no warning threshold holds. Per model (a frozen feed):
-  // a feature whose stale share in that model's window is >= stale_warn
-  // (after model_min_rows) is a WARNING for that symbol. Returns the
-  // transitions since the previous evaluation.
+  // WARNING when PSI >= warn_psi, out-of-range >= out_of_range_warn or
+  // (stale_judged) stale share >= stale_warn; nothing is judged before the
+  // pooled window holds min_rows rows. Hysteresis: an ALERT stays until PSI
+  // < clear_psi and out-of-range < out_of_range_warn for clear_evaluations
+  // evaluations in a row; a WARNING goes as soon as no warning threshold
+  // holds. Per model (a frozen feed): a stale_judged feature whose
+  // recent_stale_share (over the model's latest stale_window_rows rows,
+  // judged once it has that many) is >= stale_warn is a WARNING for that
+  // symbol. Returns the transitions since the previous evaluation.
   DriftEvaluation evaluate();
 
  private:
+  static void summarise(DriftSnapshot& snapshot);
   struct State;
   std::unique_ptr<State> state_;
 };

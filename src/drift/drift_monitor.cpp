@@ -1,0 +1,542 @@
+// Copyright 2026 The mlgov Authors. Apache-2.0.
+//
+// DriftMonitor: the windows of binned rows (written lock-free by the
+// predicting threads), the figures computed from them, and the judgement.
+#include <algorithm>
+#include <atomic>
+#include <bit>
+#include <cmath>
+#include <cstring>
+#include <limits>
+#include <map>
+#include <mutex>
+#include <stdexcept>
+
+#include <fmt/format.h>
+
+#include "drift/bin_lanes.h"
+#include "mlgov/drift.h"
+#include "mlgov/errors.h"
+
+namespace mlgov {
+namespace {
+
+// A cell byte: the bin in the low 4 bits, then whether the symbol had a
+// previous value (0x40) and whether this value equals it (0x80).
+constexpr std::uint8_t kBinMask = 0x0f;
+constexpr std::uint8_t kHasPrevious = 0x40;
+constexpr std::uint8_t kStale = 0x80;
+constexpr std::size_t kCodes = 15;  // 13 bins, stale, had a previous value
+constexpr std::size_t kStaleCode = 13;
+constexpr std::size_t kHasPreviousCode = 14;
+constexpr std::size_t kTopSymbols = 5;
+constexpr std::size_t kNone = std::numeric_limits<std::size_t>::max();
+
+using Counts = std::array<std::uint64_t, kCodes>;
+
+struct Thresholds {
+  double warn_psi, alert_psi, clear_psi, out_of_range_warn, out_of_range_alert, stale_warn;
+};
+
+Thresholds resolve(const DriftConfig& config, const DriftThresholds* o) {
+  Thresholds t{config.warn_psi,          config.alert_psi,          config.clear_psi,
+               config.out_of_range_warn, config.out_of_range_alert, config.stale_warn};
+  if (o == nullptr) return t;
+  t.warn_psi = o->warn_psi.value_or(t.warn_psi);
+  t.alert_psi = o->alert_psi.value_or(t.alert_psi);
+  t.clear_psi = o->clear_psi.value_or(t.clear_psi);
+  t.out_of_range_warn = o->out_of_range_warn.value_or(t.out_of_range_warn);
+  t.out_of_range_alert = o->out_of_range_alert.value_or(t.out_of_range_alert);
+  t.stale_warn = o->stale_warn.value_or(t.stale_warn);
+  return t;
+}
+
+void add_cell(Counts& counts, std::uint8_t cell) noexcept {
+  ++counts[cell & kBinMask];
+  counts[kStaleCode] += (cell & kStale) != 0;
+  counts[kHasPreviousCode] += (cell & kHasPrevious) != 0;
+}
+
+}  // namespace
+
+struct DriftMonitor::State {
+  std::vector<std::string> features;
+  DriftConfig config;
+  std::vector<DriftModel> models;
+  std::map<std::string, std::size_t, std::less<>> by_symbol;
+  std::vector<Thresholds> thresholds;  // per feature
+  std::vector<std::uint8_t> tied;      // [model * nf + f]: tied training edges
+  std::size_t nf = 0;
+  std::size_t groups = 0;  // words of 8 cells per row
+  std::size_t window = 0;
+  std::size_t model_window = 0;
+
+  // Pooled window: window slots of [sequence, model, groups cell words].
+  std::size_t pooled_stride = 0;
+  std::unique_ptr<std::atomic<std::uint64_t>[]> pooled;
+  alignas(64) std::atomic<std::uint64_t> next{0};
+
+  // Per watched model: its ring (model_window slots of [sequence, cells]),
+  // its next place, and the previous values (two floats per word).
+  std::vector<std::size_t> watched;  // model -> watched index, or kNone
+  std::size_t model_stride = 0;
+  std::unique_ptr<std::atomic<std::uint64_t>[]> model_rings;
+  struct alignas(64) ModelNext {
+    std::atomic<std::uint64_t> next{0};
+  };
+  std::unique_ptr<ModelNext[]> model_next;
+  std::unique_ptr<std::atomic<std::uint64_t>[]> previous;  // watched * groups * 4
+
+  // Judgement (evaluate), guarded by levels_mu.
+  mutable std::mutex levels_mu;
+  std::vector<DriftLevel> pooled_levels;
+  std::vector<int> clear_runs;
+  std::vector<DriftLevel> model_levels;  // [watched * nf + f]
+};
+
+DriftMonitor::DriftMonitor(std::vector<std::string> features, const DriftConfig& config,
+                           std::vector<DriftModel> models)
+    : state_(std::make_unique<State>()) {
+  State& s = *state_;
+  s.features = std::move(features);
+  s.config = config;
+  s.models = std::move(models);
+  s.nf = s.features.size();
+  s.groups = (s.nf + internal::kBinLanes - 1) / internal::kBinLanes;
+  s.window = std::max<std::size_t>(config.window_rows, 1);
+  s.model_window = std::max<std::size_t>(config.model_window_rows, 1);
+  for (const auto& [name, overrides] : config.features) {
+    if (std::find(s.features.begin(), s.features.end(), name) == s.features.end()) {
+      throw ConfigError(fmt::format("{}drift.features.{}: not a feature of the contract",
+                                    overrides.where.empty() ? "" : overrides.where + ": ", name));
+    }
+  }
+  s.thresholds.reserve(s.nf);
+  for (const std::string& name : s.features) {
+    const auto it = config.features.find(name);
+    s.thresholds.push_back(resolve(config, it == config.features.end() ? nullptr : &it->second));
+  }
+  s.watched.assign(s.models.size(), kNone);
+  s.tied.assign(s.models.size() * s.nf, 0);
+  std::size_t n_watched = 0;
+  for (std::size_t m = 0; m < s.models.size(); ++m) {
+    s.by_symbol.emplace(s.models[m].symbol, m);
+    const std::optional<TrainingBins>& bins = s.models[m].bins;
+    if (!bins) continue;
+    if (bins->n_features() != s.nf) {
+      throw std::invalid_argument(fmt::format("drift: model {} has {} features, the contract {}",
+                                              s.models[m].symbol, bins->n_features(), s.nf));
+    }
+    for (std::size_t f = 0; f < s.nf; ++f) {
+      for (std::size_t k = 0; k + 1 < internal::kLaneEdges; ++k) {
+        if (bins->lane_edges_[k * bins->padded_ + f] ==
+            bins->lane_edges_[(k + 1) * bins->padded_ + f]) {
+          s.tied[m * s.nf + f] = 1;
+        }
+      }
+    }
+    s.watched[m] = n_watched++;
+  }
+  s.pooled_stride = 2 + s.groups;
+  s.pooled = std::make_unique<std::atomic<std::uint64_t>[]>(s.window * s.pooled_stride);
+  s.model_stride = 1 + s.groups;
+  s.model_rings =
+      std::make_unique<std::atomic<std::uint64_t>[]>(n_watched * s.model_window * s.model_stride);
+  s.model_next = std::make_unique<State::ModelNext[]>(n_watched);
+  const std::size_t previous_words = n_watched * s.groups * (internal::kBinLanes / 2);
+  s.previous = std::make_unique<std::atomic<std::uint64_t>[]>(previous_words);
+  const float nan = std::numeric_limits<float>::quiet_NaN();
+  std::uint64_t two_nans = 0;
+  std::memcpy(&two_nans, &nan, sizeof nan);
+  std::memcpy(reinterpret_cast<char*>(&two_nans) + sizeof nan, &nan, sizeof nan);
+  for (std::size_t i = 0; i < previous_words; ++i) {
+    s.previous[i].store(two_nans, std::memory_order_relaxed);
+  }
+  s.pooled_levels.assign(s.nf, DriftLevel::kOk);
+  s.clear_runs.assign(s.nf, 0);
+  s.model_levels.assign(n_watched * s.nf, DriftLevel::kOk);
+}
+
+DriftMonitor::~DriftMonitor() = default;
+
+std::optional<std::size_t> DriftMonitor::model_index(std::string_view symbol) const noexcept {
+  const auto it = state_->by_symbol.find(symbol);
+  if (it == state_->by_symbol.end()) return std::nullopt;
+  return it->second;
+}
+
+std::size_t DriftMonitor::n_models() const noexcept { return state_->models.size(); }
+const std::vector<std::string>& DriftMonitor::features() const noexcept { return state_->features; }
+const DriftConfig& DriftMonitor::config() const noexcept { return state_->config; }
+bool DriftMonitor::watches(std::size_t model) const noexcept {
+  return model < state_->watched.size() && state_->watched[model] != kNone;
+}
+
+std::uint64_t DriftMonitor::reserve_rows(std::size_t rows) noexcept {
+  return state_->next.fetch_add(rows, std::memory_order_relaxed);
+}
+
+void DriftMonitor::record_reserved(std::uint64_t place, std::size_t model,
+                                   std::span<const float> values) noexcept {
+  State& s = *state_;
+  if (model >= s.watched.size() || values.size() != s.nf) return;
+  const std::size_t w = s.watched[model];
+  if (w == kNone) return;
+  const TrainingBins& bins = *s.models[model].bins;
+
+  std::atomic<std::uint64_t>* pooled = &s.pooled[(place % s.window) * s.pooled_stride];
+  // The model's place: a plain load and store, not an atomic add: one
+  // symbol is fed from one thread at a time in every engine we know, and two
+  // threads racing here only share a slot (the seqlock keeps it whole or
+  // leaves it out).
+  std::atomic<std::uint64_t>& model_next = s.model_next[w].next;
+  const std::uint64_t model_place = model_next.load(std::memory_order_relaxed);
+  model_next.store(model_place + 1, std::memory_order_relaxed);
+  std::atomic<std::uint64_t>* ring =
+      &s.model_rings[(w * s.model_window + model_place % s.model_window) * s.model_stride];
+
+  pooled[0].store(0, std::memory_order_relaxed);
+  ring[0].store(0, std::memory_order_relaxed);
+  std::atomic_thread_fence(std::memory_order_release);
+  pooled[1].store(model, std::memory_order_relaxed);
+
+  std::atomic<std::uint64_t>* previous = &s.previous[w * s.groups * (internal::kBinLanes / 2)];
+  for (std::size_t g = 0; g < s.groups; ++g) {
+    const std::size_t first = g * internal::kBinLanes;
+    const std::size_t count = std::min(internal::kBinLanes, s.nf - first);
+    const internal::BinFloat8 v = internal::load_lanes(values.data() + first, count);
+    internal::BinInt8 cells = internal::bin_lanes(bins.lane_edges_.data() + first, bins.padded_, v);
+    std::uint64_t old_words[internal::kBinLanes / 2];
+    std::uint64_t new_words[internal::kBinLanes / 2];
+    std::memcpy(new_words, &v, sizeof new_words);
+    for (std::size_t i = 0; i < internal::kBinLanes / 2; ++i) {
+      std::atomic<std::uint64_t>& word = previous[g * (internal::kBinLanes / 2) + i];
+      old_words[i] = word.load(std::memory_order_relaxed);
+      word.store(new_words[i], std::memory_order_relaxed);
+    }
+    internal::BinFloat8 old;
+    std::memcpy(&old, old_words, sizeof old);
+    const internal::BinInt8 had_previous = (old == old);
+    const internal::BinInt8 same_bits =
+        (std::bit_cast<internal::BinInt8>(v) == std::bit_cast<internal::BinInt8>(old));
+    cells |= (had_previous & kHasPrevious) | (had_previous & same_bits & kStale);
+    const internal::BinByte8 bytes = __builtin_convertvector(cells, internal::BinByte8);
+    std::uint64_t word;
+    std::memcpy(&word, &bytes, sizeof word);
+    pooled[2 + g].store(word, std::memory_order_relaxed);
+    ring[1 + g].store(word, std::memory_order_relaxed);
+  }
+  pooled[0].store(place + 1, std::memory_order_release);
+  ring[0].store(model_place + 1, std::memory_order_release);
+}
+
+namespace {
+
+// The figures of feature f over the counts of the given models
+// (counts[m * nf + f]).
+FeatureDrift figures_of(const std::string& name, std::size_t f, std::size_t nf,
+                        const std::vector<DriftModel>& models,
+                        const std::vector<std::size_t>& included, const std::vector<Counts>& counts,
+                        const std::vector<std::uint8_t>& tied, const Thresholds& t,
+                        bool with_top_symbols) {
+  FeatureDrift d;
+  d.feature = name;
+  Counts total{};
+  for (std::size_t m : included) {
+    const Counts& c = counts[m * nf + f];
+    for (std::size_t k = 0; k < kCodes; ++k) total[k] += c[k];
+    if (tied[m * nf + f]) d.stale_judged = false;
+  }
+  for (std::size_t k = 0; k <= kNanBin; ++k) d.rows += total[k];
+  d.nan_rows = total[kNanBin];
+  for (std::size_t j = 1; j <= kDecileBins; ++j) d.in_range_rows += total[j];
+  const std::uint64_t valid = d.rows - d.nan_rows;
+  // Each model's expected shares weigh by its in-range rows (its non-NaN
+  // rows when no row is in range), so the pooled expectation is what the
+  // same rows would show under their own training distributions.
+  const bool by_in_range = d.in_range_rows > 0;
+  std::vector<double> weight(included.size(), 0.0);
+  double total_weight = 0.0;
+  for (std::size_t i = 0; i < included.size(); ++i) {
+    const Counts& c = counts[included[i] * nf + f];
+    std::uint64_t in_range = 0;
+    for (std::size_t j = 1; j <= kDecileBins; ++j) in_range += c[j];
+    const std::uint64_t rows_valid = c[0] + in_range + c[kAboveRangeBin];
+    weight[i] = static_cast<double>(by_in_range ? in_range : rows_valid);
+    total_weight += weight[i];
+  }
+  for (std::size_t i = 0; i < included.size(); ++i) {
+    if (weight[i] == 0.0) continue;
+    const auto& e = models[included[i]].bins->expected_shares(f);
+    for (std::size_t j = 0; j < kDecileBins; ++j) {
+      d.expected_shares[j] += weight[i] / total_weight * e[j];
+    }
+  }
+  if (total_weight == 0.0) d.expected_shares.fill(1.0 / static_cast<double>(kDecileBins));
+  if (by_in_range) {
+    for (std::size_t j = 0; j < kDecileBins; ++j) {
+      d.shares[j] = static_cast<double>(total[j + 1]) / static_cast<double>(d.in_range_rows);
+    }
+  }
+  if (valid > 0) {
+    d.psi = population_stability_index(d.shares, d.expected_shares);
+    d.below_range_fraction =
+        static_cast<double>(total[kBelowRangeBin]) / static_cast<double>(valid);
+    d.above_range_fraction =
+        static_cast<double>(total[kAboveRangeBin]) / static_cast<double>(valid);
+    d.out_of_range_fraction = d.below_range_fraction + d.above_range_fraction;
+  }
+  if (total[kHasPreviousCode] > 0) {
+    d.stale_share =
+        static_cast<double>(total[kStaleCode]) / static_cast<double>(total[kHasPreviousCode]);
+  }
+  if (!with_top_symbols || valid == 0) return d;
+
+  std::array<double, kDecileBins> log_ratio;
+  for (std::size_t j = 0; j < kDecileBins; ++j) {
+    log_ratio[j] = std::log(std::max(d.shares[j], kPsiMinShare) /
+                            std::max(d.expected_shares[j], kPsiMinShare));
+  }
+  std::vector<SymbolContribution> all;
+  for (std::size_t i = 0; i < included.size(); ++i) {
+    const std::size_t m = included[i];
+    const Counts& c = counts[m * nf + f];
+    SymbolContribution sc;
+    sc.symbol = models[m].symbol;
+    for (std::size_t k = 0; k <= kNanBin; ++k) sc.rows += c[k];
+    if (sc.rows == 0) continue;
+    const auto& e = models[m].bins->expected_shares(f);
+    for (std::size_t j = 0; j < kDecileBins; ++j) {
+      const double observed =
+          by_in_range ? static_cast<double>(c[j + 1]) / static_cast<double>(d.in_range_rows) : 0.0;
+      const double expected = total_weight > 0.0 ? weight[i] / total_weight * e[j] : 0.0;
+      sc.psi_contribution += (observed - expected) * log_ratio[j];
+    }
+    sc.out_of_range_rows = c[kBelowRangeBin] + c[kAboveRangeBin];
+    sc.stale_rows = c[kStaleCode];
+    sc.score = sc.psi_contribution / t.warn_psi + static_cast<double>(sc.out_of_range_rows) /
+                                                      static_cast<double>(valid) /
+                                                      t.out_of_range_warn;
+    if (d.stale_judged && total[kHasPreviousCode] > 0) {
+      sc.score += static_cast<double>(sc.stale_rows) /
+                  static_cast<double>(total[kHasPreviousCode]) / t.stale_warn;
+    }
+    if (sc.score > 0.0) all.push_back(std::move(sc));
+  }
+  const std::size_t keep = std::min(kTopSymbols, all.size());
+  std::partial_sort(all.begin(), all.begin() + static_cast<std::ptrdiff_t>(keep), all.end(),
+                    [](const SymbolContribution& a, const SymbolContribution& b) {
+                      return a.score > b.score || (a.score == b.score && a.symbol < b.symbol);
+                    });
+  all.resize(keep);
+  d.top_symbols = std::move(all);
+  return d;
+}
+
+}  // namespace
+
+DriftSnapshot DriftMonitor::snapshot() const {
+  const State& s = *state_;
+  DriftSnapshot snap;
+  const std::size_t nf = s.nf;
+  std::vector<Counts> pooled_counts(s.models.size() * nf, Counts{});
+  std::vector<std::uint64_t> cells(s.groups);
+
+  // The pooled window: places [next - window, next).
+  const std::uint64_t next = s.next.load(std::memory_order_acquire);
+  snap.rows_recorded = next;
+  const std::uint64_t oldest = next > s.window ? next - s.window : 0;
+  for (std::size_t p = 0; p < s.window; ++p) {
+    const std::atomic<std::uint64_t>* slot = &s.pooled[p * s.pooled_stride];
+    const std::uint64_t seq = slot[0].load(std::memory_order_acquire);
+    if (seq == 0 || seq - 1 < oldest || seq - 1 >= next) continue;
+    const std::uint64_t model = slot[1].load(std::memory_order_relaxed);
+    for (std::size_t g = 0; g < s.groups; ++g)
+      cells[g] = slot[2 + g].load(std::memory_order_relaxed);
+    std::atomic_thread_fence(std::memory_order_acquire);
+    if (slot[0].load(std::memory_order_relaxed) != seq || model >= s.models.size()) continue;
+    ++snap.window_rows;
+    for (std::size_t f = 0; f < nf; ++f) {
+      const auto cell = static_cast<std::uint8_t>(cells[f / 8] >> (8 * (f % 8)));
+      add_cell(pooled_counts[model * nf + f], cell);
+    }
+  }
+
+  std::vector<std::size_t> watched;
+  for (std::size_t m = 0; m < s.models.size(); ++m) {
+    if (s.watched[m] != kNone) {
+      watched.push_back(m);
+    } else {
+      snap.models_without_stats.push_back(s.models[m].symbol);
+    }
+  }
+  std::vector<DriftLevel> pooled_levels;
+  std::vector<DriftLevel> model_levels;
+  {
+    std::lock_guard lock(s.levels_mu);
+    pooled_levels = s.pooled_levels;
+    model_levels = s.model_levels;
+  }
+  for (std::size_t f = 0; f < nf; ++f) {
+    FeatureDrift d = figures_of(s.features[f], f, nf, s.models, watched, pooled_counts, s.tied,
+                                s.thresholds[f], true);
+    d.level = pooled_levels[f];
+    snap.features.push_back(std::move(d));
+  }
+
+  // Each model's own window: places [next - model_window, next) of its ring;
+  // the latest stale_window_rows of them also count as recent.
+  std::vector<Counts> model_counts(s.models.size() * nf, Counts{});
+  std::vector<Counts> recent(nf, Counts{});
+  for (std::size_t m : watched) {
+    const std::size_t w = s.watched[m];
+    const std::uint64_t model_next = s.model_next[w].next.load(std::memory_order_acquire);
+    const std::uint64_t model_oldest =
+        model_next > s.model_window ? model_next - s.model_window : 0;
+    const std::uint64_t recent_oldest =
+        model_next > s.config.stale_window_rows ? model_next - s.config.stale_window_rows : 0;
+    std::fill(recent.begin(), recent.end(), Counts{});
+    std::uint64_t rows = 0;
+    std::uint64_t recent_rows = 0;
+    for (std::size_t p = 0; p < s.model_window; ++p) {
+      const std::atomic<std::uint64_t>* slot =
+          &s.model_rings[(w * s.model_window + p) * s.model_stride];
+      const std::uint64_t seq = slot[0].load(std::memory_order_acquire);
+      if (seq == 0 || seq - 1 < model_oldest || seq - 1 >= model_next) continue;
+      for (std::size_t g = 0; g < s.groups; ++g) {
+        cells[g] = slot[1 + g].load(std::memory_order_relaxed);
+      }
+      std::atomic_thread_fence(std::memory_order_acquire);
+      if (slot[0].load(std::memory_order_relaxed) != seq) continue;
+      ++rows;
+      const bool is_recent = seq - 1 >= recent_oldest;
+      recent_rows += is_recent;
+      for (std::size_t f = 0; f < nf; ++f) {
+        const auto cell = static_cast<std::uint8_t>(cells[f / 8] >> (8 * (f % 8)));
+        add_cell(model_counts[m * nf + f], cell);
+        if (is_recent) add_cell(recent[f], cell);
+      }
+    }
+    ModelDrift md;
+    md.symbol = s.models[m].symbol;
+    md.rows = rows;
+    md.recent_rows = recent_rows;
+    const std::vector<std::size_t> only{m};
+    for (std::size_t f = 0; f < nf; ++f) {
+      FeatureDrift d = figures_of(s.features[f], f, nf, s.models, only, model_counts, s.tied,
+                                  s.thresholds[f], false);
+      if (recent[f][kHasPreviousCode] > 0) {
+        d.recent_stale_share = static_cast<double>(recent[f][kStaleCode]) /
+                               static_cast<double>(recent[f][kHasPreviousCode]);
+      }
+      d.level = model_levels[w * nf + f];
+      md.features.push_back(std::move(d));
+    }
+    snap.models.push_back(std::move(md));
+  }
+  summarise(snap);
+  return snap;
+}
+
+void DriftMonitor::summarise(DriftSnapshot& snap) {
+  snap.worst_psi = 0.0;
+  snap.worst_feature.clear();
+  snap.features_in_warning = 0;
+  snap.features_in_alert = 0;
+  for (const FeatureDrift& d : snap.features) {
+    if (d.rows > d.nan_rows && (snap.worst_feature.empty() || d.psi > snap.worst_psi)) {
+      snap.worst_psi = d.psi;
+      snap.worst_feature = d.feature;
+    }
+    snap.features_in_warning += d.level == DriftLevel::kWarning;
+    snap.features_in_alert += d.level == DriftLevel::kAlert;
+  }
+}
+
+namespace {
+
+const char* first_reason(const FeatureDrift& d, const Thresholds& t, bool alert) {
+  if (d.psi >= (alert ? t.alert_psi : t.warn_psi)) return "PSI";
+  if (d.out_of_range_fraction >= (alert ? t.out_of_range_alert : t.out_of_range_warn)) {
+    return "OUT_OF_RANGE";
+  }
+  return "STALE";
+}
+
+}  // namespace
+
+DriftEvaluation DriftMonitor::evaluate() {
+  State& s = *state_;
+  DriftEvaluation out;
+  out.snapshot = snapshot();
+  std::lock_guard lock(s.levels_mu);
+  const bool judged = out.snapshot.window_rows >= s.config.min_rows;
+  for (std::size_t f = 0; f < s.nf; ++f) {
+    FeatureDrift& d = out.snapshot.features[f];
+    const Thresholds& t = s.thresholds[f];
+    const DriftLevel before = s.pooled_levels[f];
+    DriftLevel after = before;
+    const bool valid = d.rows > d.nan_rows;
+    if (judged && valid) {
+      const bool alert = d.psi >= t.alert_psi || d.out_of_range_fraction >= t.out_of_range_alert;
+      const bool warn = d.psi >= t.warn_psi || d.out_of_range_fraction >= t.out_of_range_warn ||
+                        (d.stale_judged && d.stale_share >= t.stale_warn);
+      out.alert_now = out.alert_now || alert;
+      if (alert) {
+        after = DriftLevel::kAlert;
+        s.clear_runs[f] = 0;
+      } else if (before == DriftLevel::kAlert) {
+        const bool calm = d.psi < t.clear_psi && d.out_of_range_fraction < t.out_of_range_warn;
+        s.clear_runs[f] = calm ? s.clear_runs[f] + 1 : 0;
+        if (s.clear_runs[f] >= s.config.clear_evaluations) {
+          after = warn ? DriftLevel::kWarning : DriftLevel::kOk;
+          s.clear_runs[f] = 0;
+        }
+      } else {
+        after = warn ? DriftLevel::kWarning : DriftLevel::kOk;
+      }
+    }
+    s.pooled_levels[f] = after;
+    d.level = after;
+    if (after == DriftLevel::kAlert) out.in_alert = true;
+    if (after != before) {
+      DriftTransition tr;
+      tr.feature = d.feature;
+      tr.from = before;
+      tr.to = after;
+      tr.figures = d;
+      tr.reason =
+          after == DriftLevel::kOk ? "CLEARED" : first_reason(d, t, after == DriftLevel::kAlert);
+      out.transitions.push_back(std::move(tr));
+    }
+  }
+  for (ModelDrift& md : out.snapshot.models) {
+    const std::size_t m = *model_index(md.symbol);
+    const std::size_t w = s.watched[m];
+    for (std::size_t f = 0; f < s.nf; ++f) {
+      FeatureDrift& d = md.features[f];
+      const DriftLevel before = s.model_levels[w * s.nf + f];
+      DriftLevel after = before;
+      if (d.stale_judged && md.recent_rows >= s.config.stale_window_rows) {
+        after = d.recent_stale_share >= s.thresholds[f].stale_warn ? DriftLevel::kWarning
+                                                                   : DriftLevel::kOk;
+      }
+      s.model_levels[w * s.nf + f] = after;
+      d.level = after;
+      if (after != before) {
+        DriftTransition tr;
+        tr.feature = d.feature;
+        tr.symbol = md.symbol;
+        tr.from = before;
+        tr.to = after;
+        tr.figures = d;
+        tr.reason = after == DriftLevel::kOk ? "CLEARED" : "STALE";
+        out.transitions.push_back(std::move(tr));
+      }
+    }
+  }
+  summarise(out.snapshot);
+  return out;
+}
+
+}  // namespace mlgov
