@@ -461,7 +461,7 @@ TEST_F(DriftProofReal, The2008CrashWarnsButNeverAlerts) {
 
 TEST_F(DriftProofReal, PercentForFractionIn2008AlertsOnRet1dAlone) {
   const std::size_t r1 = feature("ret_1d");
-  constexpr std::size_t kStart = 100;  // 2008-05-23: the window is full of clean rows
+  constexpr std::size_t kStart = 100;  // 2008-05-27: the window is full of clean rows
   auto m = monitor();
   const MonitorTrace t = feed(*m, RealUniverse::kSymbols, live_->cycles, rows(), kStart,
                               [r1](int, std::vector<float>& v) { v[r1] *= 100; });
