@@ -15,6 +15,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -27,7 +28,9 @@
 #include "drift_proof_fixture.h"
 #include "drift_proof_report.h"
 #include "mlgov/drift.h"
+#include "mlgov/governed_predictor.h"
 #include "mlgov/model_meta.h"
+#include "predictor_fixture.h"
 
 namespace mlgov {
 namespace {
@@ -303,6 +306,70 @@ TEST_F(DriftProof, DeadAtr14NormColumnAlertsOnAtr14NormAlone) {
   std::printf("[ drift ] atr_14_norm = 0: WARNING after %ld cycles, ALERT after %ld cycles\n",
               t.first(atr, DriftLevel::kWarning, kFaultStart) - static_cast<long>(kFaultStart) + 1,
               cycles);
+}
+
+// The same unit bug, through the path a live engine takes: every row
+// through GovernedPredictor::try_predict, one heartbeat per cycle (which
+// judges the drift windows), the figures from predictor.drift().
+TEST_F(DriftProof, ThroughTheGovernedPredictorAUnitBugAlertsAndDegrades) {
+  const std::size_t r1 = feature("ret_1d");
+  testing::TempDir dir;
+  Config config;
+  config.ml_enabled = true;
+  config.paths.models_dir = universe_->models();
+  config.paths.contracts_dir = testing::source_dir() / "contracts";
+  config.paths.logs_dir = dir / "logs";
+  config.governance.state_file = dir / "state.json";
+  config.drift = proof_config();
+  auto sink = std::make_shared<testing::CaptureSink>();
+  PredictorOptions options;
+  options.logger = testing::capture_logger(sink);
+  options.in_memory_governance = true;
+  GovernedPredictor predictor(config, universe_->contract(), options);
+  ASSERT_EQ(predictor.state(), MlState::kEnabledOk);
+  std::vector<ModelHandle> handles;
+  for (const auto& s : universe_->market().symbols) handles.push_back(predictor.resolve(s.symbol));
+
+  const FeatureSchema* schema = clean_->frame.schema.get();
+  std::vector<float> values;
+  long alert_cycle = -1;
+  for (std::size_t c = 0; c < kFaultStart + kFaultCycles; ++c) {
+    for (int s = 0; s < testing::kProofSymbols; ++s) {
+      const auto row = clean_->row(c, s);
+      values.assign(row.begin(), row.end());
+      if (c >= kFaultStart) values[r1] *= 100;
+      const PredictResult r =
+          predictor.try_predict(handles[static_cast<std::size_t>(s)], FeatureRow{schema, values});
+      ASSERT_TRUE(r.ok()) << "cycle " << c << " symbol " << s;  // drift never blocks a row
+    }
+    predictor.heartbeat(std::chrono::seconds(c), testing::kProofSymbols, c + 1);
+    const DriftSnapshot snap = predictor.drift();
+    ASSERT_EQ(snap.features.size(), universe_->contract().size());
+    if (alert_cycle < 0 && snap.features[r1].level == DriftLevel::kAlert) {
+      alert_cycle = static_cast<long>(c);
+    }
+    for (std::size_t f = 0; f < snap.features.size(); ++f) {
+      if (f == r1) continue;
+      EXPECT_NE(snap.features[f].level, DriftLevel::kAlert) << snap.features[f].feature;
+    }
+    if (c < kFaultStart) {
+      EXPECT_EQ(predictor.state(), MlState::kEnabledOk) << "cycle " << c;
+    }
+  }
+  ASSERT_GE(alert_cycle, 0) << "ret_1d x 100 never alerted through the predictor";
+  const long cycles = alert_cycle - static_cast<long>(kFaultStart) + 1;
+  const CycleBounds b = out_of_range_alert_bounds(config.drift, testing::kProofSymbols, 0.95);
+  EXPECT_GE(cycles, b.at_least);
+  EXPECT_LE(cycles, b.at_most);
+  EXPECT_EQ(predictor.state(), MlState::kEnabledDegraded);
+  const auto alerts = sink->with_status("DRIFT_ALERT");
+  ASSERT_FALSE(alerts.empty());
+  for (const auto& a : alerts) {
+    EXPECT_EQ(a.at("details").at("feature"), "ret_1d");
+    EXPECT_EQ(a.at("details").at("reason"), "OUT_OF_RANGE");
+  }
+  std::printf("[ drift ] through the predictor: ret_1d x 100 ALERT after %ld cycles, state %s\n",
+              cycles, std::string(to_string(predictor.state())).c_str());
 }
 
 // A limitation, measured: the 5-day return is nearly symmetric, so its sign
