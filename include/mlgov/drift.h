@@ -298,13 +298,12 @@ class DriftMonitor {
   // under model `model`'s edges, into the pooled window and the model's
   // window, and notes the values for the stale share. Does nothing for a
   // model without stats, an index out of range, or a wrong value count.
-  void record(std::size_t model, std::span<const float> values) noexcept {
-    record_reserved(reserve_rows(1), model, values);
-  }
+  void record(std::size_t model, std::span<const float> values) noexcept;
   // For a batch: reserves `rows` consecutive places in the pooled window (one
   // atomic add for the batch) and returns the first; then record_reserved()
-  // once per place. A place reserved and never recorded leaves the window a
-  // row short until it slides past.
+  // once per place, for rows of watched models only (watches()). A place
+  // reserved and never recorded leaves the window a row short until it
+  // slides past.
   std::uint64_t reserve_rows(std::size_t rows) noexcept;
   void record_reserved(std::uint64_t place, std::size_t model,
                        std::span<const float> values) noexcept;

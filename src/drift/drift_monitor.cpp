@@ -176,6 +176,11 @@ bool DriftMonitor::watches(std::size_t model) const noexcept {
   return model < state_->watched.size() && state_->watched[model] != kNone;
 }
 
+void DriftMonitor::record(std::size_t model, std::span<const float> values) noexcept {
+  if (!watches(model) || values.size() != state_->nf) return;
+  record_reserved(reserve_rows(1), model, values);
+}
+
 std::uint64_t DriftMonitor::reserve_rows(std::size_t rows) noexcept {
   return state_->next.fetch_add(rows, std::memory_order_relaxed);
 }
