@@ -165,6 +165,15 @@ class DriftProof : public ::testing::Test {
   static std::unique_ptr<DriftMonitor> monitor(const DriftConfig& config = DriftConfig{}) {
     return std::make_unique<DriftMonitor>(universe_->contract().names(), config, models());
   }
+  // The 756 clean cycles under the defaults, fed once for the tests that
+  // read them.
+  static const MonitorTrace& clean_trace() {
+    static const MonitorTrace trace = [] {
+      auto m = monitor();
+      return feed(*m, testing::kProofSymbols, clean_->cycles, rows_of(*clean_));
+    }();
+    return trace;
+  }
   static inline ProofUniverse* universe_ = nullptr;
   static inline ProofUniverse::LiveRows* clean_ = nullptr;
 };
@@ -214,8 +223,7 @@ TEST_F(DriftProof, MonitorFiguresAgreeWithAnIndependentReference) {
 }
 
 TEST_F(DriftProof, NothingWrongNeverAlertsUnderTheDefaults) {
-  auto m = monitor();
-  const MonitorTrace t = feed(*m, testing::kProofSymbols, clean_->cycles, rows_of(*clean_));
+  const MonitorTrace& t = clean_trace();
   EXPECT_EQ(t.alerting(0, clean_->cycles), std::set<std::size_t>{})
       << names_of(t.alerting(0, clean_->cycles), universe_->contract());
 }
@@ -224,8 +232,7 @@ TEST_F(DriftProof, NothingWrongNeverAlertsUnderTheDefaults) {
 // cross_rank_sector for 20 days running with nothing wrong: S001, S002 and
 // S037 here. The monitor must not take that for a frozen feed.)
 TEST_F(DriftProof, NothingWrongFlagsNoSymbolAsFrozen) {
-  auto m = monitor();
-  const MonitorTrace t = feed(*m, testing::kProofSymbols, clean_->cycles, rows_of(*clean_));
+  const MonitorTrace& t = clean_trace();
   for (const auto& e : t.transitions) {
     EXPECT_TRUE(e.transition.symbol.empty())
         << e.transition.symbol << " " << e.transition.feature << " cycle " << e.cycle << " "
