@@ -172,9 +172,10 @@ struct FeatureDrift {
   double others_stale_share = 0.0;
   // Whether the stale share is judged. Not for a feature with tied training
   // deciles (a clipped value, a rank with few values); per model, not for a
-  // feature whose others_stale_share is stale_warn / 2 or more (a rank in
-  // its sector holds for days with nothing wrong): those repeat by nature,
-  // their stale share is reported, not judged.
+  // feature whose others_stale_share is 0.05 or more (a rank in its sector
+  // holds for days with nothing wrong: 0.43-0.54; a continuous feature
+  // repeats at most 0.001): those repeat by nature, their stale share is
+  // reported, not judged.
   bool stale_judged = true;
   std::vector<SymbolContribution> top_symbols;  // at most 5, highest score first (pooled only)
   DriftLevel level = DriftLevel::kOk;           // the last evaluation's judgement
