@@ -67,7 +67,7 @@ struct HeartbeatRecord {
     std::uint64_t features_in_warning = 0;
     std::uint64_t features_in_alert = 0;
   };
-  std::optional<Drift> drift;
+  std::optional<Drift> drift{};
 };
 
 // The observer mlgov reports to: one hook per kind of record. Called
