@@ -380,5 +380,112 @@ TEST(ConfigSize, FileLargerThanOneMebibyteIsRefused) {
   }
 }
 
+// --- drift: ---------------------------------------------------------------------
+
+TEST(ConfigDrift, ShippedGoldenConfigHoldsTheDefaults) {
+  const Config shipped = load_config(source_dir() / "configs/golden_config.yaml");
+  const DriftConfig defaults;
+  EXPECT_EQ(shipped.drift.enabled, defaults.enabled);
+  EXPECT_EQ(shipped.drift.window_rows, defaults.window_rows);
+  EXPECT_EQ(shipped.drift.model_window_rows, defaults.model_window_rows);
+  EXPECT_EQ(shipped.drift.min_rows, defaults.min_rows);
+  EXPECT_EQ(shipped.drift.warn_psi, defaults.warn_psi);
+  EXPECT_EQ(shipped.drift.alert_psi, defaults.alert_psi);
+  EXPECT_EQ(shipped.drift.clear_psi, defaults.clear_psi);
+  EXPECT_EQ(shipped.drift.clear_evaluations, defaults.clear_evaluations);
+  EXPECT_EQ(shipped.drift.out_of_range_warn, defaults.out_of_range_warn);
+  EXPECT_EQ(shipped.drift.out_of_range_alert, defaults.out_of_range_alert);
+  EXPECT_EQ(shipped.drift.stale_warn, defaults.stale_warn);
+  EXPECT_EQ(shipped.drift.stale_window_rows, defaults.stale_window_rows);
+  EXPECT_EQ(shipped.drift.alert_counts_as_failure, defaults.alert_counts_as_failure);
+  EXPECT_TRUE(shipped.drift.features.empty());
+}
+
+TEST(ConfigDrift, DefaultsAreTheIssuesValues) {
+  const DriftConfig d = parse_config("features:\n  ml_enabled: false\n", "c").drift;
+  EXPECT_TRUE(d.enabled);
+  EXPECT_EQ(d.window_rows, 2000U);
+  EXPECT_EQ(d.warn_psi, 0.1);
+  EXPECT_EQ(d.alert_psi, 0.25);
+  EXPECT_FALSE(d.alert_counts_as_failure);
+}
+
+TEST(ConfigDrift, OverridesAreRead) {
+  const DriftConfig d = parse_config(
+                            "drift:\n  enabled: false\n  window_rows: 4500\n"
+                            "  model_window_rows: 250\n  min_rows: 900\n  warn_psi: 0.2\n"
+                            "  alert_psi: 0.5\n  clear_psi: 0.3\n  clear_evaluations: 4\n"
+                            "  out_of_range_warn: 0.1\n  out_of_range_alert: 0.6\n"
+                            "  stale_warn: 0.8\n  stale_window_rows: 30\n"
+                            "  alert_counts_as_failure: true\n",
+                            "c")
+                            .drift;
+  EXPECT_FALSE(d.enabled);
+  EXPECT_EQ(d.window_rows, 4500U);
+  EXPECT_EQ(d.model_window_rows, 250U);
+  EXPECT_EQ(d.min_rows, 900U);
+  EXPECT_EQ(d.warn_psi, 0.2);
+  EXPECT_EQ(d.alert_psi, 0.5);
+  EXPECT_EQ(d.clear_psi, 0.3);
+  EXPECT_EQ(d.clear_evaluations, 4);
+  EXPECT_EQ(d.out_of_range_warn, 0.1);
+  EXPECT_EQ(d.out_of_range_alert, 0.6);
+  EXPECT_EQ(d.stale_warn, 0.8);
+  EXPECT_EQ(d.stale_window_rows, 30U);
+  EXPECT_TRUE(d.alert_counts_as_failure);
+}
+
+TEST(ConfigDrift, PerFeatureOverridesAreReadWithTheirLine) {
+  const DriftConfig d = parse_config(
+                            "drift:\n  features:\n    ret_1d:\n      warn_psi: 0.15\n"
+                            "    vol_20: {alert_psi: 0.4, stale_warn: 1}\n",
+                            "c.yaml")
+                            .drift;
+  ASSERT_EQ(d.features.size(), 2U);
+  EXPECT_EQ(d.features.at("ret_1d").warn_psi, 0.15);
+  EXPECT_FALSE(d.features.at("ret_1d").alert_psi.has_value());
+  EXPECT_EQ(d.features.at("ret_1d").where, "c.yaml:3");
+  EXPECT_EQ(d.features.at("vol_20").alert_psi, 0.4);
+  EXPECT_EQ(d.features.at("vol_20").stale_warn, 1.0);
+}
+
+TEST(ConfigDrift, UnknownKeyInAFeatureOverrideIsRejectedNamingIt) {
+  expect_config_error("drift:\n  features:\n    ret_1d:\n      warn: 0.15\n",
+                      {"cfg.yaml:4", "drift.features.ret_1d.warn", "unknown key"});
+}
+
+TEST(ConfigDrift, AlertBelowWarnIsRejected) {
+  expect_config_error("drift:\n  warn_psi: 0.3\n  alert_psi: 0.2\n",
+                      {"cfg.yaml:3", "drift.alert_psi", "must be >= warn_psi"});
+}
+
+TEST(ConfigDrift, AFeatureOverrideBelowTheSectionsWarnIsRejected) {
+  expect_config_error("drift:\n  features:\n    ret_1d:\n      alert_psi: 0.05\n",
+                      {"cfg.yaml:4", "drift.features.ret_1d.alert_psi", "must be >= warn_psi"});
+}
+
+TEST(ConfigDrift, ClearAboveAlertIsRejected) {
+  expect_config_error("drift:\n  clear_psi: 0.3\n",
+                      {"cfg.yaml:2", "drift.clear_psi", "must be <= alert_psi"});
+}
+
+TEST(ConfigDrift, MinRowsAboveTheWindowIsRejected) {
+  expect_config_error("drift:\n  window_rows: 500\n  min_rows: 600\n",
+                      {"cfg.yaml:3", "drift.min_rows", "must be <= drift.window_rows"});
+}
+
+TEST(ConfigDrift, EachValueIsBounded) {
+  expect_config_error("drift:\n  window_rows: 99\n",
+                      {"cfg.yaml:2", "drift.window_rows", "between 100 and 1000000"});
+  expect_config_error("drift:\n  warn_psi: 0\n", {"drift.warn_psi", "between"});
+  expect_config_error("drift:\n  out_of_range_warn: 1.5\n",
+                      {"drift.out_of_range_warn", "must be in (0, 1]"});
+  expect_config_error("drift:\n  stale_window_rows: 1\n",
+                      {"drift.stale_window_rows", "between 2 and 100000"});
+  expect_config_error("drift:\n  enabled: yes\n", {"drift.enabled", "expected a boolean"});
+  expect_config_error("drift:\n  features: [ret_1d]\n",
+                      {"drift.features", "expected a mapping of feature names"});
+}
+
 }  // namespace
 }  // namespace mlgov

@@ -106,14 +106,15 @@ TrainingBins TrainingBins::from_feature_stats(const nlohmann::json& feature_stat
     // Expected shares on the float edges the binning uses: the quantile
     // level of the first edge equal to a bin's upper edge minus that of the
     // first edge equal to its lower edge (0.1 per decile when all differ).
-    auto first_level = [&](float value) {
+    auto first_index = [&](float value) {
       std::size_t k = 0;
       while (lane[k] != value) ++k;
-      return static_cast<double>(k) / static_cast<double>(kDecileBins);
+      return k;
     };
     for (std::size_t j = 0; j < kDecileBins; ++j) {
-      const double upper = j + 1 < kDecileBins ? first_level(lane[j + 1]) : 1.0;
-      bins.expected_[f][j] = upper - first_level(lane[j]);
+      const std::size_t upper = j + 1 < kDecileBins ? first_index(lane[j + 1]) : kDecileBins;
+      bins.expected_[f][j] =
+          static_cast<double>(upper - first_index(lane[j])) / static_cast<double>(kDecileBins);
     }
   }
   return bins;

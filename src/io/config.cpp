@@ -214,6 +214,149 @@ void check_nesting(std::string_view text, const std::string& source) {
 
 Config parse_config_impl(std::string_view yaml_text, const std::string& source);
 
+// drift: a threshold that must hold against another (alert_psi >= warn_psi):
+// fails at the key read later, naming both.
+struct DriftKeyLines {
+  std::map<std::string, YAML::Node> nodes;  // key -> its value node, as read
+};
+
+// The thresholds shared by the section and the per-feature overrides.
+void add_threshold_setters(const Context& ctx, std::map<std::string, Setter>& setters,
+                           DriftThresholds& t, DriftKeyLines& lines) {
+  auto psi = [&](std::optional<double>& target, const char* name) {
+    setters[name] = [&ctx, &target, &lines, name](const YAML::Node& n, const std::string& k) {
+      target = read_bounded(ctx, n, k, 1e-6, 100);
+      lines.nodes[name] = n;
+    };
+  };
+  auto fraction = [&](std::optional<double>& target, const char* name) {
+    setters[name] = [&ctx, &target, &lines, name](const YAML::Node& n, const std::string& k) {
+      target = read_number(ctx, n, k);
+      if (!(*target > 0 && *target <= 1)) ctx.fail(n, k, "must be in (0, 1]");
+      lines.nodes[name] = n;
+    };
+  };
+  psi(t.warn_psi, "warn_psi");
+  psi(t.alert_psi, "alert_psi");
+  psi(t.clear_psi, "clear_psi");
+  fraction(t.out_of_range_warn, "out_of_range_warn");
+  fraction(t.out_of_range_alert, "out_of_range_alert");
+  fraction(t.stale_warn, "stale_warn");
+}
+
+// The orders every set of thresholds keeps: warn <= alert, clear <= alert,
+// out_of_range_warn <= out_of_range_alert. `prefix` names the section.
+void check_threshold_order(const Context& ctx, const DriftThresholds& t, const DriftConfig& section,
+                           const DriftKeyLines& lines, const YAML::Node& where,
+                           const std::string& prefix) {
+  const double warn = t.warn_psi.value_or(section.warn_psi);
+  const double alert = t.alert_psi.value_or(section.alert_psi);
+  const double clear = t.clear_psi.value_or(section.clear_psi);
+  const double oor_warn = t.out_of_range_warn.value_or(section.out_of_range_warn);
+  const double oor_alert = t.out_of_range_alert.value_or(section.out_of_range_alert);
+  auto node_of = [&](const char* a, const char* b) {
+    const auto ib = lines.nodes.find(b);
+    if (ib != lines.nodes.end()) return ib->second;
+    const auto ia = lines.nodes.find(a);
+    return ia != lines.nodes.end() ? ia->second : where;
+  };
+  if (!(warn <= alert)) {
+    ctx.fail(node_of("warn_psi", "alert_psi"), prefix + "alert_psi",
+             fmt::format("must be >= warn_psi ({} < {})", alert, warn));
+  }
+  if (!(clear <= alert)) {
+    ctx.fail(node_of("alert_psi", "clear_psi"), prefix + "clear_psi",
+             fmt::format("must be <= alert_psi ({} > {})", clear, alert));
+  }
+  if (!(oor_warn <= oor_alert)) {
+    ctx.fail(node_of("out_of_range_warn", "out_of_range_alert"), prefix + "out_of_range_alert",
+             fmt::format("must be >= out_of_range_warn ({} < {})", oor_alert, oor_warn));
+  }
+}
+
+void read_drift_section(const Context& ctx, const YAML::Node& node, DriftConfig& drift) {
+  DriftThresholds section;  // the section's own thresholds, as read
+  DriftKeyLines lines;
+  std::map<std::string, YAML::Node> features_nodes;
+  YAML::Node features_node;
+  std::map<std::string, Setter> setters = {
+      {"enabled",
+       [&](const YAML::Node& n, const std::string& k) { drift.enabled = read_bool(ctx, n, k); }},
+      {"window_rows",
+       [&](const YAML::Node& n, const std::string& k) {
+         drift.window_rows =
+             static_cast<std::size_t>(read_integer(ctx, n, k, 100, 1000000, " rows"));
+         lines.nodes["window_rows"] = n;
+       }},
+      {"model_window_rows",
+       [&](const YAML::Node& n, const std::string& k) {
+         drift.model_window_rows =
+             static_cast<std::size_t>(read_integer(ctx, n, k, 10, 100000, " rows"));
+         lines.nodes["model_window_rows"] = n;
+       }},
+      {"min_rows",
+       [&](const YAML::Node& n, const std::string& k) {
+         drift.min_rows = static_cast<std::size_t>(read_integer(ctx, n, k, 1, 1000000, " rows"));
+         lines.nodes["min_rows"] = n;
+       }},
+      {"clear_evaluations",
+       [&](const YAML::Node& n, const std::string& k) {
+         drift.clear_evaluations = read_int(ctx, n, k, 1, 1000, " evaluations");
+       }},
+      {"stale_window_rows",
+       [&](const YAML::Node& n, const std::string& k) {
+         drift.stale_window_rows =
+             static_cast<std::size_t>(read_integer(ctx, n, k, 2, 100000, " rows"));
+         lines.nodes["stale_window_rows"] = n;
+       }},
+      {"alert_counts_as_failure",
+       [&](const YAML::Node& n, const std::string& k) {
+         drift.alert_counts_as_failure = read_bool(ctx, n, k);
+       }},
+      {"features", [&](const YAML::Node& n, const std::string& k) {
+         if (!n.IsMap() && !n.IsNull()) {
+           ctx.fail(n, k, "expected a mapping of feature names, found " + describe(n));
+         }
+         features_node = n;
+       }}};
+  add_threshold_setters(ctx, setters, section, lines);
+  read_section(ctx, node, "drift", setters);
+  drift.warn_psi = section.warn_psi.value_or(drift.warn_psi);
+  drift.alert_psi = section.alert_psi.value_or(drift.alert_psi);
+  drift.clear_psi = section.clear_psi.value_or(drift.clear_psi);
+  drift.out_of_range_warn = section.out_of_range_warn.value_or(drift.out_of_range_warn);
+  drift.out_of_range_alert = section.out_of_range_alert.value_or(drift.out_of_range_alert);
+  drift.stale_warn = section.stale_warn.value_or(drift.stale_warn);
+  check_threshold_order(ctx, DriftThresholds{}, drift, lines, node, "drift.");
+  if (drift.min_rows > drift.window_rows) {
+    ctx.fail(
+        lines.nodes.count("min_rows") ? lines.nodes["min_rows"] : lines.nodes["window_rows"],
+        "drift.min_rows",
+        fmt::format("must be <= drift.window_rows ({} > {})", drift.min_rows, drift.window_rows));
+  }
+  if (drift.stale_window_rows > drift.model_window_rows) {
+    ctx.fail(lines.nodes.count("stale_window_rows") ? lines.nodes["stale_window_rows"]
+                                                    : lines.nodes["model_window_rows"],
+             "drift.stale_window_rows",
+             fmt::format("must be <= drift.model_window_rows ({} > {})", drift.stale_window_rows,
+                         drift.model_window_rows));
+  }
+  if (!features_node || features_node.IsNull()) return;
+  for (const auto& kv : features_node) {
+    const std::string name = key_text(ctx, kv.first, "drift.features.<feature>");
+    const std::string prefix = "drift.features." + name;
+    if (drift.features.count(name)) ctx.fail(kv.first, prefix, "duplicate key");
+    DriftThresholds t;
+    t.where = fmt::format("{}:{}", ctx.source, kv.first.Mark().line + 1);
+    DriftKeyLines feature_lines;
+    std::map<std::string, Setter> feature_setters;
+    add_threshold_setters(ctx, feature_setters, t, feature_lines);
+    read_section(ctx, kv.second, prefix, feature_setters);
+    check_threshold_order(ctx, t, drift, feature_lines, kv.first, prefix + ".");
+    drift.features.emplace(name, std::move(t));
+  }
+}
+
 }  // namespace
 
 std::string_view to_string(PredictorBackend backend) noexcept {
@@ -259,14 +402,15 @@ Config parse_config_impl(std::string_view yaml_text, const std::string& source) 
   std::map<std::string, YAML::Node> sections = {
       {"features", {}}, {"predictor", {}}, {"governance", {}}, {"paths", {}},
       {"logging", {}},  {"data", {}},      {"training", {}},   {"limits", {}}};
+  sections["drift"] = {};
   std::set<std::string> seen_sections;
   for (const auto& kv : root) {
     const std::string key = key_text(ctx, kv.first, "<section>");
     const auto it = sections.find(key);
     if (it == sections.end()) {
       ctx.fail(kv.first, key,
-               "unknown section (known: data, features, governance, limits, logging, paths, "
-               "predictor, training)");
+               "unknown section (known: data, drift, features, governance, limits, logging, "
+               "paths, predictor, training)");
     }
     if (!seen_sections.insert(key).second) ctx.fail(kv.first, key, "duplicate section");
     it->second = kv.second;
@@ -399,6 +543,7 @@ Config parse_config_impl(std::string_view yaml_text, const std::string& source) 
                 {"max_json_depth", [&](const YAML::Node& n, const std::string& k) {
                    lim.max_json_depth = read_int(ctx, n, k, 8, 1024, " levels");
                  }}});
+  read_drift_section(ctx, sections["drift"], cfg.drift);
   return cfg;
 }
 
