@@ -89,16 +89,16 @@ inline std::vector<ReferenceEdges> read_reference_edges(const std::filesystem::p
   return out;
 }
 
-// PSI of observed decile-bin shares against expected shares, every share
-// floored at 1e-4 (an empty bin the training filled with 10% then adds
-// 0.1 x ln(1000) = 0.69): sum of (o - e) ln(o / e).
+// PSI of observed decile-bin shares against expected shares: the sum of
+// (o - e) ln(o / e), the logarithm taking each share as at least 1e-4 (so
+// an empty bin the training filled with 10% adds 0.1 x ln(1000) = 0.69).
 inline double reference_psi(const std::array<double, 10>& observed,
                             const std::array<double, 10>& expected) {
   double psi = 0;
   for (std::size_t j = 0; j < 10; ++j) {
-    const double o = std::max(observed[j], 1e-4);
-    const double e = std::max(expected[j], 1e-4);
-    psi += (o - e) * std::log(o / e);
+    const double o = observed[j];
+    const double e = expected[j];
+    psi += (o - e) * std::log(std::max(o, 1e-4) / std::max(e, 1e-4));
   }
   return psi;
 }

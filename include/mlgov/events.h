@@ -52,6 +52,15 @@ struct HeartbeatRecord {
   bool host_halted = false;  // the host's own state: HALTED wins over everything
   MlState ml_state = MlState::kDisabledConfig;
   std::uint64_t model_errors = 0;  // failures recorded since start
+  // Drift (drift.h), as of this heartbeat's evaluation; only when the
+  // predictor watches drift (drift.enabled and ML on).
+  struct Drift {
+    double worst_psi = 0.0;     // the largest pooled feature PSI
+    std::string worst_feature;  // its feature ("" before min_rows rows)
+    std::uint64_t features_in_warning = 0;
+    std::uint64_t features_in_alert = 0;
+  };
+  std::optional<Drift> drift;
 };
 
 // The observer mlgov reports to: one hook per kind of record. Called

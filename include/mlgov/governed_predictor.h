@@ -34,6 +34,7 @@
 
 #include "mlgov/clock.h"
 #include "mlgov/config.h"
+#include "mlgov/drift.h"
 #include "mlgov/events.h"
 #include "mlgov/feature_contract.h"
 #include "mlgov/feature_schema.h"
@@ -250,8 +251,24 @@ class GovernedPredictor {
   // because printing the returned line is the host's job: a host that prints
   // it shows each heartbeat exactly once.
   // Also records the time, the cycles and host_halted for metrics().
+  // With drift watched (drift.enabled, models with feature_stats), first
+  // judges the drift windows (DriftMonitor::evaluate): each change of
+  // judgement is an event (DRIFT_WARNING, DRIFT_ALERT, DRIFT_ALERT_CLEARED,
+  // DRIFT_CLEARED, on the EventSink); while a feature is in alert the state
+  // is ENABLED|DEGRADED (the listener is told); with
+  // drift.alert_counts_as_failure an evaluation with a feature at or above
+  // an alert threshold records one governance failure (DRIFT_ALERT), so a
+  // persistent alert latches like repeated mismatches; the record carries
+  // the worst PSI and the counts of features in warning and in alert.
   std::string heartbeat(std::chrono::seconds uptime, std::uint64_t symbols, std::uint64_t cycles,
                         bool host_halted = false);
+
+  // The drift figures now (drift.h): the pooled window's per-feature PSI,
+  // the 10 bin shares, out-of-range and stale shares, the top symbols, each
+  // model's own window; the levels as of the last heartbeat's evaluation.
+  // Empty (no features) when drift.enabled is false or ML is disabled by
+  // config. Allocates; the predicting threads are never blocked by it.
+  DriftSnapshot drift() const;
 
   // A consistent-enough snapshot of the counters (each counter is read
   // atomically; last_error under the failure mutex), with the build info and

@@ -59,6 +59,13 @@ struct MetricsSnapshot {
   std::uint64_t cycles = 0;  // the host's cycle count at the last heartbeat
   // Wall-clock time of the last heartbeat, seconds since the Unix epoch (0 = none yet).
   double last_heartbeat_seconds = 0.0;
+
+  // Drift, as of the last heartbeat's evaluation (0 before it). Exported
+  // only when drift_watched (drift.enabled and a model with feature_stats).
+  bool drift_watched = false;
+  double drift_worst_psi = 0.0;
+  std::uint64_t drift_features_warning = 0;
+  std::uint64_t drift_features_alert = 0;
 };
 
 // "ok", "degraded", "halted" (the label values of mlgov_host_state).
@@ -84,6 +91,8 @@ std::string_view metric_label(PredictStatus status) noexcept;
 //   mlgov_failures_in_window, mlgov_models_loaded, mlgov_models_degraded gauges
 //   mlgov_cycles_total                                               counter
 //   mlgov_last_heartbeat_timestamp_seconds (0 before the first)      gauge
+//   mlgov_drift_worst_psi, mlgov_drift_features{level="warning"|"alert"} gauges,
+//                                 only when drift_watched
 // Build-info values are escaped (escape_prometheus_label, at most
 // kMaxPrometheusLabelBytes bytes each). Ends with a newline. Pure.
 std::string format_prometheus(const MetricsSnapshot& snapshot);

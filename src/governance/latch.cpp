@@ -113,6 +113,22 @@ void Latch::start(bool latched, MlState enabled_state) noexcept {
   started_.store(true, std::memory_order_release);
 }
 
+void Latch::set_enabled_state(MlState enabled_state, std::string_view reason) noexcept {
+  MlState old_state;
+  MlState new_state;
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    enabled_state_ = enabled_state;
+    old_state = state_.load(std::memory_order_acquire);
+    new_state = old_state;
+    if (old_state == MlState::kEnabledOk || old_state == MlState::kEnabledDegraded) {
+      new_state = enabled_state;
+      state_.store(new_state, std::memory_order_release);
+    }
+  }
+  notify(old_state, new_state, reason);
+}
+
 void Latch::start_watching() {
   if (options_.in_memory) return;
   // The first look now, on the constructing thread: open() wrote the file and

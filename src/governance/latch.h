@@ -72,6 +72,13 @@ class Latch {
   // models), which is also the state a re-enable returns to.
   void start(bool latched, MlState enabled_state) noexcept;
 
+  // Drift (the only drift hook in the latch): sets the enabled state, the
+  // state ML runs in while not disabled: ENABLED|DEGRADED while a drift
+  // alert lasts, the models' own state once it clears. Applied at once when
+  // ML is enabled (the listener is told of a change, with `reason`); while
+  // ML is disabled it is the state a re-enable returns to.
+  void set_enabled_state(MlState enabled_state, std::string_view reason) noexcept;
+
   // Starts the watcher thread (not with in_memory).
   void start_watching();
 

@@ -45,6 +45,12 @@ std::string format_heartbeat_json(const HeartbeatRecord& heartbeat) {
   j["state"] = heartbeat_state(heartbeat);
   j["ml_state"] = to_string(heartbeat.ml_state);
   j["model_errors"] = heartbeat.model_errors;
+  if (heartbeat.drift) {
+    j["drift_worst_psi"] = heartbeat.drift->worst_psi;
+    j["drift_worst_feature"] = heartbeat.drift->worst_feature;
+    j["drift_features_warning"] = heartbeat.drift->features_in_warning;
+    j["drift_features_alert"] = heartbeat.drift->features_in_alert;
+  }
   return j.dump(-1, ' ', false, nlohmann::ordered_json::error_handler_t::replace);
 }
 

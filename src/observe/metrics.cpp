@@ -284,6 +284,15 @@ std::string format_prometheus(const MetricsSnapshot& s) {
   x.family("mlgov_last_heartbeat_timestamp_seconds", "gauge",
            "Unix time of the last heartbeat; 0 before the first.");
   x.sample("mlgov_last_heartbeat_timestamp_seconds", "", s.last_heartbeat_seconds);
+
+  if (!s.drift_watched) return x.take();
+  x.family("mlgov_drift_worst_psi", "gauge",
+           "The largest PSI of a feature's live values against the training deciles, as of the "
+           "last drift evaluation.");
+  x.sample("mlgov_drift_worst_psi", "", s.drift_worst_psi);
+  x.family("mlgov_drift_features", "gauge", "Features in drift warning and in drift alert.");
+  x.sample("mlgov_drift_features", label("level", "warning"), s.drift_features_warning);
+  x.sample("mlgov_drift_features", label("level", "alert"), s.drift_features_alert);
   return x.take();
 }
 

@@ -1,6 +1,7 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
 #include "mlgov/governed_predictor.h"
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <chrono>
@@ -20,6 +21,7 @@
 
 #include "governance/latch.h"
 #include "mlgov/atomic_file.h"
+#include "mlgov/drift.h"
 #include "mlgov/errors.h"
 #include "mlgov/heartbeat.h"
 #include "mlgov/logging.h"
@@ -105,6 +107,19 @@ struct GovernedPredictor::Impl {
   std::atomic<std::int64_t> heartbeat_wall_ms{0};
   std::atomic<std::uint64_t> heartbeat_cycles{0};
   std::atomic<bool> heartbeat_host_halted{false};
+
+  // --- Drift (drift.h) ---------------------------------------------------
+  // Fed by every accepted row on the hot path (lock-free, no allocation);
+  // judged at heartbeat() under drift_mu. Null when drift.enabled is false
+  // or ML is disabled by config.
+  std::unique_ptr<DriftMonitor> drift;
+  std::mutex drift_mu;          // evaluate() and what follows from it
+  bool drift_in_alert = false;  // guarded by drift_mu
+  // The last evaluation's summary, for metrics().
+  std::atomic<double> drift_worst_psi{0.0};
+  std::atomic<std::uint64_t> drift_features_warning{0};
+  std::atomic<std::uint64_t> drift_features_alert{0};
+  // --- end of drift --------------------------------------------------------
 
   // The window, the state, the state file and the listener; declared last
   // so that its watcher thread stops before anything above is destroyed.
@@ -194,7 +209,10 @@ struct GovernedPredictor::Impl {
     const HotModel* model = model_of(handle);
     if (model == nullptr) return no_model();
     const PredictResult r = evaluate(*model, row);
-    if (r.ok()) predictions.fetch_add(1, std::memory_order_relaxed);
+    if (r.ok()) {
+      predictions.fetch_add(1, std::memory_order_relaxed);
+      if (drift) drift->record(handle.index_, row.values);
+    }
     return r;
   }
 
@@ -226,8 +244,131 @@ struct GovernedPredictor::Impl {
       for (; i < rows.size(); ++i) out[i] = refused;
     }
     if (ok > 0) predictions.fetch_add(ok, std::memory_order_relaxed);
+    if (drift && ok > 0) {
+      // One pooled-window reservation for the batch's accepted rows.
+      std::uint64_t place = drift->reserve_rows(ok);
+      for (std::size_t j = 0; j < out.size(); ++j) {
+        if (out[j].ok()) drift->record_reserved(place++, handles[j].index_, rows[j].values);
+      }
+    }
     return ok;
   }
+
+  // --- Drift ---------------------------------------------------------------
+
+  // At construction: the monitor over the loaded models, in registry order
+  // (a handle's index is the monitor's model index). Models without stats
+  // (legacy, trained before feature_stats, or stats that do not parse) take
+  // no part, and one DRIFT_UNAVAILABLE event says so.
+  void start_drift() {
+    if (!config.drift.enabled) return;
+    std::vector<DriftModel> models;
+    nlohmann::json without = nlohmann::json::array();
+    for (const LoadedModel& model : registry.models()) {
+      DriftModel dm{model.info.symbol, std::nullopt};
+      std::string why = "legacy model without model_meta.json";
+      if (model.info.meta) {
+        try {
+          dm.bins = TrainingBins::from_meta(*model.info.meta,
+                                            (model.info.directory / "model_meta.json").string());
+          why = "model_meta.json has no feature_stats";
+        } catch (const ModelMetaError& e) {
+          why = e.what();
+        }
+      }
+      if (!dm.bins) without.push_back({{"symbol", model.info.symbol}, {"why", why}});
+      models.push_back(std::move(dm));
+    }
+    const std::size_t n_without = without.size();
+    if (n_without > 0) {
+      // Said once, at INFO: a legacy model is already reported degraded, and
+      // a model trained before feature_stats existed is not a fault.
+      latch.report(spdlog::level::info, "", "DRIFT_UNAVAILABLE", "NO_FEATURE_STATS",
+                   fmt::format("{} of {} models have no usable feature_stats: their rows take no "
+                               "part in drift",
+                               n_without, models.size()),
+                   {{"models", std::move(without)}});
+    }
+    // No model with stats: nothing to watch, no monitor (and no drift fields
+    // in the heartbeat and the metrics).
+    if (n_without == models.size()) return;
+    drift = std::make_unique<DriftMonitor>(contract.names(), config.drift, std::move(models));
+  }
+
+  // One event per change of judgement: DRIFT_WARNING, DRIFT_ALERT,
+  // DRIFT_ALERT_CLEARED (from ALERT), DRIFT_CLEARED (from WARNING to OK).
+  void report_drift(const DriftTransition& t) {
+    const FeatureDrift& d = t.figures;
+    std::string status = "DRIFT_WARNING";
+    spdlog::level::level_enum level = spdlog::level::warn;
+    if (t.to == DriftLevel::kAlert) {
+      status = "DRIFT_ALERT";
+      level = spdlog::level::err;
+    } else if (t.from == DriftLevel::kAlert) {
+      status = "DRIFT_ALERT_CLEARED";
+      level = spdlog::level::info;
+    } else if (t.to == DriftLevel::kOk) {
+      status = "DRIFT_CLEARED";
+      level = spdlog::level::info;
+    }
+    std::string top;
+    for (const SymbolContribution& c : d.top_symbols) top += (top.empty() ? "" : ", ") + c.symbol;
+    std::string message =
+        t.symbol.empty() ? fmt::format(
+                               "{}: {} -> {} ({}): PSI {:.3f}, out of range {:.1f}%, stale {:.1f}% "
+                               "over {} rows{}",
+                               d.feature, to_string(t.from), to_string(t.to), t.reason, d.psi,
+                               100 * d.out_of_range_fraction, 100 * d.stale_share, d.rows,
+                               top.empty() ? "" : "; top symbols " + top)
+                         : fmt::format(
+                               "{} {}: {} -> {} ({}): {:.0f}% of its latest values repeat the "
+                               "previous one (a frozen feed?)",
+                               t.symbol, d.feature, to_string(t.from), to_string(t.to), t.reason,
+                               100 * d.recent_stale_share);
+    nlohmann::json details = to_json(d);
+    details["from"] = to_string(t.from);
+    details["to"] = to_string(t.to);
+    details["reason"] = t.reason;
+    latch.report(level, t.symbol, status, t.reason, std::move(message), std::move(details));
+  }
+
+  // At heartbeat: judges the windows, reports the changes, sets ENABLED|
+  // DEGRADED while an alert lasts, and (drift.alert_counts_as_failure)
+  // records an evaluation with an alert as a governance failure.
+  HeartbeatRecord::Drift evaluate_drift() {
+    std::lock_guard<std::mutex> lock(drift_mu);
+    const DriftEvaluation e = drift->evaluate();
+    for (const DriftTransition& t : e.transitions) report_drift(t);
+    if (e.in_alert != drift_in_alert) {
+      drift_in_alert = e.in_alert;
+      latch.set_enabled_state(e.in_alert ? MlState::kEnabledDegraded : enabled_state(),
+                              e.in_alert ? "DRIFT_ALERT" : "DRIFT_ALERT_CLEARED");
+    }
+    if (e.alert_now && config.drift.alert_counts_as_failure) {
+      std::string features;
+      nlohmann::json alerted = nlohmann::json::array();
+      for (const FeatureDrift& d : e.snapshot.features) {
+        if (d.level != DriftLevel::kAlert) continue;
+        features += (features.empty() ? "" : ", ") + d.feature;
+        alerted.push_back(to_json(d));
+      }
+      model_errors.fetch_add(1, std::memory_order_relaxed);
+      latch.record_failure(
+          "", "DRIFT_ALERT",
+          fmt::format("drift alert on {} (drift.alert_counts_as_failure)", features),
+          {{"features", std::move(alerted)}});
+    }
+    HeartbeatRecord::Drift summary;
+    summary.worst_psi = e.snapshot.worst_psi;
+    summary.worst_feature = e.snapshot.worst_feature;
+    summary.features_in_warning = e.snapshot.features_in_warning;
+    summary.features_in_alert = e.snapshot.features_in_alert;
+    drift_worst_psi.store(summary.worst_psi, std::memory_order_relaxed);
+    drift_features_warning.store(summary.features_in_warning, std::memory_order_relaxed);
+    drift_features_alert.store(summary.features_in_alert, std::memory_order_relaxed);
+    return summary;
+  }
+  // --- end of drift --------------------------------------------------------
 
   // The throwing forms' exception for a non-kOk result of core(). `sym` is
   // the printable name for the message; `symbol` and `model` describe the
@@ -305,6 +446,15 @@ GovernedPredictor::GovernedPredictor(const Config& config, const FeatureContract
     throw ConfigError(fmt::format("{}: limits.max_json_depth: must be between 8 and 1024, found {}",
                                   source, config.limits.max_json_depth));
   }
+  // drift.features names only the contract's features (also with ML off).
+  for (const auto& [name, overrides] : config.drift.features) {
+    const auto& names = contract.names();
+    if (std::find(names.begin(), names.end(), name) == names.end()) {
+      throw ConfigError(fmt::format("{}: drift.features.{}: not a feature of the contract {} ({})",
+                                    overrides.where.empty() ? source : overrides.where, name,
+                                    contract.name(), contract.source()));
+    }
+  }
   impl_ = std::make_unique<Impl>(config, contract, options);
   Impl& m = *impl_;
   m.schema = m.contract.schema().get();
@@ -327,6 +477,7 @@ GovernedPredictor::GovernedPredictor(const Config& config, const FeatureContract
   }
 
   m.latch.start(latched, m.enabled_state());
+  m.start_drift();
   for (const RefusedModel& r : m.registry.refused()) {
     m.record_failure(r.symbol, PredictStatus::kModelRefused, r.message,
                      r.details.is_object() ? r.details : nlohmann::json::object());
@@ -419,6 +570,7 @@ std::string GovernedPredictor::heartbeat(std::chrono::seconds uptime, std::uint6
   beat.symbols = symbols;
   beat.cycles = cycles;
   beat.host_halted = host_halted;
+  if (m.drift) beat.drift = m.evaluate_drift();  // before the state: an alert degrades it
   beat.ml_state = state();
   beat.model_errors = model_errors();
   m.heartbeat_cycles.store(cycles, std::memory_order_relaxed);
@@ -458,7 +610,15 @@ MetricsSnapshot GovernedPredictor::metrics() const {
   }
   s.failures_in_window = m.latch.failures_in_window();
   s.last_error = m.latch.last_error();
+  s.drift_watched = m.drift != nullptr;
+  s.drift_worst_psi = m.drift_worst_psi.load(std::memory_order_relaxed);
+  s.drift_features_warning = m.drift_features_warning.load(std::memory_order_relaxed);
+  s.drift_features_alert = m.drift_features_alert.load(std::memory_order_relaxed);
   return s;
+}
+
+DriftSnapshot GovernedPredictor::drift() const {
+  return impl_->drift ? impl_->drift->snapshot() : DriftSnapshot{};
 }
 
 void GovernedPredictor::write_metrics(const std::filesystem::path& file) const {
