@@ -401,12 +401,18 @@ TEST(ConfigDrift, ShippedGoldenConfigHoldsTheDefaults) {
   EXPECT_TRUE(shipped.drift.features.empty());
 }
 
-TEST(ConfigDrift, DefaultsAreTheIssuesValues) {
+TEST(ConfigDrift, DefaultsAreTheDriftProofsValues) {
+  // docs/drift_proof.md: PSI warns, out of range alerts.
   const DriftConfig d = parse_config("features:\n  ml_enabled: false\n", "c").drift;
   EXPECT_TRUE(d.enabled);
   EXPECT_EQ(d.window_rows, 2000U);
-  EXPECT_EQ(d.warn_psi, 0.1);
-  EXPECT_EQ(d.alert_psi, 0.25);
+  EXPECT_EQ(d.min_rows, 1000U);
+  EXPECT_EQ(d.warn_psi, 0.25);
+  EXPECT_EQ(d.alert_psi, 100.0);
+  EXPECT_EQ(d.out_of_range_warn, 0.25);
+  EXPECT_EQ(d.out_of_range_alert, 0.9);
+  EXPECT_EQ(d.stale_warn, 0.9);
+  EXPECT_EQ(d.stale_window_rows, 20U);
   EXPECT_FALSE(d.alert_counts_as_failure);
 }
 
@@ -460,13 +466,13 @@ TEST(ConfigDrift, AlertBelowWarnIsRejected) {
 }
 
 TEST(ConfigDrift, AFeatureOverrideBelowTheSectionsWarnIsRejected) {
-  expect_config_error("drift:\n  features:\n    ret_1d:\n      alert_psi: 0.05\n",
+  expect_config_error("drift:\n  features:\n    ret_1d:\n      alert_psi: 0.2\n",
                       {"cfg.yaml:4", "drift.features.ret_1d.alert_psi", "must be >= warn_psi"});
 }
 
 TEST(ConfigDrift, ClearAboveAlertIsRejected) {
-  expect_config_error("drift:\n  clear_psi: 0.3\n",
-                      {"cfg.yaml:2", "drift.clear_psi", "must be <= alert_psi"});
+  expect_config_error("drift:\n  alert_psi: 0.3\n  clear_psi: 0.4\n",
+                      {"cfg.yaml:3", "drift.clear_psi", "must be <= alert_psi"});
 }
 
 TEST(ConfigDrift, MinRowsAboveTheWindowIsRejected) {

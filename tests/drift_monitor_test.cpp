@@ -54,9 +54,17 @@ int bin_by_definition(double value, const std::vector<double>& edges) {
   return bin;
 }
 
-// A small config for the windows; judged from the first row.
+// A small config for the windows, judged from the first row, with the
+// issue's thresholds (PSI warns at 0.1 and alerts at 0.25; out of range
+// warns at 0.05 and alerts at 0.5), whatever the shipped defaults are.
 DriftConfig small_config(std::size_t window = 100) {
   DriftConfig c;
+  c.warn_psi = 0.1;
+  c.alert_psi = 0.25;
+  c.clear_psi = 0.2;
+  c.out_of_range_warn = 0.05;
+  c.out_of_range_alert = 0.5;
+  c.stale_warn = 0.9;
   c.window_rows = window;
   c.model_window_rows = window;
   c.min_rows = 1;

@@ -16,6 +16,7 @@
 #include <gtest/gtest.h>
 
 #include <algorithm>
+#include <chrono>
 #include <cmath>
 #include <cstdio>
 #include <cstdlib>
@@ -28,7 +29,9 @@
 #include "drift_proof_fixture.h"
 #include "drift_proof_report.h"
 #include "mlgov/drift.h"
+#include "mlgov/governed_predictor.h"
 #include "mlgov/model_meta.h"
+#include "predictor_fixture.h"
 
 namespace mlgov {
 namespace {
@@ -75,10 +78,12 @@ std::vector<DriftModel> drift_models(const std::vector<std::filesystem::path>& d
 struct MonitorTrace {
   std::vector<std::vector<DriftLevel>> level;  // [cycle][feature], pooled
   std::vector<std::vector<double>> psi, out_of_range;
-  // [cycle][feature]: the second largest |live - training| agreement gap of
-  // the feature's judged relations (what a majority of 2 of 3 broken pairs
-  // needs to reach relation_break), 0 when fewer than 2 are judged.
+  // [cycle][feature]: the second largest gap of the feature's judged
+  // relations that turned around (live on the other side of 0.5 from
+  // training: what a majority of 2 of 3 broken pairs needs to reach
+  // relation_break), 0 when fewer than 2 turned around.
   std::vector<std::vector<double>> relation_gap;
+  double largest_relation_move = 0;  // any judged pair, turned around or not
   struct Event {
     std::size_t cycle;
     DriftTransition transition;
@@ -130,9 +135,11 @@ MonitorTrace feed(DriftMonitor& monitor, int symbols, std::size_t cycles, const 
       oor.push_back(d.out_of_range_fraction);
       std::vector<double> gaps;
       for (const auto& r : d.relations) {
-        if (r.rows >= monitor.config().relation_min_rows) {
-          gaps.push_back(std::abs(r.live_agreement - r.training_agreement));
-        }
+        const double gap = std::abs(r.live_agreement - r.training_agreement);
+        if (r.rows < monitor.config().relation_min_rows) continue;
+        t.largest_relation_move = std::max(t.largest_relation_move, gap);
+        const bool mirrored = (r.training_agreement - 0.5) * (r.live_agreement - 0.5) < 0;
+        gaps.push_back(mirrored ? gap : 0.0);
       }
       std::sort(gaps.rbegin(), gaps.rend());
       gap.push_back(gaps.size() >= 2 ? gaps[1] : 0.0);
@@ -319,6 +326,70 @@ TEST_F(DriftProof, DeadAtr14NormColumnAlertsOnAtr14NormAlone) {
               cycles);
 }
 
+// The same unit bug, through the path a live engine takes: every row
+// through GovernedPredictor::try_predict, one heartbeat per cycle (which
+// judges the drift windows), the figures from predictor.drift().
+TEST_F(DriftProof, ThroughTheGovernedPredictorAUnitBugAlertsAndDegrades) {
+  const std::size_t r1 = feature("ret_1d");
+  testing::TempDir dir;
+  Config config;
+  config.ml_enabled = true;
+  config.paths.models_dir = universe_->models();
+  config.paths.contracts_dir = testing::source_dir() / "contracts";
+  config.paths.logs_dir = dir / "logs";
+  config.governance.state_file = dir / "state.json";
+  config.drift = proof_config();
+  auto sink = std::make_shared<testing::CaptureSink>();
+  PredictorOptions options;
+  options.logger = testing::capture_logger(sink);
+  options.in_memory_governance = true;
+  GovernedPredictor predictor(config, universe_->contract(), options);
+  ASSERT_EQ(predictor.state(), MlState::kEnabledOk);
+  std::vector<ModelHandle> handles;
+  for (const auto& s : universe_->market().symbols) handles.push_back(predictor.resolve(s.symbol));
+
+  const FeatureSchema* schema = clean_->frame.schema.get();
+  std::vector<float> values;
+  long alert_cycle = -1;
+  for (std::size_t c = 0; c < kFaultStart + kFaultCycles; ++c) {
+    for (int s = 0; s < testing::kProofSymbols; ++s) {
+      const auto row = clean_->row(c, s);
+      values.assign(row.begin(), row.end());
+      if (c >= kFaultStart) values[r1] *= 100;
+      const PredictResult r =
+          predictor.try_predict(handles[static_cast<std::size_t>(s)], FeatureRow{schema, values});
+      ASSERT_TRUE(r.ok()) << "cycle " << c << " symbol " << s;  // drift never blocks a row
+    }
+    predictor.heartbeat(std::chrono::seconds(c), testing::kProofSymbols, c + 1);
+    const DriftSnapshot snap = predictor.drift();
+    ASSERT_EQ(snap.features.size(), universe_->contract().size());
+    if (alert_cycle < 0 && snap.features[r1].level == DriftLevel::kAlert) {
+      alert_cycle = static_cast<long>(c);
+    }
+    for (std::size_t f = 0; f < snap.features.size(); ++f) {
+      if (f == r1) continue;
+      EXPECT_NE(snap.features[f].level, DriftLevel::kAlert) << snap.features[f].feature;
+    }
+    if (c < kFaultStart) {
+      EXPECT_EQ(predictor.state(), MlState::kEnabledOk) << "cycle " << c;
+    }
+  }
+  ASSERT_GE(alert_cycle, 0) << "ret_1d x 100 never alerted through the predictor";
+  const long cycles = alert_cycle - static_cast<long>(kFaultStart) + 1;
+  const CycleBounds b = out_of_range_alert_bounds(config.drift, testing::kProofSymbols, 0.95);
+  EXPECT_GE(cycles, b.at_least);
+  EXPECT_LE(cycles, b.at_most);
+  EXPECT_EQ(predictor.state(), MlState::kEnabledDegraded);
+  const auto alerts = sink->with_status("DRIFT_ALERT");
+  ASSERT_FALSE(alerts.empty());
+  for (const auto& a : alerts) {
+    EXPECT_EQ(a.at("details").at("feature"), "ret_1d");
+    EXPECT_EQ(a.at("details").at("reason"), "OUT_OF_RANGE");
+  }
+  std::printf("[ drift ] through the predictor: ret_1d x 100 ALERT after %ld cycles, state %s\n",
+              cycles, std::string(to_string(predictor.state())).c_str());
+}
+
 // The 5-day return is nearly symmetric, so its sign flipped leaves its
 // distribution (and its training range) nearly where it was: no per-feature
 // figure sees it (pinned here, so that the docs stay true).
@@ -360,8 +431,9 @@ TEST_F(DriftProof, FlippedSignOfRet5dAlertsRelationOnRet5dAlone) {
   // on the other side of a median near 0): a gap of q |2a - 1|. Two of the
   // three pairs must break, so the weaker of the two strongest decides:
   // q = relation_break / |2 a2 - 1|, q x window_rows / symbols cycles.
+  const DriftSnapshot after = m->snapshot();
   std::vector<double> strength;
-  for (const auto& r : m->snapshot().features[r5].relations) {
+  for (const auto& r : after.features[r5].relations) {
     strength.push_back(std::abs(2 * r.training_agreement - 1));
   }
   ASSERT_EQ(strength.size(), kRelationPartners);
@@ -371,7 +443,7 @@ TEST_F(DriftProof, FlippedSignOfRet5dAlertsRelationOnRet5dAlone) {
   EXPECT_GE(cycles, static_cast<long>(std::floor(0.7 * expected)));
   EXPECT_LE(cycles, static_cast<long>(std::ceil(1.3 * expected)) + 2);
   std::string partners;
-  for (const auto& r : m->snapshot().features[r5].relations) {
+  for (const auto& r : after.features[r5].relations) {
     partners +=
         fmt::format("{} {:.3f}->{:.3f} ", r.partner, r.training_agreement, r.live_agreement);
   }
@@ -397,8 +469,10 @@ TEST_F(DriftProof, NothingWrongKeepsEveryRelation) {
     }
   }
   EXPECT_LT(worst, m->config().relation_break) << worst_feature;
-  std::printf("[ drift ] nothing wrong: largest 2nd relation gap %.3f (%s)\n", worst,
-              worst_feature.c_str());
+  std::printf(
+      "[ drift ] nothing wrong: largest 2nd turned-around relation gap %.3f (%s); largest move "
+      "of any pair %.3f\n",
+      worst, worst_feature.c_str(), t.largest_relation_move);
 }
 
 TEST_F(DriftProof, FrozenFeedWarnsStaleOnThatSymbolAlone) {
@@ -572,7 +646,10 @@ TEST_F(DriftProofReal, The2008CrashWarnsButNeverAlerts) {
     }
   }
   EXPECT_LT(worst, config().relation_break) << worst_feature;
-  std::printf("[ drift ] 2008: largest 2nd relation gap %.3f (%s)\n", worst, worst_feature.c_str());
+  std::printf(
+      "[ drift ] 2008: largest 2nd turned-around relation gap %.3f (%s); largest move of any "
+      "pair %.3f\n",
+      worst, worst_feature.c_str(), t.largest_relation_move);
 }
 
 TEST_F(DriftProofReal, PercentForFractionIn2008AlertsOnRet1dAlone) {

@@ -130,7 +130,26 @@ TEST(DriftRelations, LiveAgreementIsTheShareOfRowsOnTheSameSideOfTheMedian) {
   EXPECT_EQ(r.rows, 5u);
   EXPECT_DOUBLE_EQ(r.live_agreement, 3.0 / 5.0);
   EXPECT_DOUBLE_EQ(r.training_agreement, 0.9);
-  EXPECT_TRUE(r.broken);  // |0.6 - 0.9| = 0.3 >= 0.2
+  // |0.6 - 0.9| = 0.3 >= 0.2, but still above 0.5: weaker, not turned around.
+  EXPECT_FALSE(r.broken);
+}
+
+TEST(DriftRelations, APairIsBrokenOnlyWhenTurnedAroundByRelationBreak) {
+  std::vector<DriftModel> models;
+  models.push_back({"S0", all_related(2, 0.6)});
+  DriftMonitor m(names(2), relation_config(), std::move(models));
+  // 9 rows on the same side, 11 on opposite sides: 0.45, across 0.5 from
+  // 0.6 but only 0.15 away: not broken.
+  for (int i = 0; i < 9; ++i) record(m, 0, {1.0f, 1.0f});
+  for (int i = 0; i < 11; ++i) record(m, 0, {1.0f, 9.0f});
+  const mlgov::RelationDrift near = m.snapshot().features[0].relations.at(0);
+  EXPECT_DOUBLE_EQ(near.live_agreement, 9.0 / 20.0);
+  EXPECT_FALSE(near.broken);
+  // 16 more opposite: 9 / 36 = 0.25, across 0.5 and 0.35 away: broken.
+  for (int i = 0; i < 16; ++i) record(m, 0, {1.0f, 9.0f});
+  const mlgov::RelationDrift turned = m.snapshot().features[0].relations.at(0);
+  EXPECT_DOUBLE_EQ(turned.live_agreement, 9.0 / 36.0);
+  EXPECT_TRUE(turned.broken);
 }
 
 TEST(DriftRelations, TrainingAgreementWeighsEachModelByItsRows) {

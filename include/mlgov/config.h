@@ -93,12 +93,17 @@ struct DriftConfig {
   std::size_t window_rows = 2000;       // pooled window: the last N accepted rows, [100, 10^6]
   std::size_t model_window_rows = 500;  // per-model window (slow drift), [10, 10^5]
   std::size_t min_rows = 1000;          // pooled rows before judging, [1, window_rows]
-  double warn_psi = 0.1;                // PSI >= this: DRIFT_WARNING, (0, 100]
-  double alert_psi = 0.25;              // PSI >= this: DRIFT_ALERT, [warn_psi, 100]
-  double clear_psi = 0.2;               // an alert clears below this..., (0, alert_psi]
-  int clear_evaluations = 3;            // ...for this many evaluations in a row, [1, 1000]
-  double out_of_range_warn = 0.05;      // out-of-training-range fraction: DRIFT_WARNING, (0, 1]
-  double out_of_range_alert = 0.5;      // ... DRIFT_ALERT, [out_of_range_warn, 1]
+  // The defaults come from the drift proof (docs/drift_proof.md): pooled
+  // PSI moves with the market regime (a real regime change reaches PSI 7, as
+  // high as a unit bug), so PSI only warns; the out-of-range fraction tells
+  // a unit bug or a dead column (0.96-1.0 of the window) from a regime
+  // change (at most 0.70 in 2008), so it alerts.
+  double warn_psi = 0.25;     // PSI >= this: DRIFT_WARNING, [1e-6, 100]
+  double alert_psi = 100.0;   // PSI >= this: DRIFT_ALERT (100: never by PSI alone), [warn_psi, 100]
+  double clear_psi = 0.2;     // a PSI alert clears below this..., [1e-6, alert_psi]
+  int clear_evaluations = 3;  // ...for this many evaluations in a row, [1, 1000]
+  double out_of_range_warn = 0.25;  // out-of-training-range fraction: DRIFT_WARNING, (0, 1]
+  double out_of_range_alert = 0.9;  // ... DRIFT_ALERT (clears below out_of_range_warn), [warn, 1]
   // Share of rows equal to the symbol's previous value, (0, 1].
   double stale_warn = 0.9;
   // A model's latest rows its stale share is judged on, [2, model_window_rows].

@@ -186,7 +186,10 @@ struct RelationDrift {
   std::uint64_t rows = 0;  // window rows judged (models recording the pair, no NaN)
   double training_agreement = 0.5;
   double live_agreement = 0.5;
-  // rows >= relation_min_rows and |live - training| >= relation_break.
+  // rows >= relation_min_rows, live on the other side of 0.5 from training
+  // (the relation turned around, as a flipped sign turns it; a regime
+  // strengthens or weakens a relation but does not reverse it), and
+  // |live - training| >= relation_break.
   bool broken = false;
 };
 
@@ -210,8 +213,14 @@ struct FeatureDrift {
   // Per model only: the stale share over the model's latest
   // stale_window_rows rows (what a frozen feed is judged on); 0 pooled.
   double recent_stale_share = 0.0;
-  // False for a feature with tied training deciles (a rank, a clipped value):
-  // it repeats values by nature, so its stale share is reported, not judged.
+  // Per model only: the feature's stale share over the OTHER symbols' rows
+  // of the pooled window: how often it repeats by nature.
+  double others_stale_share = 0.0;
+  // Whether the stale share is judged. Not for a feature with tied training
+  // deciles (a clipped value, a rank with few values); per model, not for a
+  // feature whose others_stale_share is stale_warn / 2 or more (a rank in
+  // its sector holds for days with nothing wrong): those repeat by nature,
+  // their stale share is reported, not judged.
   bool stale_judged = true;
   std::vector<SymbolContribution> top_symbols;  // at most 5, highest score first (pooled only)
   // Pooled only: the feature's relations (its kRelationPartners partners
@@ -255,11 +264,11 @@ struct DriftSnapshot {
 // "models_without_stats":[...]}, each feature {"feature","rows","nan_rows",
 // "in_range_rows","shares","expected_shares","psi","below_range_fraction",
 // "above_range_fraction","out_of_range_fraction","stale_share",
-// "recent_stale_share","stale_judged","level","top_symbols":[{"symbol",
-// "rows","psi_contribution","out_of_range_rows","stale_rows","score"}],
-// "relations":[{"partner","rows","training_agreement","live_agreement",
-// "broken"}],"relation_broken"}, each model {"symbol","rows","recent_rows",
-// "features":[...]}, and "models_without_relations":[...].
+// "recent_stale_share","others_stale_share","stale_judged","level",
+// "top_symbols":[{"symbol","rows","psi_contribution","out_of_range_rows",
+// "stale_rows","score"}],"relations":[{"partner","rows","training_agreement",
+// "live_agreement","broken"}],"relation_broken"}, each model {"symbol","rows",
+// "recent_rows","features":[...]}, and "models_without_relations":[...].
 nlohmann::json to_json(const FeatureDrift& feature);
 nlohmann::json to_json(const DriftSnapshot& snapshot);
 
@@ -363,14 +372,16 @@ class DriftMonitor {
   // relation_broken (most of its relations broken, see RelationDrift);
   // WARNING when PSI >= warn_psi, out-of-range >= out_of_range_warn or
   // (stale_judged) stale share >= stale_warn; nothing is judged before the
-  // pooled window holds min_rows rows. Hysteresis: an ALERT stays until PSI
-  // < clear_psi and out-of-range < out_of_range_warn for clear_evaluations
-  // evaluations in a row; a WARNING goes as soon as no warning threshold
-  // holds (a relation alert clears like the others, once no longer
-  // broken). Per model (a frozen feed): a stale_judged feature whose
-  // recent_stale_share (over the model's latest stale_window_rows rows,
-  // judged once it has that many) is >= stale_warn is a WARNING for that
-  // symbol. Returns the transitions since the previous evaluation.
+  // pooled window holds min_rows rows. Hysteresis: an ALERT stays until
+  // each figure that crossed its alert threshold during it is below its
+  // clear level (PSI: clear_psi; out of range: out_of_range_warn; relations:
+  // no longer most broken) and no alert threshold holds, for
+  // clear_evaluations evaluations in a row; a WARNING goes as soon as no
+  // warning threshold holds. Per model (a frozen feed): a stale_judged
+  // feature whose recent_stale_share (over the model's latest
+  // stale_window_rows rows, judged once it has that many) is >= stale_warn is
+  // a WARNING for that symbol. Returns the transitions since the previous
+  // evaluation.
   DriftEvaluation evaluate();
 
  private:

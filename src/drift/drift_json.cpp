@@ -35,6 +35,7 @@ nlohmann::json to_json(const FeatureDrift& d) {
           {"out_of_range_fraction", d.out_of_range_fraction},
           {"stale_share", d.stale_share},
           {"recent_stale_share", d.recent_stale_share},
+          {"others_stale_share", d.others_stale_share},
           {"stale_judged", d.stale_judged},
           {"level", to_string(d.level)},
           {"top_symbols", std::move(top)},

@@ -93,6 +93,9 @@ struct DriftMonitor::State {
   mutable std::mutex levels_mu;
   std::vector<DriftLevel> pooled_levels;
   std::vector<int> clear_runs;
+  // Which figure crossed its alert threshold during the current alert
+  // (bit 0: PSI, bit 1: out of range): each clears at its own lower level.
+  std::vector<std::uint8_t> alerted_by;
   std::vector<DriftLevel> model_levels;  // [watched * nf + f]
 };
 
@@ -157,6 +160,7 @@ DriftMonitor::DriftMonitor(std::vector<std::string> features, const DriftConfig&
   }
   s.pooled_levels.assign(s.nf, DriftLevel::kOk);
   s.clear_runs.assign(s.nf, 0);
+  s.alerted_by.assign(s.nf, 0);
   s.model_levels.assign(n_watched * s.nf, DriftLevel::kOk);
 }
 
@@ -380,6 +384,12 @@ DriftSnapshot DriftMonitor::snapshot() const {
       snap.models_without_stats.push_back(s.models[m].symbol);
     }
   }
+  std::vector<Counts> pooled_totals(nf, Counts{});
+  for (std::size_t m = 0; m < s.models.size(); ++m) {
+    for (std::size_t f = 0; f < nf; ++f) {
+      for (std::size_t k = 0; k < kCodes; ++k) pooled_totals[f][k] += pooled_counts[m * nf + f][k];
+    }
+  }
   std::vector<DriftLevel> pooled_levels;
   std::vector<DriftLevel> model_levels;
   {
@@ -440,6 +450,18 @@ DriftSnapshot DriftMonitor::snapshot() const {
         d.recent_stale_share = static_cast<double>(recent[f][kStaleCode]) /
                                static_cast<double>(recent[f][kHasPreviousCode]);
       }
+      // How often the feature repeats by nature: its stale share over the
+      // other symbols' rows of the pooled window. A feature that repeats
+      // there (a rank in its sector holds for days) is not judged stale per
+      // model, or every symbol at the top of its sector would be "frozen".
+      const Counts& all = pooled_totals[f];
+      const Counts& own = pooled_counts[m * nf + f];
+      const std::uint64_t others_previous = all[kHasPreviousCode] - own[kHasPreviousCode];
+      d.others_stale_share = others_previous == 0
+                                 ? 0.0
+                                 : static_cast<double>(all[kStaleCode] - own[kStaleCode]) /
+                                       static_cast<double>(others_previous);
+      d.stale_judged = d.stale_judged && d.others_stale_share < s.thresholds[f].stale_warn / 2;
       d.level = model_levels[w * nf + f];
       md.features.push_back(std::move(d));
     }
@@ -490,21 +512,30 @@ DriftEvaluation DriftMonitor::evaluate() {
     DriftLevel after = before;
     const bool valid = d.rows > d.nan_rows;
     if (judged && valid) {
-      const bool alert = d.psi >= t.alert_psi || d.out_of_range_fraction >= t.out_of_range_alert ||
-                         d.relation_broken;
+      const bool psi_alert = d.psi >= t.alert_psi;
+      const bool range_alert = d.out_of_range_fraction >= t.out_of_range_alert;
+      const bool relation_alert = d.relation_broken;
+      const bool alert = psi_alert || range_alert || relation_alert;
       const bool warn = d.psi >= t.warn_psi || d.out_of_range_fraction >= t.out_of_range_warn ||
                         (d.stale_judged && d.stale_share >= t.stale_warn);
       out.alert_now = out.alert_now || alert;
       if (alert) {
         after = DriftLevel::kAlert;
         s.clear_runs[f] = 0;
+        s.alerted_by[f] |= (psi_alert ? 1 : 0) | (range_alert ? 2 : 0) | (relation_alert ? 4 : 0);
       } else if (before == DriftLevel::kAlert) {
-        const bool calm = d.psi < t.clear_psi && d.out_of_range_fraction < t.out_of_range_warn &&
-                          !d.relation_broken;
+        // A figure that crossed its alert threshold must fall below its
+        // clear level (PSI: clear_psi; out of range: out_of_range_warn;
+        // relations: no longer most broken).
+        const bool calm =
+            ((s.alerted_by[f] & 1) == 0 || d.psi < t.clear_psi) &&
+            ((s.alerted_by[f] & 2) == 0 || d.out_of_range_fraction < t.out_of_range_warn) &&
+            ((s.alerted_by[f] & 4) == 0 || !d.relation_broken);
         s.clear_runs[f] = calm ? s.clear_runs[f] + 1 : 0;
         if (s.clear_runs[f] >= s.config.clear_evaluations) {
           after = warn ? DriftLevel::kWarning : DriftLevel::kOk;
           s.clear_runs[f] = 0;
+          s.alerted_by[f] = 0;
         }
       } else {
         after = warn ? DriftLevel::kWarning : DriftLevel::kOk;

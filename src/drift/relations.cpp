@@ -79,7 +79,12 @@ std::vector<RelationDrift> RelationTally::figures(std::size_t f,
       r.training_agreement = expected / static_cast<double>(r.rows);
       r.live_agreement = static_cast<double>(same) / static_cast<double>(r.rows);
     }
-    r.broken = r.rows >= config.relation_min_rows &&
+    // Broken: mirrored (live on the other side of 0.5 from training, as a
+    // flipped sign makes it) and relation_break away. A market regime
+    // strengthens or weakens a relation (2008: returns agree more, the
+    // tails' relations fade toward 0.5) but does not turn it around.
+    const bool mirrored = (r.training_agreement - 0.5) * (r.live_agreement - 0.5) < 0.0;
+    r.broken = r.rows >= config.relation_min_rows && mirrored &&
                std::abs(r.live_agreement - r.training_agreement) >= config.relation_break;
     broken += r.broken;
     out.push_back(std::move(r));
