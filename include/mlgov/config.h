@@ -113,7 +113,7 @@ struct DriftConfig {
   // live same-side-of-the-median agreement is this far from the training
   // one is broken; a feature with most of its pairs broken is in ALERT
   // (RELATION), (0, 1].
-  double relation_break = 0.2;
+  double relation_break = 0.3;
   std::size_t relation_min_rows = 100;  // pair rows before a pair is judged, [1, 10^6]
   std::map<std::string, DriftThresholds, std::less<>> features;  // per-feature overrides
 };

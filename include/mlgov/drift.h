@@ -189,7 +189,9 @@ struct RelationDrift {
   // rows >= relation_min_rows, live on the other side of 0.5 from training
   // (the relation turned around, as a flipped sign turns it; a regime
   // strengthens or weakens a relation but does not reverse it), and
-  // |live - training| >= relation_break.
+  // |live - training| >= relation_break, both features balanced in the
+  // window (30%..70% of the rows at or above the median: a regime that pins
+  // a feature to one side says nothing of its relations).
   bool broken = false;
 };
 

@@ -52,7 +52,8 @@ RelationPlan::RelationPlan(std::size_t n_features, const std::vector<DriftModel>
 RelationTally::RelationTally(const RelationPlan& plan)
     : plan_(&plan),
       rows_(plan.pairs().size() * plan.n_models(), 0),
-      same_(plan.pairs().size() * plan.n_models(), 0) {}
+      same_(plan.pairs().size() * plan.n_models(), 0),
+      above_(plan.pairs().size() * 2, 0) {}
 
 std::vector<RelationDrift> RelationTally::figures(std::size_t f,
                                                   const std::vector<std::string>& names,
@@ -84,7 +85,17 @@ std::vector<RelationDrift> RelationTally::figures(std::size_t f,
     // strengthens or weakens a relation (2008: returns agree more, the
     // tails' relations fade toward 0.5) but does not turn it around.
     const bool mirrored = (r.training_agreement - 0.5) * (r.live_agreement - 0.5) < 0.0;
-    r.broken = r.rows >= config.relation_min_rows && mirrored &&
+    // Judged only while both features are balanced about their medians
+    // (30%..70% of the rows above, as training requires of a partner): a
+    // regime that pins one to a side (a 60-day return in a crash) leaves
+    // the agreement to the other feature's balance, and says nothing of the
+    // relation. A flipped near-symmetric feature stays balanced.
+    const auto balanced = [&](std::uint64_t above) {
+      const double share = static_cast<double>(above) / static_cast<double>(r.rows);
+      return share >= 0.3 && share <= 0.7;
+    };
+    r.broken = r.rows >= config.relation_min_rows && balanced(above_[p * 2]) &&
+               balanced(above_[p * 2 + 1]) && mirrored &&
                std::abs(r.live_agreement - r.training_agreement) >= config.relation_break;
     broken += r.broken;
     out.push_back(std::move(r));

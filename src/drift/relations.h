@@ -59,8 +59,11 @@ class RelationTally {
       const std::uint8_t a = bin_of(pair.feature);
       const std::uint8_t b = bin_of(pair.partner);
       if (a == kNanBin || b == kNanBin) continue;
+      const bool a_above = a > kDecileBins / 2, b_above = b > kDecileBins / 2;
       ++rows_[p * n_models + model];
-      same_[p * n_models + model] += (a > kDecileBins / 2) == (b > kDecileBins / 2);
+      same_[p * n_models + model] += a_above == b_above;
+      above_[p * 2] += a_above;
+      above_[p * 2 + 1] += b_above;
     }
   }
   // Feature f's relations over the rows added, judged under `config`, and
@@ -71,6 +74,7 @@ class RelationTally {
  private:
   const RelationPlan* plan_;
   std::vector<std::uint64_t> rows_, same_;  // [pair * n_models + model]
+  std::vector<std::uint64_t> above_;        // [pair * 2 + 0/1]: feature / partner above median
 };
 
 }  // namespace mlgov::internal
