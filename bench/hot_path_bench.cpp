@@ -376,6 +376,68 @@ void BM_CycleTail100k(benchmark::State& state) {
 }
 BENCHMARK(BM_CycleTail100k)->Iterations(100000)->Unit(benchmark::kMicrosecond);
 
+// Drift's cost (#14: binning 28 features per row at most 2% of the governed
+// 225-symbol cycle): the same rows through two predictors over the same
+// native_simd models, one watching drift (every meta has feature_stats: 28
+// features binned and written to the pooled and the per-model windows per
+// row), one with drift.enabled false, back to back with the order
+// alternating; the order-balanced median of the paired differences against
+// the median whole cycle (225 streaming updates + the drift-off
+// predictions).
+//   build/release/bench/hot_path_bench --benchmark_filter=DriftCostPaired
+void BM_DriftCostPaired(benchmark::State& state) {
+  static auto* made = [] {
+    HotPathOptions options;
+    options.symbols = 225;
+    options.years = 8;
+    options.trees = 300;
+    options.depth = 6;
+    options.backend = PredictorBackend::kNativeSimd;
+    options.drift = true;
+    options.contracts_dir = std::filesystem::path(MLGOV_SOURCE_DIR) / "contracts";
+    auto* f = new HotPathFixture(options);
+    f->warm_up();
+    return f;
+  }();
+  HotPathFixture& f = *made;
+  OrderBalancedMedian cost;
+  std::vector<double> cycle_us;
+  std::size_t ok = 0;
+  bool drift_first = true;
+  for (auto _ : state) {
+    ensure_dates(state, f);
+    const auto t0 = std::chrono::steady_clock::now();
+    f.step_features();
+    const auto t1 = std::chrono::steady_clock::now();
+    double on_us = 0;
+    double off_us = 0;
+    if (drift_first) {
+      ok += f.predict_all();
+      const auto t2 = std::chrono::steady_clock::now();
+      ok += f.predict_all_drift_off();
+      on_us = micros(t2 - t1);
+      off_us = micros(std::chrono::steady_clock::now() - t2);
+    } else {
+      ok += f.predict_all_drift_off();
+      const auto t2 = std::chrono::steady_clock::now();
+      ok += f.predict_all();
+      off_us = micros(t2 - t1);
+      on_us = micros(std::chrono::steady_clock::now() - t2);
+    }
+    cost.add(on_us - off_us, drift_first);
+    cycle_us.push_back(micros(t1 - t0) + off_us);
+    drift_first = !drift_first;
+  }
+  const double cycle = quantile(cycle_us, 0.5);
+  state.counters["drift_us_per_cycle"] = cost.value();
+  state.counters["drift_ns_per_row"] =
+      1000.0 * cost.value() / static_cast<double>(f.symbols().size());
+  state.counters["cycle_p50_us"] = cycle;
+  state.counters["drift_share_pct"] = cycle > 0 ? 100.0 * cost.value() / cycle : 0;
+  if (ok != 2 * cycle_us.size() * f.symbols().size()) state.SkipWithError("a prediction failed");
+}
+BENCHMARK(BM_DriftCostPaired)->Iterations(20000)->Unit(benchmark::kMicrosecond);
+
 }  // namespace
 }  // namespace mlgov::internal
 

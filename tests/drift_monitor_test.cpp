@@ -481,6 +481,50 @@ TEST(DriftMonitor, ACalmRunIsBrokenByAnEvaluationAtOrAboveClearPsi) {
   EXPECT_EQ(pooled(last)[0].reason, "CLEARED");
 }
 
+TEST(DriftMonitor, AnOutOfRangeAlertHoldsUntilOutOfRangeIsBelowItsWarnLevel) {
+  // out_of_range_warn 0.05, alert 0.5, two calm evaluations to clear.
+  DriftMonitor monitor(names(1), small_config(100), models(1, 1));
+  const auto uniform = [](std::size_t i) { return static_cast<float>(i % 10) + 0.5f; };
+  feed(monitor, 60, [](std::size_t) { return -1.0f; });
+  feed(monitor, 40, uniform);
+  {
+    const mlgov::DriftEvaluation e = monitor.evaluate();
+    ASSERT_EQ(pooled(e).size(), 1u);
+    EXPECT_EQ(pooled(e)[0].reason, "OUT_OF_RANGE");
+    EXPECT_TRUE(e.in_alert);
+  }
+  // 10 rows of 100 out of range: below the alert, not below the warn level.
+  feed(monitor, 10, [](std::size_t) { return -1.0f; });
+  feed(monitor, 80, uniform);
+  for (int i = 0; i < 3; ++i) {
+    const mlgov::DriftEvaluation e = monitor.evaluate();
+    ASSERT_DOUBLE_EQ(e.snapshot.features[0].out_of_range_fraction, 0.1);
+    EXPECT_TRUE(e.in_alert) << "evaluation " << i;
+  }
+  feed(monitor, 100, uniform);
+  EXPECT_TRUE(monitor.evaluate().in_alert);   // calm 1
+  EXPECT_FALSE(monitor.evaluate().in_alert);  // calm 2: cleared
+}
+
+TEST(DriftMonitor, AFeatureThatRepeatsAcrossTheOtherSymbolsIsNotJudgedStalePerSymbol) {
+  // Every symbol holds its value (like a rank in its sector): not a frozen
+  // feed of one symbol, so no per-symbol warning; the pooled share is 1.
+  DriftMonitor monitor(names(1), small_config(), models(3, 1));
+  std::vector<float> row(1);
+  for (int i = 0; i < 10; ++i) {
+    for (std::size_t m = 0; m < 3; ++m) {
+      row[0] = static_cast<float>(m) + 0.5f;
+      monitor.record(m, row);
+    }
+  }
+  const mlgov::DriftEvaluation e = monitor.evaluate();
+  for (const auto& t : e.transitions) EXPECT_TRUE(t.symbol.empty()) << t.symbol;
+  ASSERT_EQ(e.snapshot.models.size(), 3u);
+  EXPECT_DOUBLE_EQ(e.snapshot.models[0].features[0].others_stale_share, 1.0);
+  EXPECT_FALSE(e.snapshot.models[0].features[0].stale_judged);
+  EXPECT_DOUBLE_EQ(e.snapshot.features[0].stale_share, 1.0);
+}
+
 TEST(DriftMonitor, AFeatureOverrideChangesOnlyThatFeaturesThresholds) {
   DriftConfig config = small_config();
   config.features["f1"].alert_psi = 50.0;

@@ -126,7 +126,9 @@ TEST_F(PredictorDrift, RowsLikeTheTrainingRowsRaiseNothing) {
   ASSERT_EQ(snap.features.size(), kFeatures);
   // 200 uniform rows over 10 bins: sampling noise only (9/200 on average).
   EXPECT_LT(snap.worst_psi, 0.25);
-  for (const FeatureDrift& d : snap.features) EXPECT_EQ(d.out_of_range_fraction, 0.0);
+  // Outside the 3000 training rows' [min, max] only by sampling (about 1 in
+  // 1500 rows).
+  for (const FeatureDrift& d : snap.features) EXPECT_LT(d.out_of_range_fraction, 0.05);
 }
 
 TEST_F(PredictorDrift, AUnitBugAlertsOnThatFeatureAndDegradesUntilItClears) {

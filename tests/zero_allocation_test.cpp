@@ -170,6 +170,37 @@ TEST(ZeroAllocation, HandleBatchSingleHandleCallAndSymbolBatchAllocateNothing) {
   EXPECT_EQ(ok_symbols, expected);
 }
 
+// With drift watched (every model carries feature_stats), the rows binned
+// into the drift windows on the same calls: still nothing allocated.
+TEST(ZeroAllocation, DriftWatchedBatchAndSingleCallsAllocateNothing) {
+  if (!MLGOV_COUNTING_ALLOCATOR) GTEST_SKIP() << "sanitizer build: allocations are not counted";
+  internal::HotPathOptions o = options();
+  o.drift = true;
+  internal::HotPathFixture fixture(o);
+  GovernedPredictor& p = fixture.predictor();
+  ASSERT_EQ(p.drift().features.size(), fixture.contract().names().size()) << "drift not watched";
+  fixture.warm_up();
+  fixture.step_features();
+  ASSERT_EQ(fixture.predict_all(), fixture.symbols().size());  // settle
+  const auto& handles = fixture.handles();
+  const auto& rows = fixture.rows();
+  std::size_t ok = 0;
+  long allocations = 0;
+  for (int i = 0; i < 2000; ++i) {
+    fixture.step_features();  // not counted
+    g_allocations = 0;
+    g_counting = true;
+    ok += fixture.predict_all();
+    for (std::size_t k = 0; k < handles.size(); ++k) ok += p.try_predict(handles[k], rows[k]).ok();
+    g_counting = false;
+    allocations += g_allocations.exchange(0);
+  }
+  EXPECT_EQ(allocations, 0) << "predict_batch and try_predict with drift watched";
+  EXPECT_EQ(ok, 2 * 2000 * fixture.symbols().size());
+  // The rows really went into the windows: 2 x 16 rows a cycle fill 2000.
+  EXPECT_EQ(p.drift().window_rows, 2000u);
+}
+
 // The AVX-512 evaluator (its rank layout for NaN-free rows, its float32
 // lanes for rows with NaN), in the governed cycle and called bare with one
 // row and with all rows at once.

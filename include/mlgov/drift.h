@@ -220,9 +220,10 @@ struct FeatureDrift {
   double others_stale_share = 0.0;
   // Whether the stale share is judged. Not for a feature with tied training
   // deciles (a clipped value, a rank with few values); per model, not for a
-  // feature whose others_stale_share is stale_warn / 2 or more (a rank in
-  // its sector holds for days with nothing wrong): those repeat by nature,
-  // their stale share is reported, not judged.
+  // feature whose others_stale_share is 0.05 or more (a rank in its sector
+  // holds for days with nothing wrong: 0.43-0.54; a continuous feature
+  // repeats at most 0.001): those repeat by nature, their stale share is
+  // reported, not judged.
   bool stale_judged = true;
   std::vector<SymbolContribution> top_symbols;  // at most 5, highest score first (pooled only)
   // Pooled only: the feature's relations (its kRelationPartners partners
@@ -355,13 +356,12 @@ class DriftMonitor {
   // under model `model`'s edges, into the pooled window and the model's
   // window, and notes the values for the stale share. Does nothing for a
   // model without stats, an index out of range, or a wrong value count.
-  void record(std::size_t model, std::span<const float> values) noexcept {
-    record_reserved(reserve_rows(1), model, values);
-  }
+  void record(std::size_t model, std::span<const float> values) noexcept;
   // For a batch: reserves `rows` consecutive places in the pooled window (one
   // atomic add for the batch) and returns the first; then record_reserved()
-  // once per place. A place reserved and never recorded leaves the window a
-  // row short until it slides past.
+  // once per place, for rows of watched models only (watches()). A place
+  // reserved and never recorded leaves the window a row short until it
+  // slides past.
   std::uint64_t reserve_rows(std::size_t rows) noexcept;
   void record_reserved(std::uint64_t place, std::size_t model,
                        std::span<const float> values) noexcept;

@@ -37,6 +37,7 @@
 #include "mlgov/logging.h"
 #include "mlgov/model_meta.h"
 #include "mlgov/offline/synthetic_market.h"
+#include "mlgov/offline/training.h"
 #include "mlgov/offline/xgboost_trainer.h"
 #include "model/model_backend.h"
 
@@ -56,6 +57,10 @@ struct HotPathOptions {
   std::filesystem::path contracts_dir;  // where feature_contract_ml_v1.json is
   std::uint64_t seed = 7;
   bool tiny_model = false;  // also build tiny_predictor() (1 tree, depth 1)
+  // The metas carry feature_stats (of the training frame), so predictor()
+  // watches drift (the config's defaults); drift_off_predictor() serves the
+  // same models with drift.enabled false, for the paired drift cost.
+  bool drift = false;
 };
 
 // Trains one binary:logistic model on the universe's own features (label:
@@ -152,8 +157,17 @@ class HotPathFixture {
       const FeatureFrame frame = computer_->compute_universe(sample, bench, market_.sectors);
       train_fixture_model(frame, options.trees, options.depth, root_ / "model.json");
       if (options.tiny_model) train_fixture_model(frame, 1, 1, root_ / "tiny_model.json");
+      if (options.drift) {
+        std::vector<float> values;
+        for (std::size_t i = 0; i < frame.rows(); ++i) {
+          const auto row = frame.row_values(i);
+          values.insert(values.end(), row.begin(), row.end());
+        }
+        feature_stats_ = offline::feature_statistics(values, frame.rows(), contract_->names());
+      }
     }
     ModelMeta meta;
+    meta.feature_stats = feature_stats_;
     set_contract(meta, *contract_);
     meta.trained_at = "2026-01-01T00:00:00Z";
     meta.git_commit = "hot-path-fixture";
@@ -180,6 +194,16 @@ class HotPathFixture {
     // Resolved once: the per-cycle calls never hash a symbol.
     for (const auto& symbol : symbols_) handles_.push_back(predictor_->resolve(symbol));
 
+    if (options.drift) {
+      Config off = config_;
+      off.drift.enabled = false;
+      off.governance.state_file = root_ / "drift_off_governance_state.json";
+      drift_off_predictor_ = std::make_unique<GovernedPredictor>(off, *contract_, quiet());
+      for (const auto& symbol : symbols_) {
+        drift_off_handles_.push_back(drift_off_predictor_->resolve(symbol));
+      }
+    }
+
     if (options.tiny_model) {
       deploy(root_ / "tiny_model.json", root_ / "tiny_models");
       Config tiny = config_;
@@ -199,6 +223,7 @@ class HotPathFixture {
 
   ~HotPathFixture() {
     predictor_.reset();
+    drift_off_predictor_.reset();
     tiny_predictor_.reset();
     std::error_code ec;
     std::filesystem::remove_all(root_, ec);
@@ -233,6 +258,12 @@ class HotPathFixture {
   // on the success path.
   std::size_t predict_all() noexcept {
     return predictor_->predict_batch(handles_, rows_, results_);
+  }
+
+  // The same rows through drift_off_predictor() (only with
+  // HotPathOptions::drift).
+  std::size_t predict_all_drift_off() noexcept {
+    return drift_off_predictor_->predict_batch(drift_off_handles_, rows_, results_);
   }
 
   // The same through try_predict(symbol, row), the convenience over
@@ -323,6 +354,8 @@ class HotPathFixture {
   const std::vector<ModelHandle>& handles() const noexcept { return handles_; }
   // Only with HotPathOptions::tiny_model.
   GovernedPredictor& tiny_predictor() noexcept { return *tiny_predictor_; }
+  // Only with HotPathOptions::drift.
+  GovernedPredictor& drift_off_predictor() noexcept { return *drift_off_predictor_; }
   const std::vector<ModelHandle>& tiny_handles() const noexcept { return tiny_handles_; }
   std::filesystem::path tiny_model_file() const { return root_ / "tiny_model.json"; }
   const std::vector<FeatureRow>& rows() const noexcept { return rows_; }
@@ -340,6 +373,9 @@ class HotPathFixture {
   Config config_;
   std::unique_ptr<GovernedPredictor> predictor_;
   std::unique_ptr<GovernedPredictor> tiny_predictor_;
+  std::unique_ptr<GovernedPredictor> drift_off_predictor_;
+  nlohmann::json feature_stats_ = nlohmann::json::object();  // with options.drift
+  std::vector<ModelHandle> drift_off_handles_;
   std::unique_ptr<UniverseStream> universe_;
   std::vector<std::string> symbols_;
   std::vector<ModelHandle> handles_;

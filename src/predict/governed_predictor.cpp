@@ -245,10 +245,17 @@ struct GovernedPredictor::Impl {
     }
     if (ok > 0) predictions.fetch_add(ok, std::memory_order_relaxed);
     if (drift && ok > 0) {
-      // One pooled-window reservation for the batch's accepted rows.
-      std::uint64_t place = drift->reserve_rows(ok);
+      // One pooled-window reservation for the batch's accepted rows of
+      // watched models.
+      std::size_t watched = 0;
       for (std::size_t j = 0; j < out.size(); ++j) {
-        if (out[j].ok()) drift->record_reserved(place++, handles[j].index_, rows[j].values);
+        watched += out[j].ok() && drift->watches(handles[j].index_) ? 1 : 0;
+      }
+      std::uint64_t place = watched > 0 ? drift->reserve_rows(watched) : 0;
+      for (std::size_t j = 0; j < out.size() && watched > 0; ++j) {
+        if (out[j].ok() && drift->watches(handles[j].index_)) {
+          drift->record_reserved(place++, handles[j].index_, rows[j].values);
+        }
       }
     }
     return ok;
@@ -338,12 +345,13 @@ struct GovernedPredictor::Impl {
   HeartbeatRecord::Drift evaluate_drift() {
     std::lock_guard<std::mutex> lock(drift_mu);
     const DriftEvaluation e = drift->evaluate();
-    for (const DriftTransition& t : e.transitions) report_drift(t);
+    // The state first, so that the events carry the state they lead to.
     if (e.in_alert != drift_in_alert) {
       drift_in_alert = e.in_alert;
       latch.set_enabled_state(e.in_alert ? MlState::kEnabledDegraded : enabled_state(),
                               e.in_alert ? "DRIFT_ALERT" : "DRIFT_ALERT_CLEARED");
     }
+    for (const DriftTransition& t : e.transitions) report_drift(t);
     if (e.alert_now && config.drift.alert_counts_as_failure) {
       std::string features;
       nlohmann::json alerted = nlohmann::json::array();
