@@ -140,6 +140,12 @@ struct DriftConfig {
   // A model's latest rows its stale share is judged on, [2, model_window_rows].
   std::size_t stale_window_rows = 20;
   bool alert_counts_as_failure = false;  // an evaluation with an alert records a governance failure
+  // Relations (a sign flipped, columns swapped): a pair of features whose
+  // live same-side-of-the-median agreement is this far from the training
+  // one is broken; a feature with most of its pairs broken is in ALERT
+  // (RELATION), (0, 1].
+  double relation_break = 0.3;
+  std::size_t relation_min_rows = 100;  // pair rows before a pair is judged, [1, 10^6]
   std::map<std::string, DriftThresholds, std::less<>> features;  // per-feature overrides
 };
 

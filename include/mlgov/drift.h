@@ -60,6 +60,20 @@ double population_stability_index(std::span<const double, kDecileBins> observed,
 // The same against the uniform 0.1 per bin.
 double psi_against_uniform(std::span<const double, kDecileBins> observed) noexcept;
 
+// A relation recorded at training: feature `partner` (an index in the
+// model's feature order) and the share of training rows on which both
+// features were on the same side of their training medians (deciles[4]):
+// agreement = P((x_f >= median_f) == (x_g >= median_g)). Far from 0.5 means
+// the two move together (or against each other); a sign flipped in a
+// refactor mirrors it around 0.5.
+struct FeatureRelation {
+  std::size_t partner = 0;
+  double agreement = 0.5;
+};
+
+// The number of partners training records per feature.
+inline constexpr std::size_t kRelationPartners = 3;
+
 // One model's bin edges for every feature, in the model's feature order.
 // A plain value; safe to copy and to read from several threads.
 //
@@ -87,10 +101,14 @@ double psi_against_uniform(std::span<const double, kDecileBins> observed) noexce
 class TrainingBins {
  public:
   // The bins of `features` (in that order) from a model_meta feature_stats
-  // object {name: {mean, std, min, max, deciles[9]}}. Throws ModelMetaError
-  // naming `source`, the feature and the rule for: a feature without stats,
-  // a missing or non-number min/max, deciles not an array of 9 finite
-  // numbers, or edges out of order (min <= d1 <= ... <= d9 <= max).
+  // object {name: {mean, std, min, max, deciles[9], relations?}}, where the
+  // optional relations is [{"feature": name, "agreement": a}, ...] (see
+  // FeatureRelation; absent in models trained before it). Throws
+  // ModelMetaError naming `source`, the feature and the rule for: a feature
+  // without stats, a missing or non-number min/max, deciles not an array of
+  // 9 finite numbers, edges out of order (min <= d1 <= ... <= d9 <= max),
+  // or a relation that is not {feature of the contract other than itself,
+  // agreement in [0, 1]}.
   static TrainingBins from_feature_stats(const nlohmann::json& feature_stats,
                                          std::span<const std::string> features,
                                          const std::string& source);
@@ -108,6 +126,13 @@ class TrainingBins {
   const std::array<double, kDecileBins>& expected_shares(std::size_t f) const noexcept {
     return expected_[f];
   }
+  // The relations training recorded for feature f (empty: none).
+  const std::vector<FeatureRelation>& relations(std::size_t f) const noexcept {
+    return relations_[f];
+  }
+  // True when the stats carry relations at all (a model trained before them
+  // takes no part in the relation check).
+  bool has_relations() const noexcept { return has_relations_; }
 
   // The bin of `value` for feature f: 0..11, or kNanBin. Scalar reference
   // form of bin_row (the same result for every value).
@@ -120,8 +145,12 @@ class TrainingBins {
  private:
   friend class DriftMonitor;
   TrainingBins() = default;
+  static void read_relations(TrainingBins& bins, const nlohmann::json& feature_stats,
+                             std::span<const std::string> features, const std::string& source);
   std::vector<std::array<double, kDecileBins + 1>> edges_;
   std::vector<std::array<double, kDecileBins>> expected_;
+  std::vector<std::vector<FeatureRelation>> relations_;
+  bool has_relations_ = false;
   std::size_t padded_ = 0;         // n_features rounded up to 8
   std::vector<float> lane_edges_;  // [11][padded_], padding lanes +inf
 };
@@ -145,6 +174,25 @@ struct SymbolContribution {
   // out_of_range_warn + (stale_rows / n) / stale_warn, n the window's rows:
   // its part of each judged figure in units of that figure's threshold.
   double score = 0.0;
+};
+
+// One relation of a feature over the pooled window: the live share of rows
+// on which the feature and its partner were on the same side of their
+// training medians (bins 1..5 and below-range below, 6..10 and above-range
+// at or above; rows with a NaN in either left out), against the training
+// share of the same rows' models.
+struct RelationDrift {
+  std::string partner;
+  std::uint64_t rows = 0;  // window rows judged (models recording the pair, no NaN)
+  double training_agreement = 0.5;
+  double live_agreement = 0.5;
+  // rows >= relation_min_rows, live on the other side of 0.5 from training
+  // (the relation turned around, as a flipped sign turns it; a regime
+  // strengthens or weakens a relation but does not reverse it), and
+  // |live - training| >= relation_break, both features balanced in the
+  // window (30%..70% of the rows at or above the median: a regime that pins
+  // a feature to one side says nothing of its relations).
+  bool broken = false;
 };
 
 // The figures of one feature over a window.
@@ -178,7 +226,12 @@ struct FeatureDrift {
   // reported, not judged.
   bool stale_judged = true;
   std::vector<SymbolContribution> top_symbols;  // at most 5, highest score first (pooled only)
-  DriftLevel level = DriftLevel::kOk;           // the last evaluation's judgement
+  // Pooled only: the feature's relations (its kRelationPartners partners
+  // recorded by the most models), and whether most of them (at least 2 of
+  // 3) are broken: a sign flipped or a column swapped, an ALERT ("RELATION").
+  std::vector<RelationDrift> relations;
+  bool relation_broken = false;
+  DriftLevel level = DriftLevel::kOk;  // the last evaluation's judgement
 };
 
 // One model's (symbol's) figures over its own, longer window.
@@ -196,6 +249,9 @@ struct DriftSnapshot {
   std::vector<FeatureDrift> features;             // pooled, the contract's order
   std::vector<ModelDrift> models;                 // one per model with stats, in the order given
   std::vector<std::string> models_without_stats;  // symbols whose models take no part
+  // Symbols whose models have stats but no relations (trained before them):
+  // no part in the relation check.
+  std::vector<std::string> models_without_relations;
   // Summary (the heartbeat's fields): the largest pooled PSI and its
   // feature ("" when nothing was judged), and the features whose last
   // evaluation was WARNING / ALERT.
@@ -212,9 +268,10 @@ struct DriftSnapshot {
 // "in_range_rows","shares","expected_shares","psi","below_range_fraction",
 // "above_range_fraction","out_of_range_fraction","stale_share",
 // "recent_stale_share","others_stale_share","stale_judged","level",
-// "top_symbols":[{"symbol",
-// "rows","psi_contribution","out_of_range_rows","stale_rows","score"}]}, each
-// model {"symbol","rows","recent_rows","features":[...]}.
+// "top_symbols":[{"symbol","rows","psi_contribution","out_of_range_rows",
+// "stale_rows","score"}],"relations":[{"partner","rows","training_agreement",
+// "live_agreement","broken"}],"relation_broken"}, each model {"symbol","rows",
+// "recent_rows","features":[...]}, and "models_without_relations":[...].
 nlohmann::json to_json(const FeatureDrift& feature);
 nlohmann::json to_json(const DriftSnapshot& snapshot);
 
@@ -227,8 +284,8 @@ struct DriftTransition {
   DriftLevel from = DriftLevel::kOk;
   DriftLevel to = DriftLevel::kOk;
   FeatureDrift figures;  // the figures that decided it
-  // What crossed: "PSI", "OUT_OF_RANGE", "STALE" (the first that holds, in
-  // that order), or "CLEARED".
+  // What crossed: "PSI", "OUT_OF_RANGE", "RELATION", "STALE" (the first
+  // that holds, in that order), or "CLEARED".
   std::string reason;
 };
 
@@ -313,17 +370,20 @@ class DriftMonitor {
   DriftSnapshot snapshot() const;
 
   // A snapshot, judged: per pooled feature (with its per-feature overrides)
-  // ALERT when PSI >= alert_psi or out-of-range >= out_of_range_alert;
+  // ALERT when PSI >= alert_psi, out-of-range >= out_of_range_alert or
+  // relation_broken (most of its relations broken, see RelationDrift);
   // WARNING when PSI >= warn_psi, out-of-range >= out_of_range_warn or
   // (stale_judged) stale share >= stale_warn; nothing is judged before the
   // pooled window holds min_rows rows. Hysteresis: an ALERT stays until
   // each figure that crossed its alert threshold during it is below its
-  // clear level (PSI: clear_psi; out of range: out_of_range_warn) and no
-  // alert threshold holds, for clear_evaluations evaluations in a row; a
-  // WARNING goes as soon as no warning threshold holds. Per model (a frozen feed): a stale_judged
-  // feature whose recent_stale_share (over the model's latest stale_window_rows rows, judged once
-  // it has that many) is >= stale_warn is a WARNING for that symbol. Returns the transitions since
-  // the previous evaluation.
+  // clear level (PSI: clear_psi; out of range: out_of_range_warn; relations:
+  // no longer most broken) and no alert threshold holds, for
+  // clear_evaluations evaluations in a row; a WARNING goes as soon as no
+  // warning threshold holds. Per model (a frozen feed): a stale_judged
+  // feature whose recent_stale_share (over the model's latest
+  // stale_window_rows rows, judged once it has that many) is >= stale_warn is
+  // a WARNING for that symbol. Returns the transitions since the previous
+  // evaluation.
   DriftEvaluation evaluate();
 
  private:

@@ -15,6 +15,14 @@ nlohmann::json to_json(const FeatureDrift& d) {
                    {"stale_rows", c.stale_rows},
                    {"score", c.score}});
   }
+  nlohmann::json relations = nlohmann::json::array();
+  for (const RelationDrift& r : d.relations) {
+    relations.push_back({{"partner", r.partner},
+                         {"rows", r.rows},
+                         {"training_agreement", r.training_agreement},
+                         {"live_agreement", r.live_agreement},
+                         {"broken", r.broken}});
+  }
   return {{"feature", d.feature},
           {"rows", d.rows},
           {"nan_rows", d.nan_rows},
@@ -30,7 +38,9 @@ nlohmann::json to_json(const FeatureDrift& d) {
           {"others_stale_share", d.others_stale_share},
           {"stale_judged", d.stale_judged},
           {"level", to_string(d.level)},
-          {"top_symbols", std::move(top)}};
+          {"top_symbols", std::move(top)},
+          {"relations", std::move(relations)},
+          {"relation_broken", d.relation_broken}};
 }
 
 nlohmann::json to_json(const DriftSnapshot& snapshot) {
@@ -53,7 +63,8 @@ nlohmann::json to_json(const DriftSnapshot& snapshot) {
           {"features_in_alert", snapshot.features_in_alert},
           {"features", std::move(features)},
           {"models", std::move(models)},
-          {"models_without_stats", snapshot.models_without_stats}};
+          {"models_without_stats", snapshot.models_without_stats},
+          {"models_without_relations", snapshot.models_without_relations}};
 }
 
 }  // namespace mlgov

@@ -15,6 +15,7 @@
 #include <fmt/format.h>
 
 #include "drift/bin_lanes.h"
+#include "drift/relations.h"
 #include "mlgov/drift.h"
 #include "mlgov/errors.h"
 
@@ -71,6 +72,7 @@ struct DriftMonitor::State {
   std::map<std::string, std::size_t, std::less<>> by_symbol;
   std::vector<Thresholds> thresholds;  // per feature
   std::vector<std::uint8_t> tied;      // [model * nf + f]: tied training edges
+  internal::RelationPlan relations;    // the feature pairs judged (relations.h)
   std::size_t nf = 0;
   std::size_t groups = 0;  // words of 8 cells per row
   std::size_t window = 0;
@@ -145,6 +147,7 @@ DriftMonitor::DriftMonitor(std::vector<std::string> features, const DriftConfig&
     }
     s.watched[m] = n_watched++;
   }
+  s.relations = internal::RelationPlan(s.nf, s.models);
   s.pooled_stride = 2 + s.groups;
   s.pooled = std::make_unique<std::atomic<std::uint64_t>[]>(s.window * s.pooled_stride);
   s.model_stride = 1 + s.groups;
@@ -355,6 +358,7 @@ DriftSnapshot DriftMonitor::snapshot() const {
   const std::size_t nf = s.nf;
   std::vector<Counts> pooled_counts(s.models.size() * nf, Counts{});
   std::vector<std::uint64_t> cells(s.groups);
+  internal::RelationTally relation_tally(s.relations);
 
   // The pooled window: places [next - window, next).
   const std::uint64_t next = s.next.load(std::memory_order_acquire);
@@ -374,12 +378,18 @@ DriftSnapshot DriftMonitor::snapshot() const {
       const auto cell = static_cast<std::uint8_t>(cells[f / 8] >> (8 * (f % 8)));
       add_cell(pooled_counts[model * nf + f], cell);
     }
+    relation_tally.add(model, [&cells](std::size_t f) {
+      return static_cast<std::uint8_t>((cells[f / 8] >> (8 * (f % 8))) & kBinMask);
+    });
   }
 
   std::vector<std::size_t> watched;
   for (std::size_t m = 0; m < s.models.size(); ++m) {
     if (s.watched[m] != kNone) {
       watched.push_back(m);
+      if (!s.models[m].bins->has_relations()) {
+        snap.models_without_relations.push_back(s.models[m].symbol);
+      }
     } else {
       snap.models_without_stats.push_back(s.models[m].symbol);
     }
@@ -401,6 +411,7 @@ DriftSnapshot DriftMonitor::snapshot() const {
     FeatureDrift d = figures_of(s.features[f], f, nf, s.models, watched, pooled_counts, s.tied,
                                 s.thresholds[f], true);
     d.level = pooled_levels[f];
+    d.relations = relation_tally.figures(f, s.features, s.config, d.relation_broken);
     snap.features.push_back(std::move(d));
   }
 
@@ -492,6 +503,7 @@ const char* first_reason(const FeatureDrift& d, const Thresholds& t, bool alert)
   if (d.out_of_range_fraction >= (alert ? t.out_of_range_alert : t.out_of_range_warn)) {
     return "OUT_OF_RANGE";
   }
+  if (alert && d.relation_broken) return "RELATION";
   return "STALE";
 }
 
@@ -512,20 +524,23 @@ DriftEvaluation DriftMonitor::evaluate() {
     if (judged && valid) {
       const bool psi_alert = d.psi >= t.alert_psi;
       const bool range_alert = d.out_of_range_fraction >= t.out_of_range_alert;
-      const bool alert = psi_alert || range_alert;
+      const bool relation_alert = d.relation_broken;
+      const bool alert = psi_alert || range_alert || relation_alert;
       const bool warn = d.psi >= t.warn_psi || d.out_of_range_fraction >= t.out_of_range_warn ||
                         (d.stale_judged && d.stale_share >= t.stale_warn);
       out.alert_now = out.alert_now || alert;
       if (alert) {
         after = DriftLevel::kAlert;
         s.clear_runs[f] = 0;
-        s.alerted_by[f] |= (psi_alert ? 1 : 0) | (range_alert ? 2 : 0);
+        s.alerted_by[f] |= (psi_alert ? 1 : 0) | (range_alert ? 2 : 0) | (relation_alert ? 4 : 0);
       } else if (before == DriftLevel::kAlert) {
         // A figure that crossed its alert threshold must fall below its
-        // clear level (PSI: clear_psi; out of range: out_of_range_warn).
+        // clear level (PSI: clear_psi; out of range: out_of_range_warn;
+        // relations: no longer most broken).
         const bool calm =
             ((s.alerted_by[f] & 1) == 0 || d.psi < t.clear_psi) &&
-            ((s.alerted_by[f] & 2) == 0 || d.out_of_range_fraction < t.out_of_range_warn);
+            ((s.alerted_by[f] & 2) == 0 || d.out_of_range_fraction < t.out_of_range_warn) &&
+            ((s.alerted_by[f] & 4) == 0 || !d.relation_broken);
         s.clear_runs[f] = calm ? s.clear_runs[f] + 1 : 0;
         if (s.clear_runs[f] >= s.config.clear_evaluations) {
           after = warn ? DriftLevel::kWarning : DriftLevel::kOk;

@@ -117,7 +117,47 @@ TrainingBins TrainingBins::from_feature_stats(const nlohmann::json& feature_stat
           static_cast<double>(upper - first_index(lane[j])) / static_cast<double>(kDecileBins);
     }
   }
+  read_relations(bins, feature_stats, features, source);
   return bins;
+}
+
+void TrainingBins::read_relations(TrainingBins& bins, const nlohmann::json& feature_stats,
+                                  std::span<const std::string> features,
+                                  const std::string& source) {
+  const std::size_t n = features.size();
+  bins.relations_.assign(n, {});
+  for (std::size_t f = 0; f < n; ++f) {
+    const nlohmann::json& stats = feature_stats.at(features[f]);
+    const auto it = stats.find("relations");
+    if (it == stats.end()) continue;
+    bins.has_relations_ = true;
+    if (!it->is_array()) {
+      fail(source, features[f],
+           fmt::format("\"relations\" must be an array (found {})", it->type_name()));
+    }
+    for (std::size_t i = 0; i < it->size(); ++i) {
+      const nlohmann::json& r = (*it)[i];
+      const std::string where = fmt::format("relations[{}]", i);
+      if (!r.is_object()) fail(source, features[f], where + " must be an object");
+      const auto name = r.find("feature");
+      if (name == r.end() || !name->is_string()) {
+        fail(source, features[f], where + ".feature must be a feature name");
+      }
+      const auto g = std::find(features.begin(), features.end(), name->get<std::string>());
+      if (g == features.end() || static_cast<std::size_t>(g - features.begin()) == f) {
+        fail(source, features[f],
+             fmt::format("{}.feature \"{}\" must be another feature of the contract", where,
+                         name->get<std::string>()));
+      }
+      const auto a = r.find("agreement");
+      if (a == r.end() || !a->is_number() || !(a->get<double>() >= 0.0) ||
+          !(a->get<double>() <= 1.0)) {
+        fail(source, features[f], where + ".agreement must be a number in [0, 1]");
+      }
+      bins.relations_[f].push_back(
+          {static_cast<std::size_t>(g - features.begin()), a->get<double>()});
+    }
+  }
 }
 
 std::optional<TrainingBins> TrainingBins::from_meta(const ModelMeta& meta,

@@ -445,6 +445,18 @@ void read_drift_section(const Context& ctx, const YAML::Node& node, DriftConfig&
        [&](const YAML::Node& n, const std::string& k) {
          drift.alert_counts_as_failure = read_bool(ctx, n, k);
        }},
+      {"relation_break",
+       [&](const YAML::Node& n, const std::string& k) {
+         drift.relation_break = read_number(ctx, n, k);
+         if (!(drift.relation_break > 0 && drift.relation_break <= 1)) {
+           ctx.fail(n, k, "must be in (0, 1]");
+         }
+       }},
+      {"relation_min_rows",
+       [&](const YAML::Node& n, const std::string& k) {
+         drift.relation_min_rows =
+             static_cast<std::size_t>(read_integer(ctx, n, k, 1, 1000000, " rows"));
+       }},
       {"features", [&](const YAML::Node& n, const std::string& k) {
          if (!n.IsMap() && !n.IsNull()) {
            ctx.fail(n, k, "expected a mapping of feature names, found " + describe(n));

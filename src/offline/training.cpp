@@ -17,6 +17,7 @@
 #include <fmt/format.h>
 
 #include "mlgov/atomic_file.h"
+#include "mlgov/drift.h"
 #include "mlgov/errors.h"
 #include "model/model_files.h"
 
@@ -93,6 +94,52 @@ SymbolDataset build_symbol_dataset(const FeatureFrame& frame, const BarSeries& b
   return out;
 }
 
+namespace {
+
+// Each feature's kRelationPartners strongest relations (see
+// feature_statistics), added to its stats as "relations".
+void add_relations(nlohmann::json& stats, std::span<const float> rows, std::size_t n_rows,
+                   const std::vector<std::string>& names) {
+  const std::size_t cols = names.size();
+  // side[j][i]: row i's value of feature j is at or above its median; a
+  // feature with fewer than 30% of its rows on either side (a point mass at
+  // the median) has no meaningful side and takes no part.
+  std::vector<std::vector<std::uint8_t>> side(cols, std::vector<std::uint8_t>(n_rows));
+  std::vector<bool> usable(cols, false);
+  for (std::size_t j = 0; j < cols; ++j) {
+    const double median = stats[names[j]]["deciles"][4].get<double>();
+    std::size_t above = 0;
+    for (std::size_t i = 0; i < n_rows; ++i) {
+      side[j][i] = static_cast<double>(rows[i * cols + j]) >= median;
+      above += side[j][i];
+    }
+    const double share = static_cast<double>(above) / static_cast<double>(n_rows);
+    usable[j] = share >= 0.3 && share <= 0.7;
+  }
+  for (std::size_t j = 0; j < cols; ++j) {
+    if (!usable[j]) continue;
+    std::vector<std::pair<std::size_t, double>> partners;
+    for (std::size_t k = 0; k < cols; ++k) {
+      if (k == j || !usable[k]) continue;
+      std::size_t same = 0;
+      for (std::size_t i = 0; i < n_rows; ++i) same += side[j][i] == side[k][i];
+      partners.emplace_back(k, static_cast<double>(same) / static_cast<double>(n_rows));
+    }
+    // The strongest first (farthest from 0.5), ties by contract order.
+    std::stable_sort(partners.begin(), partners.end(), [](const auto& a, const auto& b) {
+      return std::abs(a.second - 0.5) > std::abs(b.second - 0.5);
+    });
+    partners.resize(std::min(partners.size(), kRelationPartners));
+    nlohmann::json relations = nlohmann::json::array();
+    for (const auto& [k, agreement] : partners) {
+      relations.push_back({{"feature", names[k]}, {"agreement", agreement}});
+    }
+    stats[names[j]]["relations"] = std::move(relations);
+  }
+}
+
+}  // namespace
+
 nlohmann::json feature_statistics(std::span<const float> rows, std::size_t n_rows,
                                   const std::vector<std::string>& names) {
   const std::size_t cols = names.size();
@@ -122,6 +169,7 @@ nlohmann::json feature_statistics(std::span<const float> rows, std::size_t n_row
                        {"max", sorted.back()},
                        {"deciles", deciles}};
   }
+  add_relations(stats, rows, n_rows, names);
   return stats;
 }
 

@@ -74,7 +74,12 @@ SymbolDataset build_symbol_dataset(const FeatureFrame& frame, const BarSeries& b
 // standard deviation (divisor n - 1; 0 for one row) and deciles are the 9
 // edges at q = 0.1, ..., 0.9 by linear interpolation between order
 // statistics (position q * (n - 1), numpy's default). Sums in double, in row
-// order. Throws std::invalid_argument when rows is empty or its size is not
+// order. Each feature whose rows are 30%..70% at or above its median
+// (deciles[4]) also gets "relations": its kRelationPartners (drift.h)
+// partners among those features with the agreement share farthest from 0.5,
+// [{"feature", "agreement"}], agreement = the share of rows on which both are
+// on the same side of their medians (what the drift monitor's relation check
+// compares live). Throws std::invalid_argument when rows is empty or its size is not
 // n_rows * names.size().
 nlohmann::json feature_statistics(std::span<const float> rows, std::size_t n_rows,
                                   const std::vector<std::string>& names);
