@@ -408,7 +408,7 @@ TEST_F(DriftProof, FlippedSignOfRet5dIsInvisibleToPerFeatureFigures) {
 // each partner keeps its other relations.
 TEST_F(DriftProof, FlippedSignOfRet5dAlertsRelationOnRet5dAlone) {
   const std::size_t r5 = feature("ret_5d");
-  const DriftConfig config = proof_config();
+  const DriftConfig config;
   auto m = monitor(config);
   const MonitorTrace t =
       feed(*m, testing::kProofSymbols, kFaultStart + kFaultCycles, rows_of(*clean_), kFaultStart,
