@@ -4,6 +4,7 @@
 // vector extension; 8 floats are one AVX2 register or two SSE2 registers).
 #pragma once
 
+#include <bit>
 #include <cstddef>
 #include <cstdint>
 #include <cstring>
@@ -52,11 +53,18 @@ float float_above(double edge) noexcept;
 }
 
 // bin_lanes for `count` values, narrowed to bytes in out[0..8).
+// The low byte of each lane (every cell is below 256), as 8 bytes: one
+// shuffle, where __builtin_convertvector's narrowing is lowered lane by lane.
+[[gnu::always_inline]] inline BinByte8 low_bytes(BinInt8 cells) noexcept {
+  using Bytes32 = std::uint8_t __attribute__((vector_size(32)));
+  const Bytes32 b = std::bit_cast<Bytes32>(cells);
+  return __builtin_shufflevector(b, b, 0, 4, 8, 12, 16, 20, 24, 28);
+}
+
 [[gnu::always_inline]] inline void bin_group(const float* edges, std::size_t stride,
                                              const float* values, std::size_t count,
                                              std::uint8_t* out) noexcept {
-  const BinByte8 bytes =
-      __builtin_convertvector(bin_lanes(edges, stride, load_lanes(values, count)), BinByte8);
+  const BinByte8 bytes = low_bytes(bin_lanes(edges, stride, load_lanes(values, count)));
   std::memcpy(out, &bytes, sizeof bytes);
 }
 
