@@ -70,10 +70,19 @@
 //     unknown format or state, a field that does not parse): open() and
 //     read() throw GovernanceStateError naming the key and the field; a
 //     running store calls on_store_unreadable with that message (the latch
-//     disables: never taken as enabled) until a valid record is back.
+//     disables: never taken as enabled) and holds ML off until the history
+//     shows an operator's REENABLED written after the finding: keys that
+//     read fine again on their own (rewritten or deleted) do not lift it.
 //     Failures stay queued meanwhile. reenable() and disable() refuse to
 //     write over garbage (GovernanceStateError): delete the scope's keys
 //     first (`redis-cli --scan --pattern '{mlgov:S}:*'`).
+//   - The state hash gone after this store wrote STARTED (DEL, FLUSHDB, a
+//     restart without persistence): never taken as enabled. The store
+//     writes it back DISABLED_GOVERNANCE with a STATE_RECREATED history
+//     entry (a Lua script, only if still missing; a failure pushed onto a
+//     missing hash does the same), calls on_store_unreadable and holds ML
+//     off as for garbage, until an operator's REENABLED. open() on a scope
+//     with no keys cannot tell it from a new scope: it creates it ENABLED.
 //   - Redis restarted with persistence (appendonly): the latch is on the
 //     server, so a latched scope is still latched.
 //
