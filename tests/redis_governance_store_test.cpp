@@ -642,6 +642,41 @@ TEST(RedisGovernanceStore, APasswordInTheUrlIsRefusedWithoutEchoingIt) {
   }
 }
 
+TEST(RedisGovernanceStore, APasswordInAUrlOfAnotherSchemeIsNeverEchoed) {
+  for (const std::string& url :
+       std::vector<std::string>{"rediss://:hunter2@127.0.0.1:6379/0", "hunter2@127.0.0.1"}) {
+    SCOPED_TRACE(url);
+    Config config;
+    config.governance.redis.url = url;
+    config.governance.redis.scope = "desk-a";
+    try {
+      make_store(config);
+      FAIL() << "a password in the URL was accepted";
+    } catch (const ConfigError& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find("governance.redis.url"), std::string::npos) << message;
+      EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
+    }
+  }
+}
+
+// A Config built in code skips the YAML checks: a password put where the
+// variable's name goes is refused without being repeated.
+TEST(RedisGovernanceStore, APasswordInPasswordEnvIsNeverEchoed) {
+  Config config;
+  config.governance.redis.url = "redis://127.0.0.1:6379/0";
+  config.governance.redis.scope = "desk-a";
+  config.governance.redis.password_env = "hunter2!";
+  try {
+    make_store(config);
+    FAIL() << "a password in password_env was accepted";
+  } catch (const ConfigError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("governance.redis.password_env"), std::string::npos) << message;
+    EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
+  }
+}
+
 TEST(RedisGovernanceStore, UrlWithoutPortOrDatabaseMeansPort6379AndDatabase0) {
   Config config;
   config.governance.redis.url = "redis://cache.internal";
