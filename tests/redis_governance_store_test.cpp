@@ -596,6 +596,20 @@ TEST(RedisGovernanceStore, ADeletedStateHashIsWrittenBackDisabledNotTakenAsEnabl
   EXPECT_EQ(seen.history.back().event, "STATE_RECREATED");
 }
 
+TEST(RedisGovernanceStore, ASecondStartIsRefusedOneStorePerPredictor) {
+  MLGOV_SKIP_WITHOUT_REDIS_SERVER();
+  RedisServer server;
+  auto store = make_store(redis_config(server, "desk-a"));
+  store->open("engine");
+  RecordingObserver first;
+  RecordingObserver second;
+  store->start(&first);
+  EXPECT_THROW(store->start(&second), std::logic_error);
+  // The first observer still follows the scope.
+  store->record_failure(failure("f:1"), rule(1));
+  EXPECT_TRUE(first.wait_for_record(disabled));
+}
+
 TEST(RedisGovernanceStore, TwoScopesOnOneServerStayIndependent) {
   MLGOV_SKIP_WITHOUT_REDIS_SERVER();
   RedisServer server;

@@ -108,6 +108,9 @@ namespace mlgov {
 // naming a variable that is not set. `clock` stamps nothing on the server
 // (the server's clock decides) and is kept for the interface's symmetry with
 // the file store; it must not be null.
+// One store per predictor: start() runs one worker for one observer, so a
+// second start() on the same store throws std::logic_error (give each
+// predictor its own store; they share the scope through the server).
 std::shared_ptr<GovernanceStore> make_redis_governance_store(const Config& config,
                                                              std::shared_ptr<const Clock> clock);
 

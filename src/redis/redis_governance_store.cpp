@@ -136,7 +136,14 @@ class RedisGovernanceStore final : public GovernanceStore {
 
   void start(GovernanceStoreObserver* observer) override {
     std::lock_guard<std::mutex> lock(mu_);
-    if (worker_.joinable() || observer == nullptr) return;
+    if (observer == nullptr) return;
+    if (observer_ != nullptr) {
+      // One observer, one worker: a second predictor on this store would be
+      // ignored, and the first one's stop() would stop the store for both.
+      throw std::logic_error(description_ +
+                             ": start() called twice: one Redis store per predictor (make a "
+                             "store for each; they share the scope through the server)");
+    }
     observer_ = observer;
     worker_ = std::thread([this] { run(); });
   }
