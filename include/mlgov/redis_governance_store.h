@@ -60,8 +60,11 @@
 //     sync_interval_ms + command_timeout_ms): on_health_change(kDegraded)
 //     at once, kUnavailable at the first reconnect attempt after
 //     grace_seconds, and when it is back the queued failures are pushed (in
-//     order, none lost, each counted once), the shared record is delivered,
-//     then kOk. A failure id is remembered for 24 h: a resend later than
+//     order, each counted once), the shared record is delivered, then kOk.
+//     The queue is in memory: none is lost while the process runs and it
+//     holds fewer than 2^20 failures; beyond that the oldest are dropped
+//     and on_store_event(STORE_FAILURES_DROPPED) says how many; failures
+//     still queued are lost at stop() or exit while the server is away. A failure id is remembered for 24 h: a resend later than
 //     that would count again.
 //   - A wrong password (WRONGPASS / NOAUTH / invalid password): open() and
 //     read() throw GovernanceStateError; a running store reports
