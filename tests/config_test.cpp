@@ -538,6 +538,41 @@ TEST(ConfigGovernanceStore, PasswordEnvMustBeAVariableName) {
   }
 }
 
+// Whatever else is wrong with the url, one holding userinfo is never quoted.
+TEST(ConfigGovernanceStore, AUrlWithAPasswordIsNeverEchoedWhateverItsScheme) {
+  for (const std::string& url :
+       std::vector<std::string>{"rediss://:S3cretPw@h:6379/0", "http://user:S3cretPw@h/0",
+                                "redis://:S3cretPw@h/0", "S3cretPw@h"}) {
+    SCOPED_TRACE(url);
+    try {
+      parse_config(
+          "governance:\n  store: redis\n  redis:\n    url: \"" + url + "\"\n    scope: a\n",
+          "cfg.yaml");
+      FAIL() << "accepted";
+    } catch (const ConfigError& e) {
+      const std::string msg = e.what();
+      EXPECT_NE(msg.find("governance.redis.url"), std::string::npos) << msg;
+      EXPECT_NE(msg.find("password_env"), std::string::npos) << msg;
+      EXPECT_EQ(msg.find("S3cretPw"), std::string::npos) << msg;
+    }
+  }
+}
+
+// People paste the password itself into password_env: never repeated.
+TEST(ConfigGovernanceStore, APasswordPastedIntoPasswordEnvIsNeverEchoed) {
+  try {
+    parse_config(
+        "governance:\n  store: redis\n  redis:\n    url: redis://h\n    scope: a\n"
+        "    password_env: \"S3cret-Pw!\"\n",
+        "cfg.yaml");
+    FAIL() << "accepted";
+  } catch (const ConfigError& e) {
+    const std::string msg = e.what();
+    EXPECT_NE(msg.find("is not a variable name"), std::string::npos) << msg;
+    EXPECT_EQ(msg.find("S3cret"), std::string::npos) << msg;
+  }
+}
+
 TEST(ConfigGovernanceStore, TimeoutsAndIntervalsOutsideTheirBoundsAreRejected) {
   const std::vector<std::pair<std::string, std::string>> cases = {
       {"connect_timeout_ms: 0", "between 1 and 60000 ms"},

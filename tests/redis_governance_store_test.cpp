@@ -73,6 +73,13 @@ class RecordingObserver final : public GovernanceStoreObserver {
   bool wait_for_unreadable() {
     return wait_until([](const RecordingObserver& o) { return !o.unreadable_.empty(); });
   }
+  bool wait_for_unreadable_containing(const std::string& text) {
+    return wait_until([&](const RecordingObserver& o) {
+      for (const auto& m : o.unreadable_)
+        if (m.find(text) != std::string::npos) return true;
+      return false;
+    });
+  }
   std::vector<StoreHealth> health() {
     std::lock_guard<std::mutex> lock(mu_);
     return health_;
@@ -517,7 +524,7 @@ TEST(RedisGovernanceStore, GarbageWhileRunningIsReportedUnreadable) {
   EXPECT_NE(message.find("{mlgov:desk-a}:state field format"), std::string::npos) << message;
 }
 
-TEST(RedisGovernanceStore, GarbageAtOpenOnceRemovedGivesTheRecordAndTheStartedEntry) {
+TEST(RedisGovernanceStore, GarbageAtOpenOnceRemovedStaysOffUntilAnOperatorReenables) {
   MLGOV_SKIP_WITHOUT_REDIS_SERVER();
   RedisServer server;
   server.cli({"SET", "{mlgov:desk-a}:history", "oops"});
@@ -527,9 +534,80 @@ TEST(RedisGovernanceStore, GarbageAtOpenOnceRemovedGivesTheRecordAndTheStartedEn
   store->start(&observer);
   ASSERT_TRUE(observer.wait_for_unreadable());
   server.cli({"DEL", "{mlgov:desk-a}:history"});  // the operator cleans up
+  ASSERT_TRUE(observer.wait_for_unreadable_containing("no operator has re-enabled"));
+  EXPECT_EQ(observer.record_count(), 0u) << "a record was delivered before any reenable";
+  make_store(redis_config(server, "desk-a"))
+      ->reenable("alice", "INC-7: cleaned", std::chrono::system_clock::now());
   EXPECT_TRUE(observer.wait_for_record([](const GovernanceRecord& r) {
-    return !r.disabled && r.history.size() == 1 && r.history[0].event == "STARTED";
+    return !r.disabled && r.reason == "re-enabled by alice: INC-7: cleaned";
   }));
+}
+
+// The runbook's recipe for garbage: keep the evidence, delete the scope's
+// keys, reenable. Deleting the keys alone must not switch ML back on.
+TEST(RedisGovernanceStore, GarbageThenDeletedKeysStaysOffUntilAnOperatorReenables) {
+  MLGOV_SKIP_WITHOUT_REDIS_SERVER();
+  RedisServer server;
+  const Config config = redis_config(server, "desk-a");
+  auto store = make_store(config);
+  store->open("engine");
+  RecordingObserver observer;
+  store->start(&observer);
+  ASSERT_TRUE(observer.wait_for_record([](const GovernanceRecord&) { return true; }));
+  const std::size_t before = observer.record_count();
+  server.cli({"HSET", "{mlgov:desk-a}:state", "format", "v99"});
+  ASSERT_TRUE(observer.wait_for_unreadable());
+  server.cli({"DEL", "{mlgov:desk-a}:state", "{mlgov:desk-a}:window", "{mlgov:desk-a}:failures",
+              "{mlgov:desk-a}:last_failures", "{mlgov:desk-a}:history"});
+  // Written back disabled by the running store, with a record saying why.
+  ASSERT_TRUE(server_until([&] {
+    return server.cli({"HGET", "{mlgov:desk-a}:state", "state"}) == "DISABLED_GOVERNANCE";
+  }));
+  EXPECT_NE(server.cli({"XRANGE", "{mlgov:desk-a}:history", "-", "+"}).find("STATE_RECREATED"),
+            std::string::npos);
+  ASSERT_TRUE(observer.wait_for_unreadable_containing("no operator has re-enabled"));
+  EXPECT_EQ(observer.record_count(), before) << "a record was delivered before any reenable";
+  EXPECT_TRUE(make_store(config)->read().disabled);
+  make_store(config)->reenable("alice", "INC-8: evidence kept", std::chrono::system_clock::now());
+  EXPECT_TRUE(observer.wait_for_record([](const GovernanceRecord& r) {
+    return !r.disabled && r.reason == "re-enabled by alice: INC-8: evidence kept";
+  }));
+}
+
+TEST(RedisGovernanceStore, ADeletedStateHashIsWrittenBackDisabledNotTakenAsEnabled) {
+  MLGOV_SKIP_WITHOUT_REDIS_SERVER();
+  RedisServer server;
+  const Config config = redis_config(server, "desk-a");
+  auto store = make_store(config);
+  store->open("engine");
+  RecordingObserver observer;
+  store->start(&observer);
+  ASSERT_TRUE(observer.wait_for_record([](const GovernanceRecord&) { return true; }));
+  server.cli({"FLUSHDB"});
+  ASSERT_TRUE(observer.wait_for_unreadable());
+  EXPECT_NE(observer.unreadable().front().find("{mlgov:desk-a}:state was gone"), std::string::npos)
+      << observer.unreadable().front();
+  ASSERT_TRUE(server_until([&] {
+    return server.cli({"HGET", "{mlgov:desk-a}:state", "state"}) == "DISABLED_GOVERNANCE";
+  }));
+  const GovernanceRecord seen = make_store(config)->read();
+  EXPECT_TRUE(seen.disabled);
+  ASSERT_FALSE(seen.history.empty());
+  EXPECT_EQ(seen.history.back().event, "STATE_RECREATED");
+}
+
+TEST(RedisGovernanceStore, ASecondStartIsRefusedOneStorePerPredictor) {
+  MLGOV_SKIP_WITHOUT_REDIS_SERVER();
+  RedisServer server;
+  auto store = make_store(redis_config(server, "desk-a"));
+  store->open("engine");
+  RecordingObserver first;
+  RecordingObserver second;
+  store->start(&first);
+  EXPECT_THROW(store->start(&second), std::logic_error);
+  // The first observer still follows the scope.
+  store->record_failure(failure("f:1"), rule(1));
+  EXPECT_TRUE(first.wait_for_record(disabled));
 }
 
 TEST(RedisGovernanceStore, TwoScopesOnOneServerStayIndependent) {
@@ -574,6 +652,41 @@ TEST(RedisGovernanceStore, APasswordInTheUrlIsRefusedWithoutEchoingIt) {
   } catch (const ConfigError& e) {
     const std::string message = e.what();
     EXPECT_NE(message.find("governance.redis.url"), std::string::npos) << message;
+    EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
+  }
+}
+
+TEST(RedisGovernanceStore, APasswordInAUrlOfAnotherSchemeIsNeverEchoed) {
+  for (const std::string& url :
+       std::vector<std::string>{"rediss://:hunter2@127.0.0.1:6379/0", "hunter2@127.0.0.1"}) {
+    SCOPED_TRACE(url);
+    Config config;
+    config.governance.redis.url = url;
+    config.governance.redis.scope = "desk-a";
+    try {
+      make_store(config);
+      FAIL() << "a password in the URL was accepted";
+    } catch (const ConfigError& e) {
+      const std::string message = e.what();
+      EXPECT_NE(message.find("governance.redis.url"), std::string::npos) << message;
+      EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
+    }
+  }
+}
+
+// A Config built in code skips the YAML checks: a password put where the
+// variable's name goes is refused without being repeated.
+TEST(RedisGovernanceStore, APasswordInPasswordEnvIsNeverEchoed) {
+  Config config;
+  config.governance.redis.url = "redis://127.0.0.1:6379/0";
+  config.governance.redis.scope = "desk-a";
+  config.governance.redis.password_env = "hunter2!";
+  try {
+    make_store(config);
+    FAIL() << "a password in password_env was accepted";
+  } catch (const ConfigError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("governance.redis.password_env"), std::string::npos) << message;
     EXPECT_EQ(message.find("hunter2"), std::string::npos) << message;
   }
 }

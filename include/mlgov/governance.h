@@ -115,7 +115,8 @@ struct FailureRecord {
 struct GovernanceHistoryEntry {
   std::string ts;
   // "STARTED", "DISABLED_BY_GOVERNANCE", "DISABLED_BY_OPERATOR", "REENABLED",
-  // "STATE_FILE_UNREADABLE", "STATE_NOT_WRITABLE", "STATE_FILE_RECREATED".
+  // "STATE_FILE_UNREADABLE", "STATE_NOT_WRITABLE", "STATE_FILE_RECREATED",
+  // "STATE_RECREATED" (Redis: the state hash was gone while engines ran).
   std::string event;
   std::string operator_name;  // "" unless an operator acted (REENABLED, DISABLED_BY_OPERATOR)
   std::string reason;

@@ -60,8 +60,11 @@
 //     sync_interval_ms + command_timeout_ms): on_health_change(kDegraded)
 //     at once, kUnavailable at the first reconnect attempt after
 //     grace_seconds, and when it is back the queued failures are pushed (in
-//     order, none lost, each counted once), the shared record is delivered,
-//     then kOk. A failure id is remembered for 24 h: a resend later than
+//     order, each counted once), the shared record is delivered, then kOk.
+//     The queue is in memory: none is lost while the process runs and it
+//     holds fewer than 2^20 failures; beyond that the oldest are dropped
+//     and on_store_event(STORE_FAILURES_DROPPED) says how many; failures
+//     still queued are lost at stop() or exit while the server is away. A failure id is remembered for 24 h: a resend later than
 //     that would count again.
 //   - A wrong password (WRONGPASS / NOAUTH / invalid password): open() and
 //     read() throw GovernanceStateError; a running store reports
@@ -70,10 +73,19 @@
 //     unknown format or state, a field that does not parse): open() and
 //     read() throw GovernanceStateError naming the key and the field; a
 //     running store calls on_store_unreadable with that message (the latch
-//     disables: never taken as enabled) until a valid record is back.
+//     disables: never taken as enabled) and holds ML off until the history
+//     shows an operator's REENABLED written after the finding: keys that
+//     read fine again on their own (rewritten or deleted) do not lift it.
 //     Failures stay queued meanwhile. reenable() and disable() refuse to
 //     write over garbage (GovernanceStateError): delete the scope's keys
 //     first (`redis-cli --scan --pattern '{mlgov:S}:*'`).
+//   - The state hash gone after this store wrote STARTED (DEL, FLUSHDB, a
+//     restart without persistence): never taken as enabled. The store
+//     writes it back DISABLED_GOVERNANCE with a STATE_RECREATED history
+//     entry (a Lua script, only if still missing; a failure pushed onto a
+//     missing hash does the same), calls on_store_unreadable and holds ML
+//     off as for garbage, until an operator's REENABLED. open() on a scope
+//     with no keys cannot tell it from a new scope: it creates it ENABLED.
 //   - Redis restarted with persistence (appendonly): the latch is on the
 //     server, so a latched scope is still latched.
 //
@@ -99,6 +111,9 @@ namespace mlgov {
 // naming a variable that is not set. `clock` stamps nothing on the server
 // (the server's clock decides) and is kept for the interface's symmetry with
 // the file store; it must not be null.
+// One store per predictor: start() runs one worker for one observer, so a
+// second start() on the same store throws std::logic_error (give each
+// predictor its own store; they share the scope through the server).
 std::shared_ptr<GovernanceStore> make_redis_governance_store(const Config& config,
                                                              std::shared_ptr<const Clock> clock);
 

@@ -220,6 +220,14 @@ void parse_redis_url(const Context& ctx, const YAML::Node& n, const std::string&
                      RedisStoreConfig& r) {
   const std::string url = read_string(ctx, n, key);
   constexpr std::string_view kScheme = "redis://";
+  // Userinfo first, whatever the scheme: a url holding '@' is never quoted
+  // (it may hold a password).
+  if (url.find('@') != std::string::npos) {
+    ctx.fail(n, key,
+             "a user or password in the url is refused (the url is not repeated here): the "
+             "password is never in a file; set governance.redis.password_env to the name of the "
+             "environment variable holding it");
+  }
   if (url.rfind(kScheme, 0) != 0) {
     ctx.fail(n, key,
              fmt::format("expected redis://host:port/db, found \"{}\" (rediss:// and other "
@@ -227,11 +235,6 @@ void parse_redis_url(const Context& ctx, const YAML::Node& n, const std::string&
                          excerpt(url)));
   }
   std::string_view rest = std::string_view(url).substr(kScheme.size());
-  if (rest.find('@') != std::string_view::npos) {
-    ctx.fail(n, key,
-             "a user or password in the url is refused: the password is never in a file; set "
-             "governance.redis.password_env to the name of the environment variable holding it");
-  }
   std::string_view hostport = rest.substr(0, rest.find('/'));
   std::string_view db_text = rest.find('/') == std::string_view::npos
                                  ? std::string_view()
@@ -320,11 +323,11 @@ void read_redis_section(const Context& ctx, const YAML::Node& node, const std::s
                             return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
                           });
           if (!ok) {
-            ctx.fail(
-                n, k,
-                fmt::format("expected the NAME of an environment variable ([A-Za-z_][A-Za-z0-9_]*; "
-                            "the password itself never goes in the config), found \"{}\"",
-                            excerpt(v)));
+            // Never quoted: people paste the password itself here.
+            ctx.fail(n, k,
+                     "is not a variable name: expected the NAME of an environment variable "
+                     "([A-Za-z_][A-Za-z0-9_]*; the password itself never goes in the config, "
+                     "and the value is not repeated here)");
           }
           r.password_env = v;
         }},

@@ -4,6 +4,8 @@
 #include <hiredis/hiredis.h>
 #include <sys/time.h>
 
+#include <algorithm>
+#include <cctype>
 #include <cerrno>
 #include <charconv>
 #include <cstdlib>
@@ -48,16 +50,16 @@ RedisEndpoint redis_endpoint_from_config(const Config& config) {
   RedisEndpoint ep;
   constexpr std::string_view kScheme = "redis://";
   std::string_view url = rc.url;
+  if (url.find('@') != std::string_view::npos) {
+    // Checked before the scheme, and never echoed: it may hold a password.
+    config_error(config, "url",
+                 "a user or password in the URL is refused (the URL is not repeated here): name "
+                 "the environment variable holding the password in governance.redis.password_env");
+  }
   if (!url.starts_with(kScheme)) {
     config_error(config, "url", fmt::format("'{}' is not a redis://host[:port][/db] URL", rc.url));
   }
   std::string_view rest = url.substr(kScheme.size());
-  if (rest.find('@') != std::string_view::npos) {
-    // Never echo it: it may hold a password.
-    config_error(config, "url",
-                 "a user or password in the URL is refused: name the environment variable "
-                 "holding the password in governance.redis.password_env");
-  }
   std::string_view db_part;
   if (const auto slash = rest.find('/'); slash != std::string_view::npos) {
     db_part = rest.substr(slash + 1);
@@ -102,6 +104,17 @@ RedisEndpoint redis_endpoint_from_config(const Config& config) {
   ep.command_timeout = std::chrono::milliseconds(rc.command_timeout_ms);
   ep.password_env = rc.password_env;
   if (!rc.password_env.empty()) {
+    const std::string& name = rc.password_env;
+    const bool is_name = (std::isalpha(static_cast<unsigned char>(name[0])) || name[0] == '_') &&
+                         std::all_of(name.begin(), name.end(), [](char c) {
+                           return std::isalnum(static_cast<unsigned char>(c)) || c == '_';
+                         });
+    if (!is_name) {
+      // Never quoted: a config built in code may carry the password itself here.
+      config_error(config, "password_env",
+                   "is not a variable name ([A-Za-z_][A-Za-z0-9_]*; the value is not repeated "
+                   "here)");
+    }
     const char* value = std::getenv(rc.password_env.c_str());
     if (value == nullptr || *value == '\0') {
       config_error(config, "password_env",

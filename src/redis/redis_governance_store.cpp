@@ -77,11 +77,13 @@ std::string ms_to_utc(long long ms) {
 struct Snapshot {
   GovernanceRecord record;
   long long version = 0;
+  bool exists = false;               // the state hash is there
+  long long last_reenabled_ms = -1;  // server ms of the newest REENABLED read, -1 if none
 };
 
 bool known_event(std::string_view e) {
   return e == "STARTED" || e == "DISABLED_BY_GOVERNANCE" || e == "DISABLED_BY_OPERATOR" ||
-         e == "REENABLED";
+         e == "REENABLED" || e == "STATE_RECREATED";
 }
 
 }  // namespace
@@ -134,7 +136,14 @@ class RedisGovernanceStore final : public GovernanceStore {
 
   void start(GovernanceStoreObserver* observer) override {
     std::lock_guard<std::mutex> lock(mu_);
-    if (worker_.joinable() || observer == nullptr) return;
+    if (observer == nullptr) return;
+    if (observer_ != nullptr) {
+      // One observer, one worker: a second predictor on this store would be
+      // ignored, and the first one's stop() would stop the store for both.
+      throw std::logic_error(description_ +
+                             ": start() called twice: one Redis store per predictor (make a "
+                             "store for each; they share the scope through the server)");
+    }
     observer_ = observer;
     worker_ = std::thread([this] { run(); });
   }
@@ -251,6 +260,7 @@ class RedisGovernanceStore final : public GovernanceStore {
     }
     Snapshot s;
     const bool exists = r->element[0]->type == REDIS_REPLY_INTEGER && r->element[0]->integer == 1;
+    s.exists = exists;
     if (exists) {
       const redisReply* h = r->element[1];
       const std::string state = reply_string(h->element[0]);
@@ -308,10 +318,12 @@ class RedisGovernanceStore final : public GovernanceStore {
       if (!known_event(e.event)) {
         garbage(keys_.history,
                 fmt::format("entry {} field event: '{}' is not STARTED, DISABLED_BY_GOVERNANCE, "
-                            "DISABLED_BY_OPERATOR or REENABLED",
+                            "DISABLED_BY_OPERATOR, REENABLED or STATE_RECREATED",
                             id, e.event));
       }
-      e.ts = ms_to_utc(parse_ll(id.substr(0, id.find('-'))).value_or(0));
+      const long long id_ms = parse_ll(id.substr(0, id.find('-'))).value_or(0);
+      if (e.event == "REENABLED") s.last_reenabled_ms = std::max(s.last_reenabled_ms, id_ms);
+      e.ts = ms_to_utc(id_ms);
       s.record.history.push_back(std::move(e));
     }
     return s;
@@ -380,6 +392,40 @@ class RedisGovernanceStore final : public GovernanceStore {
     }
   }
 
+  std::string gone_message() const {
+    return fmt::format(
+        "{}: the state hash {} was gone (deleted, flushed, or the server restarted without "
+        "persistence) while engines ran; written back disabled: ML stays off until an "
+        "operator runs `mlgov governance reenable`",
+        description_, keys_.state);
+  }
+
+  // The server's clock in ms (the history's stream ids use it), or this
+  // host's when the server does not answer.
+  long long server_now_ms() noexcept {
+    try {
+      const RedisReplyPtr reply = cmd_->command({"TIME"});
+      if (reply && reply->type == REDIS_REPLY_ARRAY && reply->elements == 2) {
+        const auto sec = parse_ll(reply_string(reply->element[0]));
+        const auto usec = parse_ll(reply_string(reply->element[1]));
+        if (sec && usec) return *sec * 1000 + *usec / 1000;
+      }
+    } catch (...) {
+    }
+    return std::chrono::duration_cast<std::chrono::milliseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+  }
+
+  // Garbage under the scope's keys, or its state hash gone after this store
+  // saw it: ML is held off until an operator's REENABLED written after the
+  // finding, whatever the keys say meanwhile (a deleted or rewritten state
+  // must never re-enable the engines on its own).
+  void hold(const std::string& message) {
+    if (hold_since_ms_ < 0) hold_since_ms_ = cmd_ ? server_now_ms() : 0;
+    report_unreadable(message);
+  }
+
   void report_unreadable(const std::string& message) {
     if (message == unreadable_message_) return;  // said once, not every sync
     unreadable_message_ = message;
@@ -442,7 +488,8 @@ class RedisGovernanceStore final : public GovernanceStore {
           f.message);
       run_script(*cmd_, kRedisRecordFailure,
                  {item.failure.id, j.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace),
-                  std::to_string(item.rule.max_failures), std::to_string(window_ms), latch_reason});
+                  std::to_string(item.rule.max_failures), std::to_string(window_ms), latch_reason,
+                  gone_message()});
       std::lock_guard<std::mutex> lock(mu_);
       // Only this thread pops: the front is still `item`.
       if (!queue_.empty()) queue_.pop_front();
@@ -497,9 +544,22 @@ class RedisGovernanceStore final : public GovernanceStore {
           sync_now = false;
           next_sync = now + sync_interval_;
           const Snapshot s = read_snapshot(*cmd_);
-          const bool was_unreadable = !unreadable_message_.empty();
-          unreadable_message_.clear();
-          if (back || was_unreadable || s.version != delivered_version_) deliver(s);
+          if (!s.exists) {
+            // STARTED (open() or the worker) wrote the hash: its absence now
+            // is a DEL, a FLUSHDB or a server restarted without persistence.
+            hold(gone_message());
+            run_script(*cmd_, kRedisRecreate, {gone_message()});
+          } else if (hold_since_ms_ >= 0 && s.last_reenabled_ms <= hold_since_ms_) {
+            report_unreadable(fmt::format(
+                "{}: the scope's keys read again, but no operator has re-enabled since they "
+                "were found garbage or gone; ML stays off until `mlgov governance reenable`",
+                description_));
+          } else {
+            hold_since_ms_ = -1;
+            const bool was_unreadable = !unreadable_message_.empty();
+            unreadable_message_.clear();
+            if (back || was_unreadable || s.version != delivered_version_) deliver(s);
+          }
           if (back) {
             const bool first = !ever_connected_;
             ever_connected_ = true;
@@ -514,7 +574,7 @@ class RedisGovernanceStore final : public GovernanceStore {
         report_unreadable(e.what());
         continue;
       } catch (const GovernanceStateError& e) {
-        report_unreadable(e.what());
+        hold(e.what());
         next_sync = std::chrono::steady_clock::now() + sync_interval_;
       } catch (const std::exception& e) {
         connection_lost(e.what());
@@ -577,6 +637,7 @@ class RedisGovernanceStore final : public GovernanceStore {
   std::chrono::steady_clock::time_point lost_since_{};
   long long delivered_version_ = -1;
   std::string unreadable_message_;
+  long long hold_since_ms_ = -1;  // server ms of a garbage/gone finding; -1: no hold
 };
 
 }  // namespace internal

@@ -74,17 +74,31 @@ local function changed(publish)
   if publish then redis.call('PUBLISH', ARGV[1], tostring(v)) end
   return tostring(v)
 end
+-- A running engine found the state hash gone (DEL, FLUSHDB, a restart
+-- without persistence): written back DISABLED, never ENABLED, with a
+-- STATE_RECREATED record; only an operator's reenable lifts it.
+local function recreate_disabled(reason)
+  if redis.call('EXISTS', KEYS[1]) == 1 then return false end
+  local now = now_ms()
+  redis.call('HSET', KEYS[1], 'format', FORMAT, 'state', 'DISABLED_GOVERNANCE',
+             'since_ms', tostring(now), 'reason', reason, 'ver', '0')
+  history('STATE_RECREATED', '', reason)
+  changed(true)
+  return true
+end
 )lua";
 
 // ARGV: 2 failure id, 3 failure JSON, 4 max_failures, 5 window ms, 6 latch
-// reason. Answers {outcome, ver}: outcome "duplicate" (id seen: nothing
+// reason, 7 the reason if the state hash is gone (only a running engine
+// pushes failures, after STARTED wrote the hash: gone means deleted, so it is
+// written back disabled). Answers {outcome, ver}: outcome "duplicate" (id seen: nothing
 // changed), "latched" (already disabled: remembered in last_failures only),
 // "counted", "tripped" (this failure latched the scope: state, history,
 // publish).
 inline constexpr std::string_view kRedisRecordFailure = R"lua(
 local bad = check()
 if bad then return garbage(bad) end
-ensure_state()
+recreate_disabled(ARGV[7])
 local now = now_ms()
 if redis.call('ZSCORE', KEYS[3], ARGV[2]) then
   return {'duplicate', redis.call('HGET', KEYS[1], 'ver')}
@@ -147,6 +161,16 @@ if redis.call('HGET', KEYS[1], 'state') ~= 'DISABLED_GOVERNANCE' then
 end
 history('DISABLED_BY_OPERATOR', ARGV[2], ARGV[3])
 return changed(true)
+)lua";
+
+// ARGV: 2 the reason. Writes the state hash back DISABLED_GOVERNANCE with a
+// STATE_RECREATED record if it is gone; answers 1 if it did, 0 if the hash
+// was there.
+inline constexpr std::string_view kRedisRecreate = R"lua(
+local bad = check()
+if bad then return garbage(bad) end
+if recreate_disabled(ARGV[2]) then return 1 end
+return 0
 )lua";
 
 // ARGV: 2 history entries to return. Answers {exists, {state, since_ms,
