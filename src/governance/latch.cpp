@@ -552,16 +552,23 @@ void Latch::record_failure(std::string_view symbol, std::string_view reason, std
   }
 }
 
+// The store's operator path may wait on the network (Redis: a connection and
+// several commands): it runs outside mu_, so that a failing prediction, the
+// store's deliveries, metrics() and the heartbeat never wait for it.
 void Latch::reenable(std::string_view operator_name, std::string_view reason) {
+  const auto now = options_.clock->wall_now();
+  GovernanceRecord check;
+  apply_reenable(check, operator_name, reason, now);  // validates the arguments
+  GovernanceRecord stored;
+  // Throws: nothing changed, the latch stays. A delivery read before this
+  // change is ignored from here on (delivery_superseded()).
+  if (options_.store) stored = options_.store->reenable(operator_name, reason, now);
   Transition t;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    const auto now = options_.clock->wall_now();
-    GovernanceRecord check;
-    apply_reenable(check, operator_name, reason, now);  // validates the arguments
     if (options_.store) {
-      record_ = options_.store->reenable(operator_name, reason, now);  // throws: the latch stays
-      unavailable_hold_ = false;                                       // it answered
+      record_ = std::move(stored);
+      unavailable_hold_ = false;  // it answered
     } else {
       apply_reenable(record_, operator_name, reason, now);
     }
@@ -581,27 +588,44 @@ void Latch::reenable(std::string_view operator_name, std::string_view reason) {
 }
 
 void Latch::disable(std::string_view operator_name, std::string_view reason) {
+  const auto now = options_.clock->wall_now();
+  GovernanceRecord check;
+  apply_operator_disable(check, operator_name, reason, now);  // validates the arguments
   Transition t;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    const auto now = options_.clock->wall_now();
-    GovernanceRecord check;
-    apply_operator_disable(check, operator_name, reason, now);  // validates the arguments
     t.from = state_.load(std::memory_order_acquire);
     t.to = MlState::kDisabledGovernance;
-    // ML goes off in this process first: the operator's switch never waits on the store.
+    // ML goes off in this process first: the operator's switch never waits on
+    // the store, and no shared ENABLED delivered meanwhile lifts it.
     state_.store(t.to, std::memory_order_release);
-    std::string persist_error;
-    if (options_.store) {
+    ++operator_disables_in_flight_;
+  }
+  GovernanceRecord stored;
+  std::string persist_error;
+  if (options_.store) {
+    try {
+      stored = options_.store->disable(operator_name, reason, now);
+    } catch (const std::exception& e) {
       try {
-        record_ = options_.store->disable(operator_name, reason, now);
-      } catch (const std::exception& e) {
         persist_error = e.what();
-        apply_operator_disable(record_, operator_name, reason, now);
-        unshared_latch_ = true;
+      } catch (...) {
+        persist_error = "unknown error";
       }
+    } catch (...) {
+      persist_error = "unknown error";
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --operator_disables_in_flight_;
+    // Whatever was delivered meanwhile, this process's switch holds.
+    state_.store(MlState::kDisabledGovernance, std::memory_order_release);
+    if (options_.store && persist_error.empty()) {
+      record_ = std::move(stored);
     } else {
       apply_operator_disable(record_, operator_name, reason, now);
+      if (options_.store) unshared_latch_ = true;
     }
     t.reason = record_.reason;
     report(spdlog::level::err, "", "DISABLED_BY_OPERATOR", "OPERATOR",

@@ -68,10 +68,12 @@ struct LatchOptions {
 };
 
 // Threading: state() and store_health() are atomic loads, callable from any
-// thread at any time. Every other member takes the internal mutex (and calls
-// the store under it: record_failure waits at most what the store waits, the
-// file store 250 ms for another process's lock); the listener is called
-// outside it. The store's own threads call the GovernanceStoreObserver
+// thread at any time. Every other member takes the internal mutex;
+// record_failure calls the store under it (it waits at most what the store's
+// record_failure waits: the file store 250 ms for another process's lock, a
+// queuing store not at all); reenable and disable call the store outside it
+// (the operator's path may wait on the network), so nothing waits for them;
+// the listener is called outside it. The store's own threads call the GovernanceStoreObserver
 // members, which take the same mutex.
 class Latch final : public GovernanceStoreObserver {
  public:
@@ -155,7 +157,9 @@ class Latch final : public GovernanceStoreObserver {
 
   void seed_window() noexcept;
   bool blocked() const noexcept;
-  bool holds_locally() const noexcept { return unshared_latch_ || unavailable_hold_; }
+  bool holds_locally() const noexcept {
+    return unshared_latch_ || unavailable_hold_ || operator_disables_in_flight_ > 0;
+  }
   void disable_locked(Transition& t) noexcept;
   void apply_shared_locked(Transition& t, std::string_view cause);
   void apply_unreadable_locked(Transition& t, std::string_view message);
@@ -186,6 +190,8 @@ class Latch final : public GovernanceStoreObserver {
   bool unshared_latch_ = false;
   // The store is unavailable beyond grace (and ML follows it: not "local").
   bool unavailable_hold_ = false;
+  // Operator disables applied here whose store call has not returned yet.
+  int operator_disables_in_flight_ = 0;
   // Delivered before start(): applied by start().
   bool pending_shared_ = false;
   std::string pending_unreadable_;
