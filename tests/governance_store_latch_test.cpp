@@ -501,6 +501,44 @@ TEST_F(QueuedStoreLatch, AnInvalidReenableIsRefusedBeforeTheStoreIsCalled) {
   EXPECT_EQ(latch->state(), MlState::kDisabledGovernance);
 }
 
+// A shared ENABLED record whose newest change is an operator's re-enable
+// stamped at `ts` (as `mlgov governance reenable` leaves it).
+GovernanceRecord reenabled_at(const std::string& ts) {
+  GovernanceRecord r = latched_record();
+  r.disabled = false;
+  r.since = ts;
+  r.reason = "re-enabled by alice: fixed";
+  r.history.push_back({ts, "REENABLED", "alice", "fixed"});
+  return r;
+}
+
+TEST_F(QueuedStoreLatch, AnOperatorsReenableAfterALocalLatchNotYetSharedLiftsIt) {
+  clock->advance(10min);  // the local latch at 00:10:00.000
+  auto latch = started();
+  fail(*latch, 3);
+  store->observer->on_shared_change(reenabled_at("2026-01-01T00:10:00.001Z"));
+  EXPECT_EQ(latch->state(), MlState::kEnabledOk);
+}
+
+TEST_F(QueuedStoreLatch, AnOperatorsReenableBeforeALocalLatchNotYetSharedDoesNotLiftIt) {
+  clock->advance(10min);  // the local latch at 00:10:00.000
+  auto latch = started();
+  fail(*latch, 3);
+  store->observer->on_shared_change(reenabled_at("2026-01-01T00:09:59.999Z"));
+  EXPECT_EQ(latch->state(), MlState::kDisabledGovernance);
+}
+
+TEST_F(QueuedStoreLatch, AnOperatorsReenableElsewhereRestartsThisProcesssWindow) {
+  clock->advance(10min);
+  auto latch = started();
+  fail(*latch, 2);
+  ASSERT_EQ(latch->failures_in_window(), 2u);
+  store->observer->on_shared_change(reenabled_at("2026-01-01T00:10:00.001Z"));  // empty window
+  EXPECT_EQ(latch->failures_in_window(), 0u);
+  fail(*latch, 2);  // two more do not trip: the two before the re-enable no longer count
+  EXPECT_EQ(latch->state(), MlState::kEnabledOk);
+}
+
 TEST_F(QueuedStoreLatch, TheLatchStopsItsStoreWhenDestroyed) {
   started().reset();
   EXPECT_TRUE(store->stopped);

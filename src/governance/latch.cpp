@@ -37,6 +37,15 @@ void latch(GovernanceRecord& r, const std::string& ts, const std::string& event,
   r.history.push_back({ts, event, "", reason});
 }
 
+// The newest history entry that changed the state (STARTED entries skipped),
+// or null.
+const GovernanceHistoryEntry* newest_change(const GovernanceRecord& r) {
+  for (auto it = r.history.rbegin(); it != r.history.rend(); ++it) {
+    if (it->event != "STARTED") return &*it;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 Latch::Latch(LatchOptions options)
@@ -146,6 +155,7 @@ bool Latch::open() {
     std::lock_guard<std::mutex> lock(mu_);
     record_ = std::move(r);
     latched = record_.disabled;
+    note_operator_change_locked();
   } catch (const GovernanceStateError& e) {
     found = Found::kGarbage;
     error = e.what();
@@ -180,7 +190,7 @@ bool Latch::open() {
         latched = true;
         // The store holds the latch until it can write it (the file store
         // retries); this process never lifts it on a shared ENABLED before.
-        unshared_latch_ = true;
+        hold_unshared_locked();
         latch(record_, ts, "STATE_NOT_WRITABLE",
               fmt::format("the shared state cannot be written at start ({})", error));
         break;
@@ -274,6 +284,19 @@ void Latch::sync() noexcept {
 }
 
 // Caller holds mu_.
+void Latch::hold_unshared_locked() noexcept {
+  unshared_latch_ = true;
+  unshared_latch_at_ = options_.clock->wall_now();
+}
+
+// Remembers record_'s newest operator re-enable as seen (applied already).
+// Caller holds mu_.
+void Latch::note_operator_change_locked() {
+  const GovernanceHistoryEntry* change = newest_change(record_);
+  if (change != nullptr && change->event == "REENABLED") last_reenable_seen_ = change->ts;
+}
+
+// Caller holds mu_.
 void Latch::disable_locked(Transition& t) noexcept {
   if (!is_blocked_state(t.to)) {
     t.to = MlState::kDisabledGovernance;
@@ -285,6 +308,19 @@ void Latch::disable_locked(Transition& t) noexcept {
 void Latch::apply_shared_locked(Transition& t, std::string_view cause) {
   const MlState now = state_.load(std::memory_order_acquire);
   if (now == MlState::kDisabledConfig) return;
+  // An operator's re-enable made after this process's unshared latch (from
+  // `mlgov governance reenable`, anywhere) lifts it; after any operator
+  // re-enable this process's window starts again from the shared one.
+  const GovernanceHistoryEntry* change = newest_change(record_);
+  if (change != nullptr && change->event == "REENABLED" && change->ts != last_reenable_seen_) {
+    last_reenable_seen_ = change->ts;
+    const auto at = parse_utc_millis(change->ts);
+    if (!record_.disabled && unshared_latch_ && at &&
+        *at > std::chrono::floor<std::chrono::milliseconds>(unshared_latch_at_)) {
+      unshared_latch_ = false;
+    }
+    seed_window();
+  }
   if (record_.disabled) {
     unshared_latch_ = false;  // the shared record holds it now
     if (is_blocked_state(now)) return;
@@ -480,7 +516,7 @@ void Latch::record_failure(std::string_view symbol, std::string_view reason, std
             if (tripped) {
               latch_reason = local_reason;
               latch(record_, ts, "DISABLED_BY_GOVERNANCE", latch_reason);
-              unshared_latch_ = true;
+              hold_unshared_locked();
             }
             break;
           case FailureOutcome::Kind::kNotPersisted:
@@ -489,7 +525,7 @@ void Latch::record_failure(std::string_view symbol, std::string_view reason, std
             tripped = !outcome.latch_reason.empty();
             if (tripped) {
               latch_reason = outcome.latch_reason;
-              unshared_latch_ = true;
+              hold_unshared_locked();
             }
             break;
           case FailureOutcome::Kind::kStoreUnreadable:
@@ -573,6 +609,7 @@ void Latch::reenable(std::string_view operator_name, std::string_view reason) {
       apply_reenable(record_, operator_name, reason, now);
     }
     unshared_latch_ = false;
+    note_operator_change_locked();
     window_.clear();
     t.from = state_.load(std::memory_order_acquire);
     t.to = enabled_state_;
@@ -625,7 +662,7 @@ void Latch::disable(std::string_view operator_name, std::string_view reason) {
       record_ = std::move(stored);
     } else {
       apply_operator_disable(record_, operator_name, reason, now);
-      if (options_.store) unshared_latch_ = true;
+      if (options_.store) hold_unshared_locked();
     }
     t.reason = record_.reason;
     report(spdlog::level::err, "", "DISABLED_BY_OPERATOR", "OPERATOR",
