@@ -9,9 +9,13 @@
 // stores are exercised elsewhere: the file store by latch_test,
 // governed_predictor_test and governance_process_test; Redis by the
 // redis_*_test and fleet_*_test programs against a real redis-server.
+#include <condition_variable>
+#include <future>
 #include <memory>
+#include <mutex>
 #include <stdexcept>
 #include <string>
+#include <thread>
 #include <vector>
 
 #include <gtest/gtest.h>
@@ -45,6 +49,25 @@ class QueuedStore final : public GovernanceStore {
   std::vector<StoreFailure> pushed;
   std::vector<std::string> operator_calls;
 
+  // When set, disable() and reenable() wait inside the store until
+  // release_operator_calls(), as the Redis store's operator path waits on the
+  // network.
+  void block_operator_calls() {
+    std::lock_guard<std::mutex> lock(gate_mu_);
+    gate_closed_ = true;
+  }
+  void release_operator_calls() {
+    {
+      std::lock_guard<std::mutex> lock(gate_mu_);
+      gate_closed_ = false;
+    }
+    gate_cv_.notify_all();
+  }
+  void wait_until_an_operator_call_waits() {
+    std::unique_lock<std::mutex> lock(gate_mu_);
+    gate_cv_.wait(lock, [&] { return waiting_ > 0; });
+  }
+
   std::string describe() const override { return "test-store scope desk-a"; }
   GovernanceRecord open(std::string_view) override {
     if (open_result == OpenResult::kUnavailable) {
@@ -67,6 +90,7 @@ class QueuedStore final : public GovernanceStore {
   GovernanceRecord reenable(std::string_view op, std::string_view reason,
                             std::chrono::system_clock::time_point now) override {
     operator_calls.push_back("reenable");
+    wait_at_gate();
     GovernanceRecord r;
     apply_reenable(r, op, reason, now);
     return r;
@@ -74,6 +98,7 @@ class QueuedStore final : public GovernanceStore {
   GovernanceRecord disable(std::string_view op, std::string_view reason,
                            std::chrono::system_clock::time_point now) override {
     operator_calls.push_back("disable");
+    wait_at_gate();
     if (disable_throws) throw StoreUnavailableError("test-store: connection refused");
     GovernanceRecord r;
     apply_operator_disable(r, op, reason, now);
@@ -82,6 +107,19 @@ class QueuedStore final : public GovernanceStore {
   GovernanceRecord read() override { return open_record; }
   void poll() noexcept override {}
   bool delivery_superseded() const noexcept override { return superseded; }
+
+ private:
+  void wait_at_gate() {
+    std::unique_lock<std::mutex> lock(gate_mu_);
+    ++waiting_;
+    gate_cv_.notify_all();
+    gate_cv_.wait(lock, [&] { return !gate_closed_; });
+    --waiting_;
+  }
+  std::mutex gate_mu_;
+  std::condition_variable gate_cv_;
+  bool gate_closed_ = false;
+  int waiting_ = 0;
 };
 
 class RecordingSink final : public EventSink {
@@ -397,6 +435,108 @@ TEST_F(QueuedStoreLatch, ADisableTheStoreCannotTakeStillStopsMlHere) {
   // Not in the shared record: a shared ENABLED never lifts it.
   store->observer->on_shared_change(GovernanceRecord{});
   EXPECT_EQ(latch->state(), MlState::kDisabledGovernance);
+}
+
+// Deadlock detectors, not timings: a call blocked behind the operator's
+// store call never completes until the store is released, so a generous
+// bound tells "completed meanwhile" from "waited for the store".
+constexpr auto kDeadlockBound = 30s;
+
+TEST_F(QueuedStoreLatch, AFailureIsRecordedWhileAnOperatorDisableWaitsOnTheStore) {
+  auto latch = started();
+  store->block_operator_calls();
+  std::thread operator_thread([&] { latch->disable("bob", "INC-1"); });
+  store->wait_until_an_operator_call_waits();
+  auto failure = std::async(std::launch::async, [&] { fail(*latch, 1); });
+  const bool completed_meanwhile = failure.wait_for(kDeadlockBound) == std::future_status::ready;
+  const MlState state_meanwhile = latch->state();
+  store->release_operator_calls();
+  operator_thread.join();
+  failure.get();
+  EXPECT_TRUE(completed_meanwhile) << "record_failure waited for the operator's store call";
+  EXPECT_EQ(state_meanwhile, MlState::kDisabledGovernance);  // ML off before the store answers
+  EXPECT_EQ(latch->state(), MlState::kDisabledGovernance);
+  EXPECT_EQ(sink->with_status("DISABLED_BY_OPERATOR").size(), 1u);
+}
+
+TEST_F(QueuedStoreLatch, AFailureIsRecordedWhileAnOperatorReenableWaitsOnTheStore) {
+  auto latch = started();
+  fail(*latch, 3);
+  store->block_operator_calls();
+  std::thread operator_thread([&] { latch->reenable("alice", "fixed the feed"); });
+  store->wait_until_an_operator_call_waits();
+  auto failure = std::async(std::launch::async, [&] { fail(*latch, 1); });
+  const bool completed_meanwhile = failure.wait_for(kDeadlockBound) == std::future_status::ready;
+  store->release_operator_calls();
+  operator_thread.join();
+  failure.get();
+  EXPECT_TRUE(completed_meanwhile) << "record_failure waited for the operator's store call";
+  EXPECT_EQ(latch->state(), MlState::kEnabledOk);
+}
+
+TEST_F(QueuedStoreLatch, ADeliveryWhileAnOperatorDisableWaitsOnTheStoreCompletesAndKeepsMlOff) {
+  auto latch = started();
+  store->block_operator_calls();
+  std::thread operator_thread([&] { latch->disable("bob", "INC-1"); });
+  store->wait_until_an_operator_call_waits();
+  // Read before the disable reached the store: it says ENABLED.
+  auto delivery =
+      std::async(std::launch::async, [&] { store->observer->on_shared_change(enabled_record()); });
+  const bool completed_meanwhile = delivery.wait_for(kDeadlockBound) == std::future_status::ready;
+  const MlState state_meanwhile = latch->state();
+  store->release_operator_calls();
+  operator_thread.join();
+  delivery.get();
+  EXPECT_TRUE(completed_meanwhile) << "the delivery waited for the operator's store call";
+  EXPECT_EQ(state_meanwhile, MlState::kDisabledGovernance);
+  EXPECT_EQ(latch->state(), MlState::kDisabledGovernance);
+  EXPECT_TRUE(sink->with_status("REENABLED").empty());
+}
+
+TEST_F(QueuedStoreLatch, AnInvalidReenableIsRefusedBeforeTheStoreIsCalled) {
+  auto latch = started();
+  fail(*latch, 3);
+  EXPECT_THROW(latch->reenable("", "fixed"), std::invalid_argument);
+  EXPECT_TRUE(store->operator_calls.empty());
+  EXPECT_EQ(latch->state(), MlState::kDisabledGovernance);
+}
+
+// A shared ENABLED record whose newest change is an operator's re-enable
+// stamped at `ts` (as `mlgov governance reenable` leaves it).
+GovernanceRecord reenabled_at(const std::string& ts) {
+  GovernanceRecord r = latched_record();
+  r.disabled = false;
+  r.since = ts;
+  r.reason = "re-enabled by alice: fixed";
+  r.history.push_back({ts, "REENABLED", "alice", "fixed"});
+  return r;
+}
+
+TEST_F(QueuedStoreLatch, AnOperatorsReenableAfterALocalLatchNotYetSharedLiftsIt) {
+  clock->advance(10min);  // the local latch at 00:10:00.000
+  auto latch = started();
+  fail(*latch, 3);
+  store->observer->on_shared_change(reenabled_at("2026-01-01T00:10:00.001Z"));
+  EXPECT_EQ(latch->state(), MlState::kEnabledOk);
+}
+
+TEST_F(QueuedStoreLatch, AnOperatorsReenableBeforeALocalLatchNotYetSharedDoesNotLiftIt) {
+  clock->advance(10min);  // the local latch at 00:10:00.000
+  auto latch = started();
+  fail(*latch, 3);
+  store->observer->on_shared_change(reenabled_at("2026-01-01T00:09:59.999Z"));
+  EXPECT_EQ(latch->state(), MlState::kDisabledGovernance);
+}
+
+TEST_F(QueuedStoreLatch, AnOperatorsReenableElsewhereRestartsThisProcesssWindow) {
+  clock->advance(10min);
+  auto latch = started();
+  fail(*latch, 2);
+  ASSERT_EQ(latch->failures_in_window(), 2u);
+  store->observer->on_shared_change(reenabled_at("2026-01-01T00:10:00.001Z"));  // empty window
+  EXPECT_EQ(latch->failures_in_window(), 0u);
+  fail(*latch, 2);  // two more do not trip: the two before the re-enable no longer count
+  EXPECT_EQ(latch->state(), MlState::kEnabledOk);
 }
 
 TEST_F(QueuedStoreLatch, TheLatchStopsItsStoreWhenDestroyed) {

@@ -6,6 +6,8 @@
 // live rows from the same distribution, then with one feature's unit wrong
 // (x 100: nearly every value above the training max).
 #include <algorithm>
+#include <chrono>
+#include <future>
 #include <mutex>
 #include <random>
 #include <string>
@@ -55,6 +57,34 @@ class StateLog final : public StateListener {
  private:
   mutable std::mutex mu_;
   std::vector<MlState> states_;
+};
+
+// A host whose listener takes a heartbeat on another thread when the state
+// changes (and waits for it, within a deadlock bound): it must complete while
+// the heartbeat that changed the state is still telling the listener.
+class HeartbeatOnChange final : public StateListener {
+ public:
+  GovernedPredictor* predictor = nullptr;
+  std::vector<bool> completed;  // one per change: the inner heartbeat completed
+
+  void on_state_change(MlState, MlState, std::string_view) noexcept override {
+    pending_.push_back(std::async(std::launch::async, [this] {
+      predictor->heartbeat(std::chrono::seconds(60), 1, 1);
+      (void)predictor->metrics();
+      (void)predictor->drift();
+    }));
+    // A deadlock detector, not a timing: blocked, it never completes.
+    completed.push_back(pending_.back().wait_for(std::chrono::seconds(30)) ==
+                        std::future_status::ready);
+  }
+
+  // Before the predictor goes: every heartbeat taken has returned.
+  void wait_for_the_heartbeats() {
+    for (auto& f : pending_) f.wait();
+  }
+
+ private:
+  std::vector<std::future<void>> pending_;
 };
 
 class PredictorDrift : public ::testing::Test {
@@ -194,6 +224,21 @@ TEST_F(PredictorDrift, AlertCountsAsFailureLatchesAPersistentUnitBug) {
   const auto latched = sink_->with_status("DISABLED_BY_GOVERNANCE");
   ASSERT_EQ(latched.size(), 1u);
   EXPECT_EQ(latched[0]["reason"], "DRIFT_ALERT");
+}
+
+TEST_F(PredictorDrift, AListenerTakingAHeartbeatOnADriftAlertDoesNotDeadlock) {
+  HeartbeatOnChange host;
+  PredictorOptions options;
+  options.logger = capture_logger(sink_);
+  options.listener = &host;
+  GovernedPredictor p(config_, ml_v1(), options);
+  host.predictor = &p;
+  for (const std::string& symbol : symbols_) handles_.push_back(p.resolve(symbol));
+  run_cycles(p, 10, 0, 100.0f);
+  heartbeat(p);
+  host.wait_for_the_heartbeats();
+  EXPECT_EQ(p.state(), MlState::kEnabledDegraded);
+  EXPECT_EQ(host.completed, std::vector<bool>{true});
 }
 
 TEST_F(PredictorDrift, AnAlertIsNoFailureByDefault) {

@@ -61,12 +61,12 @@ struct PredictResult {
 // the thread that caused the change (a predicting thread, the caller of
 // reenable()/disable()/heartbeat(), or the predictor's state-file watcher
 // thread for a change made by another process), outside the predictor's
-// locks. It may read the predictor (state(), metrics()); it must not destroy
-// the predictor. Calls from different threads are not ordered with respect
-// to each other: read state() for the state now. Must not throw: it is
-// noexcept, so an exception escaping it ends the program (std::terminate);
-// nothing catches or logs it. The same change is also reported as an event
-// (DISABLED_BY_GOVERNANCE, REENABLED, ...) to the predictor's EventSink.
+// locks. It may read the predictor (state(), metrics(), drift(), even
+// heartbeat()); it must not destroy the predictor. Calls from different threads are not ordered
+// with respect to each other: read state() for the state now. Must not throw: it is noexcept, so an
+// exception escaping it ends the program (std::terminate); nothing catches or logs it. The same
+// change is also reported as an event (DISABLED_BY_GOVERNANCE, REENABLED, ...) to the predictor's
+// EventSink.
 class StateListener {
  public:
   virtual ~StateListener() = default;
@@ -110,11 +110,13 @@ struct PredictorOptions {
 // and the write is left to its watcher; the Redis store queues it for its
 // background thread and never waits on the network).
 // reenable() and disable() may also be called concurrently with
-// predictions. With ML enabled by config, the store owns a background
-// thread (the file store: stat()s the state file every 200 ms) that takes in
-// changes other processes made (a latch, `mlgov governance
-// reenable|disable`) and the store's health; heartbeat() checks
-// synchronously too. The destructor stops it.
+// predictions; they wait on the store (Redis: the network) without holding
+// the mutex a failing prediction, metrics() or heartbeat() takes. With ML
+// enabled by config, the store owns a background thread (the file store:
+// stat()s the state file every 200 ms) that takes in changes other
+// processes made (a latch, `mlgov governance reenable|disable`) and the
+// store's health; heartbeat() checks synchronously too. The destructor
+// stops it.
 //
 // The state file is shared: every engine on it counts the failures of all
 // (max_failures inside window_seconds across them latch all), and a latch,

@@ -37,6 +37,15 @@ void latch(GovernanceRecord& r, const std::string& ts, const std::string& event,
   r.history.push_back({ts, event, "", reason});
 }
 
+// The newest history entry that changed the state (STARTED entries skipped),
+// or null.
+const GovernanceHistoryEntry* newest_change(const GovernanceRecord& r) {
+  for (auto it = r.history.rbegin(); it != r.history.rend(); ++it) {
+    if (it->event != "STARTED") return &*it;
+  }
+  return nullptr;
+}
+
 }  // namespace
 
 Latch::Latch(LatchOptions options)
@@ -146,6 +155,7 @@ bool Latch::open() {
     std::lock_guard<std::mutex> lock(mu_);
     record_ = std::move(r);
     latched = record_.disabled;
+    note_operator_change_locked();
   } catch (const GovernanceStateError& e) {
     found = Found::kGarbage;
     error = e.what();
@@ -180,7 +190,7 @@ bool Latch::open() {
         latched = true;
         // The store holds the latch until it can write it (the file store
         // retries); this process never lifts it on a shared ENABLED before.
-        unshared_latch_ = true;
+        hold_unshared_locked();
         latch(record_, ts, "STATE_NOT_WRITABLE",
               fmt::format("the shared state cannot be written at start ({})", error));
         break;
@@ -274,6 +284,19 @@ void Latch::sync() noexcept {
 }
 
 // Caller holds mu_.
+void Latch::hold_unshared_locked() noexcept {
+  unshared_latch_ = true;
+  unshared_latch_at_ = options_.clock->wall_now();
+}
+
+// Remembers record_'s newest operator re-enable as seen (applied already).
+// Caller holds mu_.
+void Latch::note_operator_change_locked() {
+  const GovernanceHistoryEntry* change = newest_change(record_);
+  if (change != nullptr && change->event == "REENABLED") last_reenable_seen_ = change->ts;
+}
+
+// Caller holds mu_.
 void Latch::disable_locked(Transition& t) noexcept {
   if (!is_blocked_state(t.to)) {
     t.to = MlState::kDisabledGovernance;
@@ -285,6 +308,19 @@ void Latch::disable_locked(Transition& t) noexcept {
 void Latch::apply_shared_locked(Transition& t, std::string_view cause) {
   const MlState now = state_.load(std::memory_order_acquire);
   if (now == MlState::kDisabledConfig) return;
+  // An operator's re-enable made after this process's unshared latch (from
+  // `mlgov governance reenable`, anywhere) lifts it; after any operator
+  // re-enable this process's window starts again from the shared one.
+  const GovernanceHistoryEntry* change = newest_change(record_);
+  if (change != nullptr && change->event == "REENABLED" && change->ts != last_reenable_seen_) {
+    last_reenable_seen_ = change->ts;
+    const auto at = parse_utc_millis(change->ts);
+    if (!record_.disabled && unshared_latch_ && at &&
+        *at > std::chrono::floor<std::chrono::milliseconds>(unshared_latch_at_)) {
+      unshared_latch_ = false;
+    }
+    seed_window();
+  }
   if (record_.disabled) {
     unshared_latch_ = false;  // the shared record holds it now
     if (is_blocked_state(now)) return;
@@ -480,7 +516,7 @@ void Latch::record_failure(std::string_view symbol, std::string_view reason, std
             if (tripped) {
               latch_reason = local_reason;
               latch(record_, ts, "DISABLED_BY_GOVERNANCE", latch_reason);
-              unshared_latch_ = true;
+              hold_unshared_locked();
             }
             break;
           case FailureOutcome::Kind::kNotPersisted:
@@ -489,7 +525,7 @@ void Latch::record_failure(std::string_view symbol, std::string_view reason, std
             tripped = !outcome.latch_reason.empty();
             if (tripped) {
               latch_reason = outcome.latch_reason;
-              unshared_latch_ = true;
+              hold_unshared_locked();
             }
             break;
           case FailureOutcome::Kind::kStoreUnreadable:
@@ -552,20 +588,28 @@ void Latch::record_failure(std::string_view symbol, std::string_view reason, std
   }
 }
 
+// The store's operator path may wait on the network (Redis: a connection and
+// several commands): it runs outside mu_, so that a failing prediction, the
+// store's deliveries, metrics() and the heartbeat never wait for it.
 void Latch::reenable(std::string_view operator_name, std::string_view reason) {
+  const auto now = options_.clock->wall_now();
+  GovernanceRecord check;
+  apply_reenable(check, operator_name, reason, now);  // validates the arguments
+  GovernanceRecord stored;
+  // Throws: nothing changed, the latch stays. A delivery read before this
+  // change is ignored from here on (delivery_superseded()).
+  if (options_.store) stored = options_.store->reenable(operator_name, reason, now);
   Transition t;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    const auto now = options_.clock->wall_now();
-    GovernanceRecord check;
-    apply_reenable(check, operator_name, reason, now);  // validates the arguments
     if (options_.store) {
-      record_ = options_.store->reenable(operator_name, reason, now);  // throws: the latch stays
-      unavailable_hold_ = false;                                       // it answered
+      record_ = std::move(stored);
+      unavailable_hold_ = false;  // it answered
     } else {
       apply_reenable(record_, operator_name, reason, now);
     }
     unshared_latch_ = false;
+    note_operator_change_locked();
     window_.clear();
     t.from = state_.load(std::memory_order_acquire);
     t.to = enabled_state_;
@@ -581,27 +625,44 @@ void Latch::reenable(std::string_view operator_name, std::string_view reason) {
 }
 
 void Latch::disable(std::string_view operator_name, std::string_view reason) {
+  const auto now = options_.clock->wall_now();
+  GovernanceRecord check;
+  apply_operator_disable(check, operator_name, reason, now);  // validates the arguments
   Transition t;
   {
     std::lock_guard<std::mutex> lock(mu_);
-    const auto now = options_.clock->wall_now();
-    GovernanceRecord check;
-    apply_operator_disable(check, operator_name, reason, now);  // validates the arguments
     t.from = state_.load(std::memory_order_acquire);
     t.to = MlState::kDisabledGovernance;
-    // ML goes off in this process first: the operator's switch never waits on the store.
+    // ML goes off in this process first: the operator's switch never waits on
+    // the store, and no shared ENABLED delivered meanwhile lifts it.
     state_.store(t.to, std::memory_order_release);
-    std::string persist_error;
-    if (options_.store) {
+    ++operator_disables_in_flight_;
+  }
+  GovernanceRecord stored;
+  std::string persist_error;
+  if (options_.store) {
+    try {
+      stored = options_.store->disable(operator_name, reason, now);
+    } catch (const std::exception& e) {
       try {
-        record_ = options_.store->disable(operator_name, reason, now);
-      } catch (const std::exception& e) {
         persist_error = e.what();
-        apply_operator_disable(record_, operator_name, reason, now);
-        unshared_latch_ = true;
+      } catch (...) {
+        persist_error = "unknown error";
       }
+    } catch (...) {
+      persist_error = "unknown error";
+    }
+  }
+  {
+    std::lock_guard<std::mutex> lock(mu_);
+    --operator_disables_in_flight_;
+    // Whatever was delivered meanwhile, this process's switch holds.
+    state_.store(MlState::kDisabledGovernance, std::memory_order_release);
+    if (options_.store && persist_error.empty()) {
+      record_ = std::move(stored);
     } else {
       apply_operator_disable(record_, operator_name, reason, now);
+      if (options_.store) hold_unshared_locked();
     }
     t.reason = record_.reason;
     report(spdlog::level::err, "", "DISABLED_BY_OPERATOR", "OPERATOR",

@@ -16,9 +16,13 @@
 //     when this process's window holds max_failures; the fleet's decision
 //     arrives later through on_shared_change. A latch held locally and not
 //     yet seen in the shared record (also an operator's disable the store
-//     could not take) is never lifted by a shared record saying ENABLED,
-//     only by a shared record saying DISABLED (it then holds it) or by the
-//     operator's re-enable;
+//     could not take) is not lifted by a shared record saying ENABLED,
+//     only by a shared record saying DISABLED (it then holds it), by this
+//     process's re-enable, or by a shared record saying ENABLED whose newest
+//     change is an operator's REENABLED stamped after the local latch was
+//     taken (`mlgov governance reenable` from anywhere). A new operator
+//     re-enable in a delivered record also re-seeds this process's window
+//     from the shared one;
 //   - health: kDegraded keeps the last known state (WARNING); kUnavailable
 //     (and open() throwing StoreUnavailableError) makes ML
 //     DISABLED_GOVERNANCE with reason STORE_UNAVAILABLE (CRITICAL), unless
@@ -68,10 +72,12 @@ struct LatchOptions {
 };
 
 // Threading: state() and store_health() are atomic loads, callable from any
-// thread at any time. Every other member takes the internal mutex (and calls
-// the store under it: record_failure waits at most what the store waits, the
-// file store 250 ms for another process's lock); the listener is called
-// outside it. The store's own threads call the GovernanceStoreObserver
+// thread at any time. Every other member takes the internal mutex;
+// record_failure calls the store under it (it waits at most what the store's
+// record_failure waits: the file store 250 ms for another process's lock, a
+// queuing store not at all); reenable and disable call the store outside it
+// (the operator's path may wait on the network), so nothing waits for them;
+// the listener is called outside it. The store's own threads call the GovernanceStoreObserver
 // members, which take the same mutex.
 class Latch final : public GovernanceStoreObserver {
  public:
@@ -155,8 +161,12 @@ class Latch final : public GovernanceStoreObserver {
 
   void seed_window() noexcept;
   bool blocked() const noexcept;
-  bool holds_locally() const noexcept { return unshared_latch_ || unavailable_hold_; }
+  bool holds_locally() const noexcept {
+    return unshared_latch_ || unavailable_hold_ || operator_disables_in_flight_ > 0;
+  }
   void disable_locked(Transition& t) noexcept;
+  void hold_unshared_locked() noexcept;
+  void note_operator_change_locked();
   void apply_shared_locked(Transition& t, std::string_view cause);
   void apply_unreadable_locked(Transition& t, std::string_view message);
   void notify(const Transition& t) const noexcept;
@@ -184,8 +194,14 @@ class Latch final : public GovernanceStoreObserver {
   // A latch this process holds that the shared record does not show yet (a
   // queued failure that tripped the local window, an unwritten disable).
   bool unshared_latch_ = false;
+  std::chrono::system_clock::time_point unshared_latch_at_{};  // when it was last taken
+  // The ts of the newest operator re-enable applied (the shared record's
+  // history): a newer one lifts an unshared latch taken before it.
+  std::string last_reenable_seen_;
   // The store is unavailable beyond grace (and ML follows it: not "local").
   bool unavailable_hold_ = false;
+  // Operator disables applied here whose store call has not returned yet.
+  int operator_disables_in_flight_ = 0;
   // Delivered before start(): applied by start().
   bool pending_shared_ = false;
   std::string pending_unreadable_;

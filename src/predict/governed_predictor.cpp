@@ -9,6 +9,7 @@
 #include <cstdint>
 #include <limits>
 #include <mutex>
+#include <optional>
 #include <random>
 #include <span>
 #include <stdexcept>
@@ -346,13 +347,24 @@ struct GovernedPredictor::Impl {
   // DEGRADED while an alert lasts, and (drift.alert_counts_as_failure)
   // records an evaluation with an alert as a governance failure.
   HeartbeatRecord::Drift evaluate_drift() {
-    std::lock_guard<std::mutex> lock(drift_mu);
-    const DriftEvaluation e = drift->evaluate();
+    // Judged under drift_mu; what follows (the latch, hence the host's
+    // listener, and the event sink) is told after it is released, in the
+    // same order, so that a listener or sink calling heartbeat() does not
+    // deadlock.
+    DriftEvaluation e;
+    std::optional<bool> alert_changed_to;
+    {
+      std::lock_guard<std::mutex> lock(drift_mu);
+      e = drift->evaluate();
+      if (e.in_alert != drift_in_alert) {
+        drift_in_alert = e.in_alert;
+        alert_changed_to = e.in_alert;
+      }
+    }
     // The state first, so that the events carry the state they lead to.
-    if (e.in_alert != drift_in_alert) {
-      drift_in_alert = e.in_alert;
-      latch.set_enabled_state(e.in_alert ? MlState::kEnabledDegraded : enabled_state(),
-                              e.in_alert ? "DRIFT_ALERT" : "DRIFT_ALERT_CLEARED");
+    if (alert_changed_to) {
+      latch.set_enabled_state(*alert_changed_to ? MlState::kEnabledDegraded : enabled_state(),
+                              *alert_changed_to ? "DRIFT_ALERT" : "DRIFT_ALERT_CLEARED");
     }
     for (const DriftTransition& t : e.transitions) report_drift(t);
     if (e.alert_now && config.drift.alert_counts_as_failure) {
