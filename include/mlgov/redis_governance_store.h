@@ -64,8 +64,8 @@
 //     The queue is in memory: none is lost while the process runs and it
 //     holds fewer than 2^20 failures; beyond that the oldest are dropped
 //     and on_store_event(STORE_FAILURES_DROPPED) says how many; failures
-//     still queued are lost at stop() or exit while the server is away. A failure id is remembered for 24 h: a resend later than
-//     that would count again.
+//     still queued are lost at stop() or exit while the server is away. A failure id is remembered
+//     for 24 h: a resend later than that would count again.
 //   - A wrong password (WRONGPASS / NOAUTH / invalid password): open() and
 //     read() throw GovernanceStateError; a running store reports
 //     kUnavailable and on_store_unreadable (ML disabled, loudly).
