@@ -98,7 +98,7 @@ TEST(SyntheticMarket, WritesOneFilePerSymbolPlusBenchmarkAndSectors) {
   }
   std::set<std::string> expected = {"SPX.csv", "sectors.csv"};
   for (int i = 1; i <= 24; ++i) {
-    char name[16];
+    char name[32];
     std::snprintf(name, sizeof name, "S%03d.csv", i);
     expected.insert(name);
   }
