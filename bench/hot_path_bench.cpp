@@ -48,6 +48,7 @@
 #include <memory>
 #include <vector>
 
+#include "drift/record_kernel.h"
 #include "model/model_backend.h"
 #include "offline/hot_path_fixture.h"
 
@@ -377,15 +378,18 @@ void BM_CycleTail100k(benchmark::State& state) {
 BENCHMARK(BM_CycleTail100k)->Iterations(100000)->Unit(benchmark::kMicrosecond);
 
 // Drift's cost (#14: binning 28 features per row at most 2% of the governed
-// 225-symbol cycle): the same rows through two predictors over the same
-// native_simd models, one watching drift (every meta has feature_stats: 28
-// features binned and written to the pooled and the per-model windows per
-// row), one with drift.enabled false, back to back with the order
-// alternating; the order-balanced median of the paired differences against
-// the median whole cycle (225 streaming updates + the drift-off
-// predictions).
+// 225-symbol cycle): one predictor over native_simd models whose metas all
+// have feature_stats, the same rows predicted twice a cycle, once recording
+// drift (28 features binned into the pooled and the per-model windows per
+// row) and once with recording switched off, back to back with the order
+// alternating. One predictor, so both halves run the same trees at the same
+// addresses: two predictors differ in where their models landed, which
+// moves a batch by more than drift costs. The order-balanced median of the
+// paired differences is set against the median whole cycle (225 streaming
+// updates + the predictions without drift). Per record kernel clone (the
+// predictor picks the fastest the CPU runs; avx512 here).
 //   build/release/bench/hot_path_bench --benchmark_filter=DriftCostPaired
-void BM_DriftCostPaired(benchmark::State& state) {
+void BM_DriftCostPaired(benchmark::State& state, internal::DriftRecordKernel kernel) {
   static auto* made = [] {
     HotPathOptions options;
     options.symbols = 225;
@@ -400,6 +404,10 @@ void BM_DriftCostPaired(benchmark::State& state) {
     return f;
   }();
   HotPathFixture& f = *made;
+  if (!internal::DriftMonitorAccess::use(*f.drift_monitor(), kernel)) {
+    state.SkipWithError("this CPU does not run the kernel");
+    return;
+  }
   OrderBalancedMedian cost;
   std::vector<double> cycle_us;
   std::size_t ok = 0;
@@ -409,25 +417,19 @@ void BM_DriftCostPaired(benchmark::State& state) {
     const auto t0 = std::chrono::steady_clock::now();
     f.step_features();
     const auto t1 = std::chrono::steady_clock::now();
-    double on_us = 0;
-    double off_us = 0;
-    if (drift_first) {
-      ok += f.predict_all();
-      const auto t2 = std::chrono::steady_clock::now();
-      ok += f.predict_all_drift_off();
-      on_us = micros(t2 - t1);
-      off_us = micros(std::chrono::steady_clock::now() - t2);
-    } else {
-      ok += f.predict_all_drift_off();
-      const auto t2 = std::chrono::steady_clock::now();
-      ok += f.predict_all();
-      off_us = micros(t2 - t1);
-      on_us = micros(std::chrono::steady_clock::now() - t2);
-    }
+    f.set_drift_recording(drift_first);
+    ok += f.predict_all();
+    const auto t2 = std::chrono::steady_clock::now();
+    f.set_drift_recording(!drift_first);
+    ok += f.predict_all();
+    const auto t3 = std::chrono::steady_clock::now();
+    const double on_us = micros(drift_first ? t2 - t1 : t3 - t2);
+    const double off_us = micros(drift_first ? t3 - t2 : t2 - t1);
     cost.add(on_us - off_us, drift_first);
     cycle_us.push_back(micros(t1 - t0) + off_us);
     drift_first = !drift_first;
   }
+  f.set_drift_recording(true);
   const double cycle = quantile(cycle_us, 0.5);
   state.counters["drift_us_per_cycle"] = cost.value();
   state.counters["drift_ns_per_row"] =
@@ -436,7 +438,15 @@ void BM_DriftCostPaired(benchmark::State& state) {
   state.counters["drift_share_pct"] = cycle > 0 ? 100.0 * cost.value() / cycle : 0;
   if (ok != 2 * cycle_us.size() * f.symbols().size()) state.SkipWithError("a prediction failed");
 }
-BENCHMARK(BM_DriftCostPaired)->Iterations(20000)->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_DriftCostPaired, avx512, internal::DriftRecordKernel::kAvx512)
+    ->Iterations(20000)
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_DriftCostPaired, avx2, internal::DriftRecordKernel::kAvx2)
+    ->Iterations(20000)
+    ->Unit(benchmark::kMicrosecond);
+BENCHMARK_CAPTURE(BM_DriftCostPaired, generic, internal::DriftRecordKernel::kGeneric)
+    ->Iterations(20000)
+    ->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace mlgov::internal

@@ -97,7 +97,10 @@ inline constexpr std::size_t kRelationPartners = 3;
 // per group of 8 features, 11 vector compares (GCC/Clang vector extension,
 // 8 floats = one AVX2 or two SSE2 registers) subtracting the all-ones masks
 // from a counter, one NaN blend, then narrowed to bytes. No branch depends
-// on a value.
+// on a value. DriftMonitor records with the fastest clone the CPU runs
+// (picked once, at construction): that code compiled for SSE2 or AVX2, or
+// an AVX-512 form doing 16 features a register with mask compares; all
+// give the same bytes (tests/drift_record_kernels_test.cpp).
 class TrainingBins {
  public:
   // The bins of `features` (in that order) from a model_meta feature_stats
@@ -151,7 +154,7 @@ class TrainingBins {
   std::vector<std::array<double, kDecileBins>> expected_;
   std::vector<std::vector<FeatureRelation>> relations_;
   bool has_relations_ = false;
-  std::size_t padded_ = 0;         // n_features rounded up to 8
+  std::size_t padded_ = 0;         // n_features rounded up to 16
   std::vector<float> lane_edges_;  // [11][padded_], padding lanes +inf
 };
 
@@ -308,6 +311,10 @@ struct DriftModel {
   std::optional<TrainingBins> bins;
 };
 
+namespace internal {
+struct DriftMonitorAccess;  // tests and benchmarks: the record kernels
+}  // namespace internal
+
 // The monitor: windows of binned rows and the judgement over them.
 //
 // Memory: everything record() touches is allocated by the constructor: the
@@ -365,6 +372,18 @@ class DriftMonitor {
   std::uint64_t reserve_rows(std::size_t rows) noexcept;
   void record_reserved(std::uint64_t place, std::size_t model,
                        std::span<const float> values) noexcept;
+  // Says that `rows` of the places reserved will not be recorded (rows of a
+  // batch that failed or were refused): rows_recorded leaves them out. Their
+  // slots stay empty, so the window holds that many rows fewer until it
+  // slides past them.
+  void forgo_rows(std::size_t rows) noexcept;
+  // A hint, no effect on any figure: starts bringing into the cache what
+  // record() reads for model `model` (its edge table, previous values and
+  // place; about 1.5 KB for 28 features). In a cycle the trees between two
+  // records evict these, so a batch that prefetches the next row's model
+  // before evaluating the current row finds them there (the predictor does).
+  // Does nothing for a model without stats or an index out of range.
+  void prefetch(std::size_t model) const noexcept;
 
   // The figures now (levels as of the last evaluate()). Allocates.
   DriftSnapshot snapshot() const;
@@ -387,6 +406,7 @@ class DriftMonitor {
   DriftEvaluation evaluate();
 
  private:
+  friend struct internal::DriftMonitorAccess;
   static void summarise(DriftSnapshot& snapshot);
   struct State;
   std::unique_ptr<State> state_;

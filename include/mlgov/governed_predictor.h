@@ -98,6 +98,10 @@ struct PredictorOptions {
   std::shared_ptr<GovernanceStore> governance_store;
 };
 
+namespace internal {
+struct PredictorDriftAccess;  // benchmarks: drift recording on one predictor
+}  // namespace internal
+
 // Threading: resolve(), try_predict(), predict(), predict_batch(), state(),
 // has_model(), symbol(), model_info(), metrics() and heartbeat() may be
 // called from any number of threads at once without external
@@ -310,6 +314,7 @@ class GovernedPredictor {
   [[noreturn]] void throw_failure(const PredictResult& result, ModelHandle model,
                                   const std::string_view* symbol, const FeatureRow& row) const;
 
+  friend struct internal::PredictorDriftAccess;
   struct Impl;
   std::unique_ptr<Impl> impl_;
 };

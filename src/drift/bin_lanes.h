@@ -14,6 +14,10 @@ namespace mlgov::internal {
 
 inline constexpr std::size_t kBinLanes = 8;    // features per group
 inline constexpr std::size_t kLaneEdges = 11;  // min, d1..d9, the float above max
+// Features per group of the AVX-512 clone (one zmm register): the edge
+// tables and the previous values are padded to a multiple of it, so a
+// 16-lane load of either never leaves its array.
+inline constexpr std::size_t kWideLanes = 16;
 
 using BinFloat8 = float __attribute__((vector_size(32)));
 using BinInt8 = std::int32_t __attribute__((vector_size(32)));

@@ -62,7 +62,7 @@ TrainingBins TrainingBins::from_feature_stats(const nlohmann::json& feature_stat
   const std::size_t n = features.size();
   bins.edges_.resize(n);
   bins.expected_.resize(n);
-  bins.padded_ = (n + internal::kBinLanes - 1) / internal::kBinLanes * internal::kBinLanes;
+  bins.padded_ = (n + internal::kWideLanes - 1) / internal::kWideLanes * internal::kWideLanes;
   bins.lane_edges_.assign(internal::kLaneEdges * bins.padded_,
                           std::numeric_limits<float>::infinity());
   for (std::size_t f = 0; f < n; ++f) {

@@ -40,6 +40,7 @@
 #include "mlgov/offline/training.h"
 #include "mlgov/offline/xgboost_trainer.h"
 #include "model/model_backend.h"
+#include "predict/predictor_drift_access.h"
 
 namespace mlgov::internal {
 
@@ -58,8 +59,8 @@ struct HotPathOptions {
   std::uint64_t seed = 7;
   bool tiny_model = false;  // also build tiny_predictor() (1 tree, depth 1)
   // The metas carry feature_stats (of the training frame), so predictor()
-  // watches drift (the config's defaults); drift_off_predictor() serves the
-  // same models with drift.enabled false, for the paired drift cost.
+  // watches drift (the config's defaults); set_drift_recording(false) stops
+  // its recording, for the paired drift cost on the same models.
   bool drift = false;
 };
 
@@ -194,16 +195,6 @@ class HotPathFixture {
     // Resolved once: the per-cycle calls never hash a symbol.
     for (const auto& symbol : symbols_) handles_.push_back(predictor_->resolve(symbol));
 
-    if (options.drift) {
-      Config off = config_;
-      off.drift.enabled = false;
-      off.governance.state_file = root_ / "drift_off_governance_state.json";
-      drift_off_predictor_ = std::make_unique<GovernedPredictor>(off, *contract_, quiet());
-      for (const auto& symbol : symbols_) {
-        drift_off_handles_.push_back(drift_off_predictor_->resolve(symbol));
-      }
-    }
-
     if (options.tiny_model) {
       deploy(root_ / "tiny_model.json", root_ / "tiny_models");
       Config tiny = config_;
@@ -223,7 +214,6 @@ class HotPathFixture {
 
   ~HotPathFixture() {
     predictor_.reset();
-    drift_off_predictor_.reset();
     tiny_predictor_.reset();
     std::error_code ec;
     std::filesystem::remove_all(root_, ec);
@@ -260,10 +250,14 @@ class HotPathFixture {
     return predictor_->predict_batch(handles_, rows_, results_);
   }
 
-  // The same rows through drift_off_predictor() (only with
-  // HotPathOptions::drift).
-  std::size_t predict_all_drift_off() noexcept {
-    return drift_off_predictor_->predict_batch(drift_off_handles_, rows_, results_);
+  // Switches predictor()'s drift recording (HotPathOptions::drift): off, a
+  // batch records nothing, as with drift.enabled false.
+  void set_drift_recording(bool on) noexcept {
+    internal::PredictorDriftAccess::set_recording(*predictor_, on);
+  }
+  // predictor()'s drift monitor (nullptr without HotPathOptions::drift).
+  DriftMonitor* drift_monitor() noexcept {
+    return internal::PredictorDriftAccess::monitor(*predictor_);
   }
 
   // The same through try_predict(symbol, row), the convenience over
@@ -354,8 +348,6 @@ class HotPathFixture {
   const std::vector<ModelHandle>& handles() const noexcept { return handles_; }
   // Only with HotPathOptions::tiny_model.
   GovernedPredictor& tiny_predictor() noexcept { return *tiny_predictor_; }
-  // Only with HotPathOptions::drift.
-  GovernedPredictor& drift_off_predictor() noexcept { return *drift_off_predictor_; }
   const std::vector<ModelHandle>& tiny_handles() const noexcept { return tiny_handles_; }
   std::filesystem::path tiny_model_file() const { return root_ / "tiny_model.json"; }
   const std::vector<FeatureRow>& rows() const noexcept { return rows_; }
@@ -373,9 +365,7 @@ class HotPathFixture {
   Config config_;
   std::unique_ptr<GovernedPredictor> predictor_;
   std::unique_ptr<GovernedPredictor> tiny_predictor_;
-  std::unique_ptr<GovernedPredictor> drift_off_predictor_;
   nlohmann::json feature_stats_ = nlohmann::json::object();  // with options.drift
-  std::vector<ModelHandle> drift_off_handles_;
   std::unique_ptr<UniverseStream> universe_;
   std::vector<std::string> symbols_;
   std::vector<ModelHandle> handles_;

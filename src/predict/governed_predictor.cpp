@@ -29,6 +29,7 @@
 #include "mlgov/version.h"
 #include "model/model_backend.h"
 #include "predict/failure_report.h"
+#include "predict/predictor_drift_access.h"
 #include "predict/row_checks.h"
 
 namespace mlgov {
@@ -117,6 +118,8 @@ struct GovernedPredictor::Impl {
   // judged at heartbeat() under drift_mu. Null when drift.enabled is false
   // or ML is disabled by config.
   std::unique_ptr<DriftMonitor> drift;
+  // Benchmarks only (predictor_drift_access.h): false skips recording.
+  std::atomic<bool> drift_recording{true};
   std::mutex drift_mu;          // evaluate() and what follows from it
   bool drift_in_alert = false;  // guarded by drift_mu
   // The last evaluation's summary, for metrics().
@@ -212,23 +215,47 @@ struct GovernedPredictor::Impl {
     if (is_no_row(row)) return no_row();
     const HotModel* model = model_of(handle);
     if (model == nullptr) return no_model();
+    DriftMonitor* const watch =
+        drift_recording.load(std::memory_order_relaxed) ? drift.get() : nullptr;
+    if (watch != nullptr) watch->prefetch(handle.index_);  // fetched while the trees run
     const PredictResult r = evaluate(*model, row);
     if (r.ok()) {
       predictions.fetch_add(1, std::memory_order_relaxed);
-      if (drift) drift->record(handle.index_, row.values);
+      if (watch != nullptr) watch->record(handle.index_, row.values);
     }
     return r;
   }
 
   // The batch: one state load (again only after a recorded failure, which
-  // may have latched), one success-counter update.
+  // may have latched), one success-counter update. With drift on, each
+  // accepted row is binned right after its evaluation, into places reserved
+  // for the batch's rows of watched models with one atomic add, while the
+  // next row's drift tables are prefetched before this row's trees run (a
+  // microsecond of tree evaluation hides the fetch; binned after the batch,
+  // every row's tables would come from memory: the trees evict them).
   std::size_t batch(std::span<const ModelHandle> handles, std::span<const FeatureRow> rows,
                     std::span<PredictResult> out) noexcept {
     MlState s = latch.state();
+    DriftMonitor* const watch =
+        is_blocked(s) || !drift_recording.load(std::memory_order_relaxed) ? nullptr : drift.get();
+    std::uint64_t place = 0;
+    std::size_t reserved = 0;
+    if (watch != nullptr) {
+      for (std::size_t j = 0; j < rows.size(); ++j) {
+        reserved += !is_no_row(rows[j]) && model_of(handles[j]) != nullptr &&
+                            watch->watches(handles[j].index_)
+                        ? 1
+                        : 0;
+      }
+      if (reserved > 0) place = watch->reserve_rows(reserved);
+      if (!rows.empty()) watch->prefetch(handles[0].index_);
+    }
+    std::size_t recorded = 0;
     std::size_t ok = 0;
     std::size_t i = 0;
     for (; i < rows.size() && !is_blocked(s); ++i) {
       const FeatureRow& row = rows[i];
+      if (watch != nullptr && i + 1 < rows.size()) watch->prefetch(handles[i + 1].index_);
       PredictResult r;
       if (is_no_row(row)) [[unlikely]] {
         r = no_row();
@@ -238,6 +265,8 @@ struct GovernedPredictor::Impl {
         r = evaluate(*model, row);
         if (!r.ok()) [[unlikely]] {
           s = latch.state();  // the failure may have latched
+        } else if (watch != nullptr && watch->watches(handles[i].index_)) {
+          watch->record_reserved(place + recorded++, handles[i].index_, row.values);
         }
       }
       out[i] = r;
@@ -248,20 +277,9 @@ struct GovernedPredictor::Impl {
       for (; i < rows.size(); ++i) out[i] = refused;
     }
     if (ok > 0) predictions.fetch_add(ok, std::memory_order_relaxed);
-    if (drift && ok > 0) {
-      // One pooled-window reservation for the batch's accepted rows of
-      // watched models.
-      std::size_t watched = 0;
-      for (std::size_t j = 0; j < out.size(); ++j) {
-        watched += out[j].ok() && drift->watches(handles[j].index_) ? 1 : 0;
-      }
-      std::uint64_t place = watched > 0 ? drift->reserve_rows(watched) : 0;
-      for (std::size_t j = 0; j < out.size() && watched > 0; ++j) {
-        if (out[j].ok() && drift->watches(handles[j].index_)) {
-          drift->record_reserved(place++, handles[j].index_, rows[j].values);
-        }
-      }
-    }
+    // Places of rows that failed or were refused: left empty, and not
+    // counted as recorded.
+    if (recorded < reserved) watch->forgo_rows(reserved - recorded);
     return ok;
   }
 
@@ -685,5 +703,17 @@ const std::filesystem::path& GovernedPredictor::state_file() const noexcept {
 const FeatureContract& GovernedPredictor::contract() const noexcept { return impl_->contract; }
 
 const ModelRegistry& GovernedPredictor::registry() const noexcept { return impl_->registry; }
+
+namespace internal {
+
+void PredictorDriftAccess::set_recording(GovernedPredictor& predictor, bool on) noexcept {
+  predictor.impl_->drift_recording.store(on, std::memory_order_relaxed);
+}
+
+DriftMonitor* PredictorDriftAccess::monitor(GovernedPredictor& predictor) noexcept {
+  return predictor.impl_->drift.get();
+}
+
+}  // namespace internal
 
 }  // namespace mlgov

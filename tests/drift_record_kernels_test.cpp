@@ -1,0 +1,181 @@
+// Copyright 2026 The mlgov Authors. Apache-2.0.
+//
+// The clones of DriftMonitor's record kernel (generic, AVX2, AVX-512; the
+// constructor picks the fastest the CPU runs) over the same rows: every
+// window and figure bit-identical, and each cell the scalar definition
+// (TrainingBins::bin_of, bit equality with the symbol's previous value).
+#include <cmath>
+#include <limits>
+#include <random>
+#include <vector>
+
+#include <fmt/format.h>
+#include <gtest/gtest.h>
+
+#include "drift/record_kernel.h"
+#include "mlgov/drift.h"
+
+namespace mlgov {
+namespace {
+
+using internal::DriftMonitorAccess;
+using internal::DriftRecordKernel;
+
+constexpr DriftRecordKernel kKernels[] = {DriftRecordKernel::kGeneric, DriftRecordKernel::kAvx2,
+                                          DriftRecordKernel::kAvx512};
+
+std::vector<std::string> names(std::size_t n) {
+  std::vector<std::string> out;
+  for (std::size_t f = 0; f < n; ++f) out.push_back(fmt::format("f{}", f));
+  return out;
+}
+
+// Model m, feature f: edges spread from -(f + 1) to 2(m + 1), with a tie
+// (d3 == d4) on every third feature, and edges that are no float.
+TrainingBins bins(std::size_t m, std::size_t n) {
+  nlohmann::json stats = nlohmann::json::object();
+  for (std::size_t f = 0; f < n; ++f) {
+    const double lo = -static_cast<double>(f + 1);
+    const double hi = 2.0 * static_cast<double>(m + 1);
+    nlohmann::json deciles = nlohmann::json::array();
+    for (int k = 1; k <= 9; ++k) {
+      const int at = f % 3 == 0 && k == 4 ? 3 : k;
+      deciles.push_back(lo + (hi - lo) * at / 10.0 + 1e-9);
+    }
+    stats[names(n)[f]] = {{"min", lo}, {"max", hi}, {"deciles", deciles}};
+  }
+  return TrainingBins::from_feature_stats(stats, names(n), "kernels");
+}
+
+struct Row {
+  std::size_t model;
+  std::vector<float> values;
+};
+
+// Rows over `models` models: values inside and outside the range, on the
+// float edges and either side of them, NaN, +-inf, and repeats of the
+// model's previous value (stale) in about a third of the cells.
+std::vector<Row> rows_for(const std::vector<TrainingBins>& all, std::size_t n, std::size_t count) {
+  std::mt19937 rng(11);
+  std::uniform_real_distribution<double> unit(-0.2, 1.2);
+  std::uniform_int_distribution<int> pick(0, 99);
+  std::vector<std::vector<float>> previous(all.size(), std::vector<float>(n, 0.0f));
+  std::vector<Row> rows;
+  for (std::size_t i = 0; i < count; ++i) {
+    const std::size_t m = (i * 7) % all.size();
+    Row row{m, std::vector<float>(n)};
+    for (std::size_t f = 0; f < n; ++f) {
+      const auto& e = all[m].edges(f);
+      const int p = pick(rng);
+      float v;
+      if (p < 30 && i >= all.size()) {
+        v = previous[m][f];
+      } else if (p < 38) {
+        v = static_cast<float>(e[static_cast<std::size_t>(p - 30)]);  // an edge, rounded
+        if (p % 2 == 0) v = std::nextafter(v, -INFINITY);
+      } else if (p < 41) {
+        v = std::numeric_limits<float>::quiet_NaN();
+      } else if (p < 43) {
+        v = p == 41 ? INFINITY : -INFINITY;
+      } else {
+        v = static_cast<float>(e[0] + (e[kDecileBins] - e[0]) * unit(rng));
+      }
+      row.values[f] = v;
+    }
+    previous[m] = row.values;
+    rows.push_back(std::move(row));
+  }
+  return rows;
+}
+
+// The monitor's whole state as JSON after feeding `rows`, with `kernel`.
+nlohmann::json fed(DriftRecordKernel kernel, std::size_t n, const std::vector<TrainingBins>& all,
+                   const std::vector<Row>& rows, bool batch) {
+  DriftConfig config;
+  config.window_rows = 300;
+  config.model_window_rows = 150;
+  config.min_rows = 1;
+  config.stale_window_rows = 5;
+  std::vector<DriftModel> models;
+  for (std::size_t m = 0; m < all.size(); ++m) models.push_back({fmt::format("S{}", m), all[m]});
+  DriftMonitor monitor(names(n), config, std::move(models));
+  EXPECT_TRUE(DriftMonitorAccess::use(monitor, kernel));
+  EXPECT_EQ(DriftMonitorAccess::kernel(monitor), kernel);
+  if (batch) {
+    std::uint64_t place = monitor.reserve_rows(rows.size());
+    for (const Row& r : rows) monitor.record_reserved(place++, r.model, r.values);
+  } else {
+    for (const Row& r : rows) monitor.record(r.model, r.values);
+  }
+  return to_json(monitor.evaluate().snapshot);
+}
+
+class RecordKernels : public ::testing::TestWithParam<std::size_t> {};
+
+TEST_P(RecordKernels, EveryCloneThisCpuRunsGivesTheGenericWindowsBitForBit) {
+  const std::size_t n = GetParam();
+  std::vector<TrainingBins> all;
+  for (std::size_t m = 0; m < 5; ++m) all.push_back(bins(m, n));
+  const std::vector<Row> rows = rows_for(all, n, 1000);
+  const nlohmann::json reference = fed(DriftRecordKernel::kGeneric, n, all, rows, false);
+  std::size_t ran = 0;
+  for (DriftRecordKernel kernel : kKernels) {
+    if (!DriftMonitorAccess::cpu_runs(kernel)) continue;
+    ++ran;
+    for (bool batch : {false, true}) {
+      EXPECT_EQ(fed(kernel, n, all, rows, batch), reference)
+          << internal::to_string(kernel) << (batch ? " (batch)" : "");
+    }
+  }
+  EXPECT_GE(ran, 1u);
+}
+
+// 28: the contract; 5, 8, 16, 20 and 33: tails of one, two and three
+// registers, and a row with no partial group.
+INSTANTIATE_TEST_SUITE_P(FeatureCounts, RecordKernels, ::testing::Values(5, 8, 16, 20, 28, 33));
+
+// The figures of one model fed one row at a time, against the definition:
+// each value's bin from bin_of, stale when its bits equal the previous
+// value's (NaN never stale).
+TEST(RecordKernels, EachCloneCountsWhatTheScalarDefinitionCounts) {
+  constexpr std::size_t n = 28;
+  std::vector<TrainingBins> all{bins(0, n)};
+  const std::vector<Row> rows = rows_for(all, n, 120);
+  std::vector<std::array<std::uint64_t, kNanBin + 1>> bins_seen(n);
+  std::vector<std::uint64_t> stale(n, 0);
+  std::vector<std::uint64_t> had_previous(n, 0);
+  for (std::size_t i = 0; i < rows.size(); ++i) {
+    for (std::size_t f = 0; f < n; ++f) {
+      ++bins_seen[f][all[0].bin_of(f, rows[i].values[f])];
+      if (i == 0) continue;
+      const float before = rows[i - 1].values[f];
+      if (std::isnan(before)) continue;
+      ++had_previous[f];
+      stale[f] +=
+          std::bit_cast<std::uint32_t>(before) == std::bit_cast<std::uint32_t>(rows[i].values[f])
+              ? 1
+              : 0;
+    }
+  }
+  for (DriftRecordKernel kernel : kKernels) {
+    if (!DriftMonitorAccess::cpu_runs(kernel)) continue;
+    const nlohmann::json snap = fed(kernel, n, all, rows, true);
+    for (std::size_t f = 0; f < n; ++f) {
+      const nlohmann::json& d = snap["features"][f];
+      SCOPED_TRACE(fmt::format("{} feature {}", internal::to_string(kernel), f));
+      EXPECT_EQ(d["rows"].get<std::uint64_t>(), rows.size());
+      EXPECT_EQ(d["nan_rows"].get<std::uint64_t>(), bins_seen[f][kNanBin]);
+      std::uint64_t in_range = 0;
+      for (std::size_t j = 1; j <= kDecileBins; ++j) in_range += bins_seen[f][j];
+      EXPECT_EQ(d["in_range_rows"].get<std::uint64_t>(), in_range);
+      const double valid = static_cast<double>(rows.size() - bins_seen[f][kNanBin]);
+      EXPECT_DOUBLE_EQ(d["below_range_fraction"].get<double>(),
+                       static_cast<double>(bins_seen[f][kBelowRangeBin]) / valid);
+      EXPECT_DOUBLE_EQ(d["stale_share"].get<double>(),
+                       static_cast<double>(stale[f]) / static_cast<double>(had_previous[f]));
+    }
+  }
+}
+
+}  // namespace
+}  // namespace mlgov
