@@ -389,6 +389,47 @@ TEST(DriftMonitor, AReservedPlaceNeverRecordedLeavesTheWindowARowShort) {
   EXPECT_EQ(snap.window_rows, 2u);
 }
 
+TEST(DriftMonitor, AForgonePlaceIsNotCountedAsRecorded) {
+  DriftMonitor monitor(names(1), small_config(), models(1, 1));
+  const std::uint64_t first = monitor.reserve_rows(3);
+  const float v = 2.5f;
+  monitor.record_reserved(first, 0, std::span<const float>(&v, 1));
+  monitor.record_reserved(first + 1, 0, std::span<const float>(&v, 1));
+  monitor.forgo_rows(1);
+  const mlgov::DriftSnapshot snap = monitor.snapshot();
+  EXPECT_EQ(snap.rows_recorded, 2u);
+  EXPECT_EQ(snap.window_rows, 2u);
+}
+
+TEST(DriftMonitor, APlaceTheWindowHasSlidPastIsNotWritten) {
+  // A batch that reserved its places before others reserved a whole window:
+  // its late row must not land in the slot of a newer row.
+  DriftMonitor monitor(names(1), small_config(100), models(2, 1));
+  const std::uint64_t late = monitor.reserve_rows(1);
+  const float newer = 2.5f;  // bin 3
+  const std::uint64_t first = monitor.reserve_rows(100);
+  for (std::uint64_t p = first; p < first + 100; ++p) {
+    monitor.record_reserved(p, 1, std::span<const float>(&newer, 1));
+  }
+  const float old = 7.5f;  // bin 8
+  monitor.record_reserved(late, 0, std::span<const float>(&old, 1));
+  const mlgov::DriftSnapshot snap = monitor.snapshot();
+  EXPECT_EQ(snap.window_rows, 100u);
+  EXPECT_EQ(snap.features[0].shares[2], 1.0);  // only the newer rows
+  // The late row still counts for its own model's window.
+  EXPECT_EQ(snap.models[0].rows, 1u);
+}
+
+TEST(DriftMonitor, PrefetchOfAModelWithoutStatsOrOutOfRangeDoesNothing) {
+  std::vector<mlgov::DriftModel> ms = models(1, 1);
+  ms.push_back({"LEGACY", std::nullopt});
+  DriftMonitor monitor(names(1), small_config(), std::move(ms));
+  monitor.prefetch(0);
+  monitor.prefetch(1);
+  monitor.prefetch(99);
+  EXPECT_EQ(monitor.snapshot().rows_recorded, 0u);
+}
+
 // --- the judgement -----------------------------------------------------------
 
 TEST(DriftMonitor, NothingIsJudgedBeforeMinRows) {

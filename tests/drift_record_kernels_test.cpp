@@ -4,7 +4,10 @@
 // constructor picks the fastest the CPU runs) over the same rows: every
 // window and figure bit-identical, and each cell the scalar definition
 // (TrainingBins::bin_of, bit equality with the symbol's previous value).
+#include <array>
+#include <bit>
 #include <cmath>
+#include <cstdint>
 #include <limits>
 #include <random>
 #include <vector>
@@ -68,8 +71,10 @@ std::vector<Row> rows_for(const std::vector<TrainingBins>& all, std::size_t n, s
       const auto& e = all[m].edges(f);
       const int p = pick(rng);
       float v;
-      if (p < 30 && i >= all.size()) {
-        v = previous[m][f];
+      if (p < 30) {
+        // The model's previous value, once it has one (a fresh draw before).
+        v = i >= all.size() ? previous[m][f]
+                            : static_cast<float>(e[0] + (e[kDecileBins] - e[0]) * unit(rng));
       } else if (p < 38) {
         v = static_cast<float>(e[static_cast<std::size_t>(p - 30)]);  // an edge, rounded
         if (p % 2 == 0) v = std::nextafter(v, -INFINITY);
@@ -130,35 +135,35 @@ TEST_P(RecordKernels, EveryCloneThisCpuRunsGivesTheGenericWindowsBitForBit) {
   EXPECT_GE(ran, 1u);
 }
 
-// 28: the contract; 5, 8, 16, 20 and 33: tails of one, two and three
-// registers, and a row with no partial group.
-INSTANTIATE_TEST_SUITE_P(FeatureCounts, RecordKernels, ::testing::Values(5, 8, 16, 20, 28, 33));
-
-// The figures of one model fed one row at a time, against the definition:
-// each value's bin from bin_of, stale when its bits equal the previous
-// value's (NaN never stale).
-TEST(RecordKernels, EachCloneCountsWhatTheScalarDefinitionCounts) {
-  constexpr std::size_t n = 28;
-  std::vector<TrainingBins> all{bins(0, n)};
-  const std::vector<Row> rows = rows_for(all, n, 120);
-  std::vector<std::array<std::uint64_t, kNanBin + 1>> bins_seen(n);
+// The pooled figures of two models' rows, against the definition: each
+// value's bin from its own model's bin_of, stale when its bits equal the
+// same model's previous value (NaN never stale).
+TEST_P(RecordKernels, EachCloneCountsWhatTheScalarDefinitionCounts) {
+  const std::size_t n = GetParam();
+  std::vector<TrainingBins> all{bins(0, n), bins(3, n)};
+  const std::vector<Row> rows = rows_for(all, n, 240);
+  std::vector<std::array<std::uint64_t, kNanBin + 1>> bins_seen(
+      n, std::array<std::uint64_t, kNanBin + 1>{});
   std::vector<std::uint64_t> stale(n, 0);
   std::vector<std::uint64_t> had_previous(n, 0);
-  for (std::size_t i = 0; i < rows.size(); ++i) {
+  std::vector<const Row*> last(all.size(), nullptr);
+  for (const Row& row : rows) {
     for (std::size_t f = 0; f < n; ++f) {
-      ++bins_seen[f][all[0].bin_of(f, rows[i].values[f])];
-      if (i == 0) continue;
-      const float before = rows[i - 1].values[f];
+      ++bins_seen[f][all[row.model].bin_of(f, row.values[f])];
+      if (last[row.model] == nullptr) continue;
+      const float before = last[row.model]->values[f];
       if (std::isnan(before)) continue;
       ++had_previous[f];
       stale[f] +=
-          std::bit_cast<std::uint32_t>(before) == std::bit_cast<std::uint32_t>(rows[i].values[f])
-              ? 1
-              : 0;
+          std::bit_cast<std::uint32_t>(before) == std::bit_cast<std::uint32_t>(row.values[f]) ? 1
+                                                                                              : 0;
     }
+    last[row.model] = &row;
   }
+  std::size_t ran = 0;
   for (DriftRecordKernel kernel : kKernels) {
     if (!DriftMonitorAccess::cpu_runs(kernel)) continue;
+    ++ran;
     const nlohmann::json snap = fed(kernel, n, all, rows, true);
     for (std::size_t f = 0; f < n; ++f) {
       const nlohmann::json& d = snap["features"][f];
@@ -167,15 +172,30 @@ TEST(RecordKernels, EachCloneCountsWhatTheScalarDefinitionCounts) {
       EXPECT_EQ(d["nan_rows"].get<std::uint64_t>(), bins_seen[f][kNanBin]);
       std::uint64_t in_range = 0;
       for (std::size_t j = 1; j <= kDecileBins; ++j) in_range += bins_seen[f][j];
-      EXPECT_EQ(d["in_range_rows"].get<std::uint64_t>(), in_range);
+      ASSERT_EQ(d["in_range_rows"].get<std::uint64_t>(), in_range);
+      ASSERT_GT(in_range, 0u);
+      for (std::size_t j = 0; j < kDecileBins; ++j) {
+        EXPECT_DOUBLE_EQ(d["shares"][j].get<double>(),
+                         static_cast<double>(bins_seen[f][j + 1]) / static_cast<double>(in_range))
+            << "bin " << j + 1;
+      }
       const double valid = static_cast<double>(rows.size() - bins_seen[f][kNanBin]);
       EXPECT_DOUBLE_EQ(d["below_range_fraction"].get<double>(),
                        static_cast<double>(bins_seen[f][kBelowRangeBin]) / valid);
+      EXPECT_DOUBLE_EQ(d["above_range_fraction"].get<double>(),
+                       static_cast<double>(bins_seen[f][kAboveRangeBin]) / valid);
       EXPECT_DOUBLE_EQ(d["stale_share"].get<double>(),
                        static_cast<double>(stale[f]) / static_cast<double>(had_previous[f]));
     }
   }
+  // Which clones ran on this CPU (the others are skipped, not failed).
+  ::testing::Test::RecordProperty("kernels_run", static_cast<int>(ran));
+  EXPECT_GE(ran, 1u);
 }
+
+// 28: the contract; 5, 8, 16, 20 and 33: tails of one, two and three
+// registers, and a row with no partial group.
+INSTANTIATE_TEST_SUITE_P(FeatureCounts, RecordKernels, ::testing::Values(5, 8, 16, 20, 28, 33));
 
 }  // namespace
 }  // namespace mlgov

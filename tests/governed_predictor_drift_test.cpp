@@ -267,6 +267,28 @@ TEST_F(PredictorDrift, RejectedRowsTakeNoPart) {
   EXPECT_EQ(p->drift().rows_recorded, 0u);
 }
 
+// A batch's rows that fail or are refused take no part: their places stay
+// empty and are not counted as recorded, and the rows before them are.
+TEST_F(PredictorDrift, ABatchRecordsItsAcceptedRowsOnly) {
+  auto p = make_predictor();
+  std::vector<std::vector<float>> values(handles_.size(), std::vector<float>(kFeatures, 0.5f));
+  values[1][4] = std::numeric_limits<float>::quiet_NaN();  // refused: non-finite
+  std::vector<FeatureRow> rows(handles_.size());
+  for (std::size_t i = 0; i < rows.size(); ++i) rows[i] = {ml_v1().schema().get(), values[i]};
+  rows[2] = FeatureRow{};  // no row this cycle
+  std::vector<ModelHandle> handles = handles_;
+  handles[3] = ModelHandle{};  // no model
+  std::vector<PredictResult> out(rows.size());
+  const std::size_t ok = p->predict_batch(handles, rows, out);
+  ASSERT_EQ(ok, rows.size() - 3);
+  const DriftSnapshot snap = p->drift();
+  EXPECT_EQ(snap.rows_recorded, ok);
+  EXPECT_EQ(snap.window_rows, ok);
+  // The window holds the accepted rows and nothing else: every feature of
+  // every row is 0.5, in one bin.
+  for (const FeatureDrift& d : snap.features) EXPECT_EQ(d.rows, ok) << d.feature;
+}
+
 TEST_F(PredictorDrift, ALegacyModelTakesNoPartAndIsReportedOnce) {
   install_model(config_.paths.models_dir, "LEGACY", "20251120_120000", MetaMode::kNone);
   auto p = make_predictor();

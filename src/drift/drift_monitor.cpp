@@ -99,12 +99,26 @@ struct DriftMonitor::State {
   // Pooled window: window slots of [sequence, model, groups cell words].
   std::size_t pooled_stride = 0;
   std::unique_ptr<std::atomic<std::uint64_t>[]> pooled;
+  // Where a place that has already left the window is written instead (its
+  // slot may belong to a newer row by now: a batch reserves its places when
+  // it starts and writes each after the row's trees, so a slow batch among
+  // fast threads can fall a window behind). Never read; all atomics, so
+  // several writers at once are no race.
+  std::unique_ptr<std::atomic<std::uint64_t>[]> discard;
+  // The slot of `place` is taken over by place + window, which exists once
+  // `next` has passed it.
+  std::atomic<std::uint64_t>* pooled_slot(std::uint64_t place) const noexcept {
+    const std::uint64_t newest = next.load(std::memory_order_relaxed);
+    return place + window >= newest ? &pooled[(place % window) * pooled_stride] : discard.get();
+  }
+  // On a line of their own: every batch's fetch_add on `next` must not
+  // invalidate the read-mostly fields every record() reads.
   alignas(64) std::atomic<std::uint64_t> next{0};
   std::atomic<std::uint64_t> forgone{0};  // places reserved and never recorded
 
   // Per watched model: its ring (model_window slots of [sequence, cells]),
   // its next place, and the previous values (two floats per word).
-  std::vector<std::size_t> watched;  // model -> watched index, or kNone
+  alignas(64) std::vector<std::size_t> watched;  // model -> watched index, or kNone
   // Every watched model's edge table (TrainingBins' lane edges, [11][padded]
   // floats), one after the other in watched order, each 64-byte aligned: a
   // cycle over the symbols in order reads one run of memory, which the
@@ -202,12 +216,20 @@ DriftMonitor::DriftMonitor(std::vector<std::string> features, const DriftConfig&
   for (std::size_t m = 0; m < s.models.size(); ++m) {
     if (s.watched[m] == kNone) continue;
     const TrainingBins& bins = *s.models[m].bins;
-    std::copy(bins.lane_edges_.begin(), bins.lane_edges_.end(),
-              const_cast<float*>(s.edges_of(s.watched[m])));
+    // Row by row (TrainingBins pads its rows on its own terms); padding
+    // lanes +inf, as there (their values load as NaN and bin to kNanBin).
+    auto* block = const_cast<float*>(s.edges_of(s.watched[m]));
+    for (std::size_t k = 0; k < internal::kLaneEdges; ++k) {
+      for (std::size_t f = 0; f < s.edge_stride; ++f) {
+        block[k * s.edge_stride + f] = f < s.nf ? bins.lane_edges_[k * bins.padded_ + f]
+                                                : std::numeric_limits<float>::infinity();
+      }
+    }
   }
   s.relations = internal::RelationPlan(s.nf, s.models);
   s.pooled_stride = 2 + s.groups;
   s.pooled = std::make_unique<std::atomic<std::uint64_t>[]>(s.window * s.pooled_stride);
+  s.discard = std::make_unique<std::atomic<std::uint64_t>[]>(s.pooled_stride);
   s.model_stride = 1 + s.groups;
   s.model_rings =
       std::make_unique<std::atomic<std::uint64_t>[]>(n_watched * s.model_window * s.model_stride);
@@ -274,7 +296,7 @@ void DriftMonitor::forgo_rows(std::size_t rows) noexcept {
   const std::size_t w = s.watched[model];
   if (w == kNone) return;
 
-  std::atomic<std::uint64_t>* pooled = &s.pooled[(place % s.window) * s.pooled_stride];
+  std::atomic<std::uint64_t>* pooled = s.pooled_slot(place);
   // The model's place: a plain load and store, not an atomic add: one
   // symbol is fed from one thread at a time in every engine we know, and two
   // threads racing here only share a slot (the seqlock keeps it whole or
@@ -346,7 +368,7 @@ DriftMonitor::State::record_row_avx512(State& s, std::uint64_t place, std::size_
   const std::size_t w = s.watched[model];
   if (w == kNone) return;
 
-  std::atomic<std::uint64_t>* pooled = &s.pooled[(place % s.window) * s.pooled_stride];
+  std::atomic<std::uint64_t>* pooled = s.pooled_slot(place);
   // A plain load and store of the model's place, as in record_row.
   std::atomic<std::uint64_t>& model_next = s.model_next[w].next;
   const std::uint64_t model_place = model_next.load(std::memory_order_relaxed);
@@ -359,6 +381,7 @@ DriftMonitor::State::record_row_avx512(State& s, std::uint64_t place, std::size_
   pooled[1].store(model, std::memory_order_relaxed);
 
   const __m512i nan_bin = _mm512_set1_epi32(static_cast<int>(kNanBin));
+  const __m512 nan_lanes = _mm512_set1_ps(std::numeric_limits<float>::quiet_NaN());
   const __m512i has_previous = _mm512_set1_epi32(kHasPrevious);
   const __m512i stale = _mm512_set1_epi32(kStale);
   std::atomic<std::uint64_t>* previous = &s.previous[w * s.previous_stride];
@@ -368,7 +391,9 @@ DriftMonitor::State::record_row_avx512(State& s, std::uint64_t place, std::size_
   for (std::size_t first = 0; first < s.nf; first += internal::kWideLanes) {
     const std::size_t count = std::min(internal::kWideLanes, s.nf - first);
     const auto lanes = static_cast<__mmask16>((1u << count) - 1u);
-    const __m512 v = _mm512_maskz_loadu_ps(lanes, values.data() + first);
+    // Lanes past the row load as NaN, as in load_lanes: the same bytes as
+    // the other clones, padding included.
+    const __m512 v = _mm512_mask_loadu_ps(nan_lanes, lanes, values.data() + first);
     __m512i bin = _mm512_setzero_si512();
     for (std::size_t k = 0; k < internal::kLaneEdges; ++k) {
       const __mmask16 ge =
@@ -691,41 +716,50 @@ DriftSnapshot DriftMonitor::snapshot() const {
   }
 
   // Each model's own window: places [next - model_window, next) of its ring;
-  // the latest stale_window_rows of them also count as recent.
+  // the latest stale_window_rows of them also count as recent. Read
+  // slot-major, as the rings are laid out (one run of memory, not a page per
+  // slot); `watched` lists the models in watched order (watched[w] is the
+  // model of ring w).
+  const std::size_t n_watched = watched.size();
   std::vector<Counts> model_counts(s.models.size() * nf, Counts{});
-  std::vector<Counts> recent(nf, Counts{});
-  for (std::size_t m : watched) {
-    const std::size_t w = s.watched[m];
-    const std::uint64_t model_next = s.model_next[w].next.load(std::memory_order_acquire);
-    const std::uint64_t model_oldest =
-        model_next > s.model_window ? model_next - s.model_window : 0;
-    const std::uint64_t recent_oldest =
-        model_next > s.config.stale_window_rows ? model_next - s.config.stale_window_rows : 0;
-    std::fill(recent.begin(), recent.end(), Counts{});
-    std::uint64_t rows = 0;
-    std::uint64_t recent_rows = 0;
-    for (std::size_t p = 0; p < s.model_window; ++p) {
+  std::vector<Counts> recent_counts(n_watched * nf, Counts{});
+  std::vector<std::uint64_t> model_nexts(n_watched), model_oldest(n_watched),
+      recent_oldest(n_watched), model_rows(n_watched, 0), recent_rows(n_watched, 0);
+  for (std::size_t w = 0; w < n_watched; ++w) {
+    const std::uint64_t next_place = s.model_next[w].next.load(std::memory_order_acquire);
+    model_nexts[w] = next_place;
+    model_oldest[w] = next_place > s.model_window ? next_place - s.model_window : 0;
+    recent_oldest[w] =
+        next_place > s.config.stale_window_rows ? next_place - s.config.stale_window_rows : 0;
+  }
+  for (std::size_t p = 0; p < s.model_window; ++p) {
+    for (std::size_t w = 0; w < n_watched; ++w) {
       const std::atomic<std::uint64_t>* slot = s.model_slot(w, p);
       const std::uint64_t seq = slot[0].load(std::memory_order_acquire);
-      if (seq == 0 || seq - 1 < model_oldest || seq - 1 >= model_next) continue;
+      if (seq == 0 || seq - 1 < model_oldest[w] || seq - 1 >= model_nexts[w]) continue;
       for (std::size_t g = 0; g < s.groups; ++g) {
         cells[g] = slot[1 + g].load(std::memory_order_relaxed);
       }
       std::atomic_thread_fence(std::memory_order_acquire);
       if (slot[0].load(std::memory_order_relaxed) != seq) continue;
-      ++rows;
-      const bool is_recent = seq - 1 >= recent_oldest;
-      recent_rows += is_recent;
+      ++model_rows[w];
+      const bool is_recent = seq - 1 >= recent_oldest[w];
+      recent_rows[w] += is_recent;
+      const std::size_t m = watched[w];
       for (std::size_t f = 0; f < nf; ++f) {
         const auto cell = static_cast<std::uint8_t>(cells[f / 8] >> (8 * (f % 8)));
         add_cell(model_counts[m * nf + f], cell);
-        if (is_recent) add_cell(recent[f], cell);
+        if (is_recent) add_cell(recent_counts[w * nf + f], cell);
       }
     }
+  }
+  for (std::size_t w = 0; w < n_watched; ++w) {
+    const std::size_t m = watched[w];
+    const Counts* recent = &recent_counts[w * nf];
     ModelDrift md;
     md.symbol = s.models[m].symbol;
-    md.rows = rows;
-    md.recent_rows = recent_rows;
+    md.rows = model_rows[w];
+    md.recent_rows = recent_rows[w];
     const std::vector<std::size_t> only{m};
     for (std::size_t f = 0; f < nf; ++f) {
       FeatureDrift d = figures_of(s.features[f], f, nf, s.models, only, model_counts, s.tied,
