@@ -334,11 +334,12 @@ struct DriftMonitorAccess;  // tests and benchmarks: the record kernels
 // nothing, throws nothing and makes no system call. Each row takes a ticket
 // from one atomic counter (relaxed fetch_add) naming its slot (ticket mod
 // window); a slot is a per-slot sequence number plus relaxed atomic bytes:
-// the writer stores sequence 0 ("being written"), a release fence, the
-// bytes, then the sequence ticket+1 (release); a reader loads the sequence
-// (acquire), the bytes, an acquire fence, the sequence again, and skips the
+// the writer stores sequence 0 ("being written"), the bytes with release
+// stores, then the sequence ticket+1 (release); a reader loads the sequence
+// (acquire), the bytes with acquire loads, the sequence again, and skips the
 // slot unless both loads agree and are non-zero (a seqlock made only of
-// atomics, so it is data-race-free by the C++ memory model and TSAN-clean).
+// atomics, so it is data-race-free by the C++ memory model; no fences, which
+// ThreadSanitizer does not model, and on x86 the same instructions).
 // A slot being overwritten while a snapshot reads it is left out of that
 // snapshot. predict_batch reserves its places when it starts and records
 // each row after its trees; a place the window has already slid past by

@@ -10,6 +10,13 @@
 #include <cstring>
 #include <limits>
 
+// Every function here is always_inline: no 32-byte vector crosses a call,
+// so clang's -Wpsabi ("AVX vector argument without 'avx' enabled changes the
+// ABI"), raised where they are written into code compiled without AVX, has
+// no ABI to protect.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+
 namespace mlgov::internal {
 
 inline constexpr std::size_t kBinLanes = 8;    // features per group
@@ -73,3 +80,5 @@ float float_above(double edge) noexcept;
 }
 
 }  // namespace mlgov::internal
+
+#pragma GCC diagnostic pop

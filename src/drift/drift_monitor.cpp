@@ -285,6 +285,10 @@ void DriftMonitor::forgo_rows(std::size_t rows) noexcept {
   state_->forgone.fetch_add(rows, std::memory_order_relaxed);
 }
 
+// bin_lanes.h's vectors inside record_row, an always_inline body: no
+// vector crosses a call, so clang's -Wpsabi has no ABI to protect.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
 // The row's binning and window writes (record_reserved's body), inlined into
 // two clones: without -mavx2 GCC lowers the 8-lane (256-bit) vector compares
 // of bin_lanes.h to scalar code (~370 ns a row of 28 features); compiled for
@@ -306,10 +310,13 @@ void DriftMonitor::forgo_rows(std::size_t rows) noexcept {
   model_next.store(model_place + 1, std::memory_order_relaxed);
   std::atomic<std::uint64_t>* ring = s.model_slot(w, model_place % s.model_window);
 
+  // The seqlock's writer: sequence 0, then every word of the row with a
+  // release store (a reader that sees one of them also sees the 0), then the
+  // sequence. Release stores rather than a fence: the same instructions on
+  // x86, and ThreadSanitizer, which does not model fences, can check them.
   pooled[0].store(0, std::memory_order_relaxed);
   ring[0].store(0, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_release);
-  pooled[1].store(model, std::memory_order_relaxed);
+  pooled[1].store(model, std::memory_order_release);
 
   std::atomic<std::uint64_t>* previous = &s.previous[w * s.previous_stride];
   for (std::size_t g = 0; g < s.groups; ++g) {
@@ -340,12 +347,14 @@ void DriftMonitor::forgo_rows(std::size_t rows) noexcept {
     std::uint64_t word;
     std::memcpy(&word, &bytes, sizeof word);
     word |= flags;
-    pooled[2 + g].store(word, std::memory_order_relaxed);
-    ring[1 + g].store(word, std::memory_order_relaxed);
+    pooled[2 + g].store(word, std::memory_order_release);
+    ring[1 + g].store(word, std::memory_order_release);
   }
   pooled[0].store(place + 1, std::memory_order_release);
   ring[0].store(model_place + 1, std::memory_order_release);
 }
+
+#pragma GCC diagnostic pop
 
 #if defined(__x86_64__) && defined(__GNUC__)
 __attribute__((target("avx2"))) void DriftMonitor::State::record_row_avx2(
@@ -375,10 +384,13 @@ DriftMonitor::State::record_row_avx512(State& s, std::uint64_t place, std::size_
   model_next.store(model_place + 1, std::memory_order_relaxed);
   std::atomic<std::uint64_t>* ring = s.model_slot(w, model_place % s.model_window);
 
+  // The seqlock's writer: sequence 0, then every word of the row with a
+  // release store (a reader that sees one of them also sees the 0), then the
+  // sequence. Release stores rather than a fence: the same instructions on
+  // x86, and ThreadSanitizer, which does not model fences, can check them.
   pooled[0].store(0, std::memory_order_relaxed);
   ring[0].store(0, std::memory_order_relaxed);
-  std::atomic_thread_fence(std::memory_order_release);
-  pooled[1].store(model, std::memory_order_relaxed);
+  pooled[1].store(model, std::memory_order_release);
 
   const __m512i nan_bin = _mm512_set1_epi32(static_cast<int>(kNanBin));
   const __m512 nan_lanes = _mm512_set1_ps(std::numeric_limits<float>::quiet_NaN());
@@ -438,12 +450,12 @@ DriftMonitor::State::record_row_avx512(State& s, std::uint64_t place, std::size_
     const __m128i cells = _mm512_mask_cvtepi32_epi8(zero, 0xffff, bin);
     const std::size_t word = first / internal::kBinLanes;
     const auto low = static_cast<std::uint64_t>(_mm_cvtsi128_si64(cells));
-    pooled[2 + word].store(low, relaxed);
-    ring[1 + word].store(low, relaxed);
+    pooled[2 + word].store(low, std::memory_order_release);
+    ring[1 + word].store(low, std::memory_order_release);
     if (word + 1 < s.groups) {
       const auto high = static_cast<std::uint64_t>(_mm_extract_epi64(cells, 1));
-      pooled[3 + word].store(high, relaxed);
-      ring[2 + word].store(high, relaxed);
+      pooled[3 + word].store(high, std::memory_order_release);
+      ring[2 + word].store(high, std::memory_order_release);
     }
   }
   pooled[0].store(place + 1, std::memory_order_release);
@@ -668,10 +680,12 @@ DriftSnapshot DriftMonitor::snapshot() const {
     const std::atomic<std::uint64_t>* slot = &s.pooled[p * s.pooled_stride];
     const std::uint64_t seq = slot[0].load(std::memory_order_acquire);
     if (seq == 0 || seq - 1 < oldest || seq - 1 >= next) continue;
-    const std::uint64_t model = slot[1].load(std::memory_order_relaxed);
+    // The seqlock's reader: acquire loads of the row's words (a word of a
+    // newer row brings its writer's sequence 0 along), then the sequence
+    // again; the slot is whole when both sequence loads agree.
+    const std::uint64_t model = slot[1].load(std::memory_order_acquire);
     for (std::size_t g = 0; g < s.groups; ++g)
-      cells[g] = slot[2 + g].load(std::memory_order_relaxed);
-    std::atomic_thread_fence(std::memory_order_acquire);
+      cells[g] = slot[2 + g].load(std::memory_order_acquire);
     if (slot[0].load(std::memory_order_relaxed) != seq || model >= s.models.size()) continue;
     ++snap.window_rows;
     for (std::size_t f = 0; f < nf; ++f) {
@@ -738,9 +752,8 @@ DriftSnapshot DriftMonitor::snapshot() const {
       const std::uint64_t seq = slot[0].load(std::memory_order_acquire);
       if (seq == 0 || seq - 1 < model_oldest[w] || seq - 1 >= model_nexts[w]) continue;
       for (std::size_t g = 0; g < s.groups; ++g) {
-        cells[g] = slot[1 + g].load(std::memory_order_relaxed);
+        cells[g] = slot[1 + g].load(std::memory_order_acquire);  // as above
       }
-      std::atomic_thread_fence(std::memory_order_acquire);
       if (slot[0].load(std::memory_order_relaxed) != seq) continue;
       ++model_rows[w];
       const bool is_recent = seq - 1 >= recent_oldest[w];
