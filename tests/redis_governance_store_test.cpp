@@ -176,13 +176,14 @@ TEST(RedisGovernanceStore, DescribeNamesUrlAndScopeButNeverThePassword) {
 
 TEST(RedisGovernanceStore, MaxFailuresFromTwoStoresOnOneScopeLatchBoth) {
   MLGOV_SKIP_WITHOUT_REDIS_SERVER();
+  // Declared before the stores: an observer must outlive its store's thread.
+  RecordingObserver seen_by_a, seen_by_b;
   RedisServer server;
   const Config config = redis_config(server, "desk-a");
   auto a = make_store(config);
   auto b = make_store(config);
   a->open("engine a");
   b->open("engine b");
-  RecordingObserver seen_by_a, seen_by_b;
   a->start(&seen_by_a);
   b->start(&seen_by_b);
   EXPECT_EQ(a->record_failure(failure("a:1"), rule(3)).kind, FailureOutcome::Kind::kQueued);
@@ -197,10 +198,11 @@ TEST(RedisGovernanceStore, MaxFailuresFromTwoStoresOnOneScopeLatchBoth) {
 
 TEST(RedisGovernanceStore, TheSameFailureIdSentTwiceCountsOnce) {
   MLGOV_SKIP_WITHOUT_REDIS_SERVER();
+  // Declared before the stores: an observer must outlive its store's thread.
+  RecordingObserver observer;
   RedisServer server;
   auto store = make_store(redis_config(server, "desk-a"));
   store->open("engine");
-  RecordingObserver observer;
   store->start(&observer);
   store->record_failure(failure("x:1"), rule(3));
   store->record_failure(failure("x:1"), rule(3));  // a resend: the same id
@@ -216,10 +218,11 @@ TEST(RedisGovernanceStore, TheSameFailureIdSentTwiceCountsOnce) {
 
 TEST(RedisGovernanceStore, TheWindowIsScoredWithTheServersClock) {
   MLGOV_SKIP_WITHOUT_REDIS_SERVER();
+  // Declared before the stores: an observer must outlive its store's thread.
+  RecordingObserver observer;
   RedisServer server;
   auto store = make_store(redis_config(server, "desk-a"));
   store->open("engine");
-  RecordingObserver observer;
   store->start(&observer);
   // The engine's clock says 2001.
   store->record_failure(failure("x:1", "GOOG", "2001-01-01T00:00:00.000Z"), rule(3));
@@ -235,13 +238,14 @@ TEST(RedisGovernanceStore, TheWindowIsScoredWithTheServersClock) {
 
 TEST(RedisGovernanceStore, EngineClocksHoursApartStillTripInsideTheServersWindow) {
   MLGOV_SKIP_WITHOUT_REDIS_SERVER();
+  // Declared before the stores: an observer must outlive its store's thread.
+  RecordingObserver seen_by_a, seen_by_b;
   RedisServer server;
   const Config config = redis_config(server, "desk-a");
   auto a = make_store(config);
   auto b = make_store(config);
   a->open("engine a");
   b->open("engine b");
-  RecordingObserver seen_by_a, seen_by_b;
   a->start(&seen_by_a);
   b->start(&seen_by_b);
   // Two hosts whose clocks are 3 hours apart, a 300 s window: on the
@@ -254,12 +258,13 @@ TEST(RedisGovernanceStore, EngineClocksHoursApartStillTripInsideTheServersWindow
 
 TEST(RedisGovernanceStore, OperatorDisableReachesAnotherStoresObserver) {
   MLGOV_SKIP_WITHOUT_REDIS_SERVER();
+  // Declared before the stores: an observer must outlive its store's thread.
+  RecordingObserver observer;
   RedisServer server;
   const Config config = redis_config(server, "desk-a");
   auto engine = make_store(config);
   auto operator_side = make_store(config);
   engine->open("engine");
-  RecordingObserver observer;
   engine->start(&observer);
   const GovernanceRecord after =
       operator_side->disable("bob", "INC-1: bad feed", std::chrono::system_clock::now());
@@ -272,13 +277,14 @@ TEST(RedisGovernanceStore, OperatorDisableReachesAnotherStoresObserver) {
 
 TEST(RedisGovernanceStore, OperatorReenableReachesAnotherStoresObserver) {
   MLGOV_SKIP_WITHOUT_REDIS_SERVER();
+  // Declared before the stores: an observer must outlive its store's thread.
+  RecordingObserver observer;
   RedisServer server;
   const Config config = redis_config(server, "desk-a");
   auto engine = make_store(config);
   auto operator_side = make_store(config);
   operator_side->disable("bob", "INC-1", std::chrono::system_clock::now());
   EXPECT_TRUE(engine->open("engine").disabled);
-  RecordingObserver observer;
   engine->start(&observer);
   const GovernanceRecord after =
       operator_side->reenable("alice", "retrained", std::chrono::system_clock::now());
@@ -291,13 +297,14 @@ TEST(RedisGovernanceStore, OperatorReenableReachesAnotherStoresObserver) {
 
 TEST(RedisGovernanceStore, APublishedChangeArrivesWithoutWaitingForThePoll) {
   MLGOV_SKIP_WITHOUT_REDIS_SERVER();
+  // Declared before the stores: an observer must outlive its store's thread.
+  RecordingObserver observer;
   RedisServer server;
   Config config = redis_config(server, "desk-a");
   config.governance.redis.sync_interval_ms = 600'000;  // the poll never comes in this test
   auto engine = make_store(config);
   auto operator_side = make_store(config);
   engine->open("engine");
-  RecordingObserver observer;
   engine->start(&observer);
   // Let the worker subscribe (its first sync delivers nothing new).
   ASSERT_TRUE(server_until([&] {
@@ -310,11 +317,12 @@ TEST(RedisGovernanceStore, APublishedChangeArrivesWithoutWaitingForThePoll) {
 
 TEST(RedisGovernanceStore, HistoryStreamHoldsEveryTransitionInOrder) {
   MLGOV_SKIP_WITHOUT_REDIS_SERVER();
+  // Declared before the stores: an observer must outlive its store's thread.
+  RecordingObserver observer;
   RedisServer server;
   const Config config = redis_config(server, "desk-a");
   auto store = make_store(config);
   store->open("engine a");
-  RecordingObserver observer;
   store->start(&observer);
   store->disable("bob", "INC-1", std::chrono::system_clock::now());
   store->reenable("alice", "fixed", std::chrono::system_clock::now());
@@ -340,12 +348,13 @@ TEST(RedisGovernanceStore, HistoryStreamHoldsEveryTransitionInOrder) {
 
 TEST(RedisGovernanceStore, SigstopDegradesThenUnavailableAfterGraceThenOkWithQueuedPushed) {
   MLGOV_SKIP_WITHOUT_REDIS_SERVER();
+  // Declared before the stores: an observer must outlive its store's thread.
+  RecordingObserver observer;
   RedisServer server;
   Config config = redis_config(server, "desk-a");
   config.governance.redis.grace_seconds = 0.5;
   auto store = make_store(config);
   store->open("engine");
-  RecordingObserver observer;
   store->start(&observer);
   server.sigstop();
   EXPECT_TRUE(observer.wait_for_health(StoreHealth::kDegraded));
@@ -365,12 +374,13 @@ TEST(RedisGovernanceStore, SigstopDegradesThenUnavailableAfterGraceThenOkWithQue
 
 TEST(RedisGovernanceStore, RecordFailureIsQueuedWhileTheServerIsDown) {
   MLGOV_SKIP_WITHOUT_REDIS_SERVER();
+  // Declared before the stores: an observer must outlive its store's thread.
+  RecordingObserver observer;
   RedisServerOptions options;
   options.appendonly = true;
   RedisServer server(options);
   auto store = make_store(redis_config(server, "desk-a"));
   store->open("engine");
-  RecordingObserver observer;
   store->start(&observer);
   server.kill9();
   EXPECT_EQ(store->record_failure(failure("d:1"), rule(5)).kind, FailureOutcome::Kind::kQueued);
@@ -413,12 +423,13 @@ TEST(RedisGovernanceStore, UnreachableAtOpenThrowsNamingUrlAndScope) {
 
 TEST(RedisGovernanceStore, UnreachableAtOpenKeepsReconnectingAfterStart) {
   MLGOV_SKIP_WITHOUT_REDIS_SERVER();
+  // Declared before the stores: an observer must outlive its store's thread.
+  RecordingObserver observer;
   RedisServer server;
   const Config config = redis_config(server, "desk-a");
   server.kill9();
   auto store = make_store(config);
   EXPECT_THROW(store->open("late engine"), StoreUnavailableError);
-  RecordingObserver observer;
   store->start(&observer);
   EXPECT_TRUE(observer.wait_for_health(StoreHealth::kUnavailable));
   server.restart();
@@ -513,10 +524,11 @@ TEST(RedisGovernanceStore, GarbageInLastFailuresIsAnErrorNamingTheKeyAndEntry) {
 
 TEST(RedisGovernanceStore, GarbageWhileRunningIsReportedUnreadable) {
   MLGOV_SKIP_WITHOUT_REDIS_SERVER();
+  // Declared before the stores: an observer must outlive its store's thread.
+  RecordingObserver observer;
   RedisServer server;
   auto store = make_store(redis_config(server, "desk-a"));
   store->open("engine");
-  RecordingObserver observer;
   store->start(&observer);
   server.cli({"HSET", "{mlgov:desk-a}:state", "format", "v99"});
   ASSERT_TRUE(observer.wait_for_unreadable());
@@ -526,11 +538,12 @@ TEST(RedisGovernanceStore, GarbageWhileRunningIsReportedUnreadable) {
 
 TEST(RedisGovernanceStore, GarbageAtOpenOnceRemovedStaysOffUntilAnOperatorReenables) {
   MLGOV_SKIP_WITHOUT_REDIS_SERVER();
+  // Declared before the stores: an observer must outlive its store's thread.
+  RecordingObserver observer;
   RedisServer server;
   server.cli({"SET", "{mlgov:desk-a}:history", "oops"});
   auto store = make_store(redis_config(server, "desk-a"));
   EXPECT_THROW(store->open("engine"), GovernanceStateError);
-  RecordingObserver observer;
   store->start(&observer);
   ASSERT_TRUE(observer.wait_for_unreadable());
   server.cli({"DEL", "{mlgov:desk-a}:history"});  // the operator cleans up
@@ -547,11 +560,12 @@ TEST(RedisGovernanceStore, GarbageAtOpenOnceRemovedStaysOffUntilAnOperatorReenab
 // keys, reenable. Deleting the keys alone must not switch ML back on.
 TEST(RedisGovernanceStore, GarbageThenDeletedKeysStaysOffUntilAnOperatorReenables) {
   MLGOV_SKIP_WITHOUT_REDIS_SERVER();
+  // Declared before the stores: an observer must outlive its store's thread.
+  RecordingObserver observer;
   RedisServer server;
   const Config config = redis_config(server, "desk-a");
   auto store = make_store(config);
   store->open("engine");
-  RecordingObserver observer;
   store->start(&observer);
   ASSERT_TRUE(observer.wait_for_record([](const GovernanceRecord&) { return true; }));
   const std::size_t before = observer.record_count();
@@ -576,11 +590,12 @@ TEST(RedisGovernanceStore, GarbageThenDeletedKeysStaysOffUntilAnOperatorReenable
 
 TEST(RedisGovernanceStore, ADeletedStateHashIsWrittenBackDisabledNotTakenAsEnabled) {
   MLGOV_SKIP_WITHOUT_REDIS_SERVER();
+  // Declared before the stores: an observer must outlive its store's thread.
+  RecordingObserver observer;
   RedisServer server;
   const Config config = redis_config(server, "desk-a");
   auto store = make_store(config);
   store->open("engine");
-  RecordingObserver observer;
   store->start(&observer);
   ASSERT_TRUE(observer.wait_for_record([](const GovernanceRecord&) { return true; }));
   server.cli({"FLUSHDB"});
@@ -598,11 +613,12 @@ TEST(RedisGovernanceStore, ADeletedStateHashIsWrittenBackDisabledNotTakenAsEnabl
 
 TEST(RedisGovernanceStore, ASecondStartIsRefusedOneStorePerPredictor) {
   MLGOV_SKIP_WITHOUT_REDIS_SERVER();
+  // Declared before the stores: an observer must outlive its store's thread.
+  RecordingObserver first;
+  RecordingObserver second;
   RedisServer server;
   auto store = make_store(redis_config(server, "desk-a"));
   store->open("engine");
-  RecordingObserver first;
-  RecordingObserver second;
   store->start(&first);
   EXPECT_THROW(store->start(&second), std::logic_error);
   // The first observer still follows the scope.
@@ -612,12 +628,13 @@ TEST(RedisGovernanceStore, ASecondStartIsRefusedOneStorePerPredictor) {
 
 TEST(RedisGovernanceStore, TwoScopesOnOneServerStayIndependent) {
   MLGOV_SKIP_WITHOUT_REDIS_SERVER();
+  // Declared before the stores: an observer must outlive its store's thread.
+  RecordingObserver seen_by_a;
   RedisServer server;
   auto a = make_store(redis_config(server, "desk-a"));
   auto b = make_store(redis_config(server, "desk-b"));
   a->open("engine a");
   b->open("engine b");
-  RecordingObserver seen_by_a;
   a->start(&seen_by_a);
   a->record_failure(failure("a:1"), rule(1));
   ASSERT_TRUE(seen_by_a.wait_for_record(disabled));
