@@ -7,7 +7,7 @@
 # crash-*: copy it to tests/fuzz/regressions/<target>/ so that
 # fuzz_regression_test replays it in every preset.
 #
-#   scripts/fuzz.sh               # every target, 30 s each (the CI smoke run)
+#   scripts/fuzz.sh               # every target, 30 s each (CI runs 20 s)
 #   scripts/fuzz.sh 600           # every target, 10 minutes each
 #   scripts/fuzz.sh 600 config    # one target (or several, by name)
 set -euo pipefail

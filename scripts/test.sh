@@ -2,7 +2,7 @@
 # The whole test suite, as CI runs it: installs missing Debian packages, then
 # builds and runs ctest in the release preset, the asan preset (address +
 # undefined behaviour) and the tsan preset (the concurrency tests), then a
-# 30-second smoke run of every libFuzzer target (scripts/fuzz.sh, fuzz preset).
+# 20-second smoke run of every libFuzzer target (scripts/fuzz.sh, fuzz preset).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -28,7 +28,7 @@ if [ -n "$tsan_targets" ]; then
   ctest --preset tsan -j "$jobs" --no-tests=error
 fi
 
-echo "=== [fuzz] smoke run: every parser's libFuzzer target for 30 s"
-./scripts/fuzz.sh 30
+echo "=== [fuzz] smoke run: every parser's libFuzzer target for 20 s"
+./scripts/fuzz.sh 20
 
 echo "=== all test runs passed in $(( $(date +%s) - start ))s"
