@@ -1,21 +1,31 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
 //
-// DriftMonitor::record on its own, 225 models of 28 features (each its own
-// edges), one row per model a cycle, the batch form the predictor uses
-// (reserve_rows once, record_reserved per row):
-//   BM_DriftRecordCycle/hot_*  the tables in cache: the binning's compute,
-//                             per kernel clone (generic: the build's target,
-//                             SSE2 here; avx2; avx512)
-//   BM_DriftRecordCycle/cold_avx512  the caches flushed between cycles (a
-//                             64 MB walk, untimed), no prefetch: what
-//                             binning after the trees would cost
-//   BM_DriftRecordCycle/cold_prefetched_avx512  the same, each model's
-//                             tables prefetched 4 rows ahead
+// DriftMonitor on its own, 225 models of 28 features (each its own edges),
+// one row per model a cycle:
+//   BM_DriftRecordCycle/hot    record(), the batch form the predictor uses
+//                              (reserve_rows once, record_reserved per row):
+//                              the copy into the rings, caches warm
+//   BM_DriftRecordCycle/cold   the caches flushed between cycles (a 64 MB
+//                              walk, untimed), no prefetch
+//   BM_DriftRecordCycle/cold_prefetched  the same, each model's lines
+//                              prefetched 4 rows ahead
+//   BM_DriftBinRow/*           snapshot()'s binning of one row (cells and
+//                              stale flags), per kernel clone (generic: the
+//                              build's target, SSE2 here; avx2; avx512)
+//   BM_DriftSnapshot/first     snapshot() of full windows none of whose rows
+//                              is binned yet (225 x 500 model rows + the
+//                              pooled 2,000)
+//   BM_DriftSnapshot/after_cycle  snapshot() after one more cycle: the
+//                              cycle's 225 rows binned, the rest kept
 // The in-cycle figure that #14 judges is BM_DriftCostPaired in
 // hot_path_bench (drift on against off over the same models and rows).
 //   build/release/bench/drift_bench --benchmark_repetitions=5
+#include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstddef>
+#include <cstdint>
+#include <memory>
 #include <random>
 #include <vector>
 
@@ -23,7 +33,7 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
-#include "drift/record_kernel.h"
+#include "drift/bin_kernel.h"
 #include "mlgov/drift.h"
 
 namespace {
@@ -55,20 +65,12 @@ TrainingBins bins_of(std::size_t m) {
 
 enum class Cache { kHot, kCold, kColdPrefetched };
 
-using internal::DriftRecordKernel;
+using internal::DriftBinKernel;
 
-void BM_DriftRecordCycle(benchmark::State& state, Cache cache, DriftRecordKernel kernel) {
-  DriftConfig config;
-  std::vector<DriftModel> models;
-  for (std::size_t m = 0; m < kModels; ++m) models.push_back({fmt::format("S{}", m), bins_of(m)});
-  DriftMonitor monitor(names(), config, std::move(models));
-  if (!internal::DriftMonitorAccess::use(monitor, kernel)) {
-    state.SkipWithError("this CPU does not run the kernel");
-    return;
-  }
-  // 64 cycles of rows, values spread over each model's range (and a few
-  // outside it), so the bins vary the way live rows do.
-  constexpr std::size_t kCycles = 64;
+// 64 cycles of rows, values spread over each model's range (and a few
+// outside it), so the bins vary the way live rows do.
+constexpr std::size_t kCycles = 64;
+std::vector<float> cycles_of_rows() {
   std::vector<float> rows(kCycles * kModels * kFeatures);
   std::mt19937 rng(7);
   std::uniform_real_distribution<float> unit(-0.05f, 1.05f);
@@ -80,6 +82,26 @@ void BM_DriftRecordCycle(benchmark::State& state, Cache cache, DriftRecordKernel
       }
     }
   }
+  return rows;
+}
+
+std::vector<DriftModel> all_models() {
+  std::vector<DriftModel> models;
+  for (std::size_t m = 0; m < kModels; ++m) models.push_back({fmt::format("S{}", m), bins_of(m)});
+  return models;
+}
+
+void record_cycle(DriftMonitor& monitor, const float* cycle_rows, bool prefetch) {
+  std::uint64_t place = monitor.reserve_rows(kModels);
+  for (std::size_t m = 0; m < kModels; ++m) {
+    if (prefetch && m + 4 < kModels) monitor.prefetch(m + 4);
+    monitor.record_reserved(place++, m, {cycle_rows + m * kFeatures, kFeatures});
+  }
+}
+
+void BM_DriftRecordCycle(benchmark::State& state, Cache cache) {
+  DriftMonitor monitor(names(), DriftConfig{}, all_models());
+  const std::vector<float> rows = cycles_of_rows();
   std::vector<char> flush(cache == Cache::kHot ? 0 : 64u << 20, 1);
   std::size_t cycle = 0;
   for (auto _ : state) {
@@ -91,11 +113,7 @@ void BM_DriftRecordCycle(benchmark::State& state, Cache cache, DriftRecordKernel
     }
     const float* cycle_rows = &rows[(cycle++ % kCycles) * kModels * kFeatures];
     const auto t0 = std::chrono::steady_clock::now();
-    std::uint64_t place = monitor.reserve_rows(kModels);
-    for (std::size_t m = 0; m < kModels; ++m) {
-      if (cache == Cache::kColdPrefetched && m + 4 < kModels) monitor.prefetch(m + 4);
-      monitor.record_reserved(place++, m, {cycle_rows + m * kFeatures, kFeatures});
-    }
+    record_cycle(monitor, cycle_rows, cache == Cache::kColdPrefetched);
     const auto t1 = std::chrono::steady_clock::now();
     state.SetIterationTime(std::chrono::duration<double>(t1 - t0).count());
   }
@@ -103,19 +121,63 @@ void BM_DriftRecordCycle(benchmark::State& state, Cache cache, DriftRecordKernel
       static_cast<double>(state.iterations() * kModels),
       benchmark::Counter::kIsRate | benchmark::Counter::kInvert, benchmark::Counter::kIs1000);
 }
-BENCHMARK_CAPTURE(BM_DriftRecordCycle, hot_generic, Cache::kHot, DriftRecordKernel::kGeneric)
-    ->UseManualTime();
-BENCHMARK_CAPTURE(BM_DriftRecordCycle, hot_avx2, Cache::kHot, DriftRecordKernel::kAvx2)
-    ->UseManualTime();
-BENCHMARK_CAPTURE(BM_DriftRecordCycle, hot_avx512, Cache::kHot, DriftRecordKernel::kAvx512)
-    ->UseManualTime();
-BENCHMARK_CAPTURE(BM_DriftRecordCycle, cold_avx512, Cache::kCold, DriftRecordKernel::kAvx512)
+BENCHMARK_CAPTURE(BM_DriftRecordCycle, hot, Cache::kHot)->UseManualTime();
+BENCHMARK_CAPTURE(BM_DriftRecordCycle, cold, Cache::kCold)->UseManualTime()->Iterations(300);
+BENCHMARK_CAPTURE(BM_DriftRecordCycle, cold_prefetched, Cache::kColdPrefetched)
     ->UseManualTime()
     ->Iterations(300);
-BENCHMARK_CAPTURE(BM_DriftRecordCycle, cold_prefetched_avx512, Cache::kColdPrefetched,
-                  DriftRecordKernel::kAvx512)
-    ->UseManualTime()
-    ->Iterations(300);
+
+void BM_DriftBinRow(benchmark::State& state, DriftBinKernel kernel) {
+  DriftMonitor monitor(names(), DriftConfig{}, all_models());
+  if (!internal::DriftMonitorAccess::use(monitor, kernel)) {
+    state.SkipWithError("this CPU does not run the kernel");
+    return;
+  }
+  const std::vector<float> rows = cycles_of_rows();
+  const std::size_t padded = internal::DriftMonitorAccess::padded_features(monitor);
+  // Every row padded, and its model's previous row (the row a cycle before).
+  std::vector<float> padded_rows(kCycles * kModels * padded, std::nanf(""));
+  for (std::size_t r = 0; r < kCycles * kModels; ++r) {
+    std::copy_n(&rows[r * kFeatures], kFeatures, &padded_rows[r * padded]);
+  }
+  std::vector<std::uint8_t> cells(padded);
+  std::size_t r = kModels;
+  for (auto _ : state) {
+    internal::DriftMonitorAccess::bin_row(monitor, r % kModels, &padded_rows[r * padded],
+                                          &padded_rows[(r - kModels) * padded], cells.data());
+    benchmark::DoNotOptimize(cells.data());
+    if (++r == kCycles * kModels) r = kModels;
+  }
+}
+BENCHMARK_CAPTURE(BM_DriftBinRow, generic, DriftBinKernel::kGeneric);
+BENCHMARK_CAPTURE(BM_DriftBinRow, avx2, DriftBinKernel::kAvx2);
+BENCHMARK_CAPTURE(BM_DriftBinRow, avx512, DriftBinKernel::kAvx512);
+
+void BM_DriftSnapshot(benchmark::State& state, bool after_cycle) {
+  const std::vector<float> rows = cycles_of_rows();
+  DriftConfig config;  // the defaults: 2,000 pooled rows, 500 a model
+  for (auto _ : state) {
+    state.PauseTiming();
+    // Full windows: 501 cycles.
+    auto monitor = std::make_unique<DriftMonitor>(names(), config, all_models());
+    for (std::size_t c = 0; c <= config.model_window_rows; ++c) {
+      record_cycle(*monitor, &rows[(c % kCycles) * kModels * kFeatures], false);
+    }
+    if (after_cycle) {
+      benchmark::DoNotOptimize(monitor->snapshot());
+      record_cycle(*monitor, &rows[0], false);
+    }
+    state.ResumeTiming();
+    benchmark::DoNotOptimize(monitor->snapshot());
+    state.PauseTiming();
+    monitor.reset();
+    state.ResumeTiming();
+  }
+}
+BENCHMARK_CAPTURE(BM_DriftSnapshot, first, false)->Unit(benchmark::kMillisecond)->Iterations(10);
+BENCHMARK_CAPTURE(BM_DriftSnapshot, after_cycle, true)
+    ->Unit(benchmark::kMillisecond)
+    ->Iterations(10);
 
 }  // namespace
 

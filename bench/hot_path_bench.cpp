@@ -53,7 +53,6 @@
 #include <string>
 #include <vector>
 
-#include "drift/record_kernel.h"
 #include "model/model_backend.h"
 #include "offline/hot_path_fixture.h"
 
@@ -492,16 +491,16 @@ BENCHMARK(BM_TickControl)->Arg(225)->Iterations(100000)->Unit(benchmark::kMicros
 // Drift's cost (#14: binning 28 features per row at most 2% of the governed
 // 225-symbol cycle): one predictor over native_simd models whose metas all
 // have feature_stats, the same rows predicted twice a cycle, once recording
-// drift (28 features binned into the pooled and the per-model windows per
-// row) and once with recording switched off, back to back with the order
+// drift (each row's 28 values copied into the pooled and its model's ring;
+// the binning is snapshot()'s, timed in drift_bench) and once with
+// recording switched off, back to back with the order
 // alternating. One predictor, so both halves run the same trees at the same
 // addresses: two predictors differ in where their models landed, which
 // moves a batch by more than drift costs. The order-balanced median of the
 // paired differences is set against the median whole cycle (225 streaming
-// updates + the predictions without drift). Per record kernel clone (the
-// predictor picks the fastest the CPU runs; avx512 here).
+// updates + the predictions without drift).
 //   build/release/bench/hot_path_bench --benchmark_filter=DriftCostPaired
-void BM_DriftCostPaired(benchmark::State& state, internal::DriftRecordKernel kernel) {
+void BM_DriftCostPaired(benchmark::State& state) {
   static auto* made = [] {
     HotPathOptions options;
     options.symbols = 225;
@@ -516,10 +515,6 @@ void BM_DriftCostPaired(benchmark::State& state, internal::DriftRecordKernel ker
     return f;
   }();
   HotPathFixture& f = *made;
-  if (!internal::DriftMonitorAccess::use(*f.drift_monitor(), kernel)) {
-    state.SkipWithError("this CPU does not run the kernel");
-    return;
-  }
   OrderBalancedMedian cost;
   std::vector<double> cycle_us;
   std::size_t ok = 0;
@@ -550,15 +545,7 @@ void BM_DriftCostPaired(benchmark::State& state, internal::DriftRecordKernel ker
   state.counters["drift_share_pct"] = cycle > 0 ? 100.0 * cost.value() / cycle : 0;
   if (ok != 2 * cycle_us.size() * f.symbols().size()) state.SkipWithError("a prediction failed");
 }
-BENCHMARK_CAPTURE(BM_DriftCostPaired, avx512, internal::DriftRecordKernel::kAvx512)
-    ->Iterations(20000)
-    ->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_DriftCostPaired, avx2, internal::DriftRecordKernel::kAvx2)
-    ->Iterations(20000)
-    ->Unit(benchmark::kMicrosecond);
-BENCHMARK_CAPTURE(BM_DriftCostPaired, generic, internal::DriftRecordKernel::kGeneric)
-    ->Iterations(20000)
-    ->Unit(benchmark::kMicrosecond);
+BENCHMARK(BM_DriftCostPaired)->Iterations(20000)->Unit(benchmark::kMicrosecond);
 
 }  // namespace
 }  // namespace mlgov::internal

@@ -401,9 +401,10 @@ TEST(DriftMonitor, AForgonePlaceIsNotCountedAsRecorded) {
   EXPECT_EQ(snap.window_rows, 2u);
 }
 
-TEST(DriftMonitor, APlaceTheWindowHasSlidPastIsNotWritten) {
+TEST(DriftMonitor, ARowWhosePlaceTheWindowHasSlidPastIsNotInIt) {
   // A batch that reserved its places before others reserved a whole window:
-  // its late row must not land in the slot of a newer row.
+  // its late row must not count in the pooled window, nor push a newer row
+  // out.
   DriftMonitor monitor(names(1), small_config(100), models(2, 1));
   const std::uint64_t late = monitor.reserve_rows(1);
   const float newer = 2.5f;  // bin 3
@@ -418,6 +419,31 @@ TEST(DriftMonitor, APlaceTheWindowHasSlidPastIsNotWritten) {
   EXPECT_EQ(snap.features[0].shares[2], 1.0);  // only the newer rows
   // The late row still counts for its own model's window.
   EXPECT_EQ(snap.models[0].rows, 1u);
+}
+
+TEST(DriftMonitor, ASymbolFedFarMoreThanTheOthersCountsItsLatestRowsInThePooledWindow) {
+  // 100 models: each model's ring holds 1,024 rows (the pooled window's
+  // 2,000 rows shared by 100 symbols, with room for a symbol fed 50 times
+  // as often: drift.h). One symbol fed 2,000 times in a row fills the
+  // pooled window's places but its ring keeps its latest 1,024.
+  DriftConfig config = small_config(2000);
+  config.model_window_rows = 10;
+  DriftMonitor monitor(names(1), config, models(100, 1));
+  for (int i = 0; i < 2000; ++i) {
+    const float v = static_cast<float>(i % 10) + 0.5f;
+    monitor.record(0, std::span<const float>(&v, 1));
+  }
+  const mlgov::DriftSnapshot snap = monitor.snapshot();
+  EXPECT_EQ(snap.rows_recorded, 2000u);
+  EXPECT_EQ(snap.window_rows, 1024u);
+  EXPECT_EQ(snap.models[0].rows, 10u);
+  // Fed evenly, the same 2,000 rows are all there.
+  DriftMonitor even(names(1), config, models(100, 1));
+  for (int i = 0; i < 2000; ++i) {
+    const float v = static_cast<float>(i % 10) + 0.5f;
+    even.record(static_cast<std::size_t>(i) % 100, std::span<const float>(&v, 1));
+  }
+  EXPECT_EQ(even.snapshot().window_rows, 2000u);
 }
 
 TEST(DriftMonitor, PrefetchOfAModelWithoutStatsOrOutOfRangeDoesNothing) {

@@ -406,7 +406,7 @@ TEST_F(PredictorMetrics, ASymbolWithoutAModelIsASkipNotAFailure) {
 
 TEST_F(PredictorMetrics, BuildInfoNamesTheLibraryVersionItsCommitAndTheContract) {
   const MetricsSnapshot m = make()->metrics();
-  EXPECT_EQ(m.version, "2.1.0");                 // project(mlgov VERSION 2.1.0)
+  EXPECT_EQ(m.version, "2.2.0");                 // project(mlgov VERSION 2.2.0)
   EXPECT_EQ(library_version(), kHeaderVersion);  // headers and library of one build
   EXPECT_EQ(m.contract, "ml_v1@1.0.0");          // contracts/feature_contract_ml_v1.json
   const bool hex40 = m.git_commit.size() == 40 &&

@@ -97,10 +97,10 @@ inline constexpr std::size_t kRelationPartners = 3;
 // per group of 8 features, 11 vector compares (GCC/Clang vector extension,
 // 8 floats = one AVX2 or two SSE2 registers) subtracting the all-ones masks
 // from a counter, one NaN blend, then narrowed to bytes. No branch depends
-// on a value. DriftMonitor records with the fastest clone the CPU runs
-// (picked once, at construction): that code compiled for SSE2 or AVX2, or
-// an AVX-512 form doing 16 features a register with mask compares; all
-// give the same bytes (tests/drift_record_kernels_test.cpp).
+// on a value. DriftMonitor's snapshot() bins with the fastest clone the
+// CPU runs (picked once, at construction): that code compiled for SSE2 or
+// AVX2, or an AVX-512 form doing 16 features a register with mask compares;
+// all give the same bytes (tests/drift_bin_kernels_test.cpp).
 class TrainingBins {
  public:
   // The bins of `features` (in that order) from a model_meta feature_stats
@@ -316,43 +316,54 @@ struct DriftModel {
 };
 
 namespace internal {
-struct DriftMonitorAccess;  // tests and benchmarks: the record kernels
+struct DriftMonitorAccess;  // tests and benchmarks: the binning kernels
 }  // namespace internal
 
-// The monitor: windows of binned rows and the judgement over them.
+// The monitor: windows of rows, binned off the hot path, and the judgement
+// over them.
+//
+// Where the work is done: record() only copies a row's values (and a
+// sequence number) into two rings; snapshot() bins them under each row's
+// model's training deciles and compares each row with its model's previous
+// row (the stale flag). A cycle thus pays a copy per row (two 128-byte
+// slots for 28 features); the binning is paid by whoever takes snapshots:
+// the predictor's heartbeat(), or the host's own thread through
+// GovernedPredictor::drift().
 //
 // Memory: everything record() touches is allocated by the constructor: the
-// pooled window (window_rows slots of one byte per feature + the model
-// index), one window per model with stats (model_window_rows slots, laid out
-// slot-major: the models' slots of one place are adjacent), one previous
-// value per model and feature (for the stale share), and a copy of every
-// model's edge table, one after the other (11 x 32 floats, 1.4 KB, a model
-// for 28 features). For 225 models at the defaults: about 5 MB.
+// pooled ring (window_rows rounded up to a power of two, slots of the
+// values + a tag), one ring per model with stats (model_window_rows + 1
+// rounded up to a power of two, slots of the values, laid out slot-major:
+// the models' slots of one place are adjacent), and, for snapshot(), a copy
+// of every model's edge table (1.4 KB a model for 28 features) and the
+// model rows' cells (40 bytes a slot). For 225 models of 28 features at the
+// defaults: about 20 MB, of which a cycle writes 58 KB.
 //
 // Threading: record() may be called from any number of threads at once, and
 // concurrently with snapshot()/evaluate(); it takes no lock, allocates
 // nothing, throws nothing and makes no system call. Each row takes a ticket
-// from one atomic counter (relaxed fetch_add) naming its slot (ticket mod
-// window); a slot is a per-slot sequence number plus relaxed atomic bytes:
-// the writer stores sequence 0 ("being written"), the bytes with release
-// stores, then the sequence ticket+1 (release); a reader loads the sequence
-// (acquire), the bytes with acquire loads, the sequence again, and skips the
-// slot unless both loads agree and are non-zero (a seqlock made only of
-// atomics, so it is data-race-free by the C++ memory model; no fences, which
-// ThreadSanitizer does not model, and on x86 the same instructions).
-// A slot being overwritten while a snapshot reads it is left out of that
-// snapshot. predict_batch reserves its places when it starts and records
-// each row after its trees; a place the window has already slid past by
-// then (other threads reserved a whole window meanwhile) is not written, so
-// two writers can meet in one slot only if a whole window is reserved during
-// a single record() (tens of nanoseconds). Rows of one symbol fed
-// concurrently from two threads may see each other's previous value (the
-// stale share is then approximate). The models' windows are laid out
-// slot-major for an engine that feeds its symbols in order from one thread;
-// threads feeding interleaved symbols write neighbouring slots of one line.
-// snapshot() may be called from several threads; evaluate() changes the
-// levels and must not run concurrently with itself (the predictor calls it
-// under its heartbeat mutex).
+// from one atomic counter (relaxed fetch_add) naming its pooled slot, and
+// the next place of its model's ring; a slot is a per-slot sequence number
+// plus relaxed atomic words: the writer stores sequence 0 ("being
+// written"), the words with release stores, then the sequence (release); a
+// reader loads the sequence (acquire), the words with acquire loads, the
+// sequence again, and skips the slot unless both loads agree (a seqlock made
+// only of atomics, so it is data-race-free by the C++ memory model; no
+// fences, which ThreadSanitizer does not model, and on x86 the same
+// instructions). A slot being overwritten while a snapshot reads it is left
+// out of that snapshot. predict_batch reserves its pooled places when it
+// starts and records each row after its trees; a row whose place the pooled
+// window has already slid past by then (other threads reserved a whole
+// window meanwhile) still goes to its model's window, and not to the pooled
+// one. Rows of one symbol fed concurrently from two threads may take one
+// ring place (one of them is then left out of both windows). The rings are
+// laid out slot-major
+// for an engine that feeds its symbols in order from one thread; threads
+// feeding interleaved symbols write neighbouring slots.
+// snapshot() may be called from several threads (they take turns: the kept
+// cells are behind a mutex); evaluate() changes the levels and must not run
+// concurrently with itself (the predictor calls it under its heartbeat
+// mutex).
 class DriftMonitor {
  public:
   // `features`: the contract's feature names (every model's order).
@@ -371,13 +382,16 @@ class DriftMonitor {
   std::size_t n_models() const noexcept;
   const std::vector<std::string>& features() const noexcept;
   const DriftConfig& config() const noexcept;
-  // True when model `model` has stats (its rows are recorded).
-  bool watches(std::size_t model) const noexcept;
+  // True when model `model` has stats (its rows are recorded). Inline: the
+  // predictor's batch asks it twice a row.
+  bool watches(std::size_t model) const noexcept {
+    return model < n_models_ && ring_of_[model] != kNoRing;
+  }
 
-  // The hot path: bins `values` (one per feature, the contract's order)
-  // under model `model`'s edges, into the pooled window and the model's
-  // window, and notes the values for the stale share. Does nothing for a
-  // model without stats, an index out of range, or a wrong value count.
+  // The hot path: copies `values` (one per feature, the contract's order)
+  // into the pooled window and model `model`'s window (no binning here:
+  // snapshot() bins). Does nothing for a model without stats, an index out
+  // of range, or a wrong value count.
   void record(std::size_t model, std::span<const float> values) noexcept;
   // For a batch: reserves `rows` consecutive places in the pooled window (one
   // atomic add for the batch) and returns the first; then record_reserved()
@@ -392,15 +406,21 @@ class DriftMonitor {
   // slots stay empty, so the window holds that many rows fewer until it
   // slides past them.
   void forgo_rows(std::size_t rows) noexcept;
-  // A hint, no effect on any figure: starts bringing into the cache what
-  // record() reads for model `model` (its edge table, previous values and
-  // place; about 1.5 KB for 28 features). In a cycle the trees between two
-  // records evict these, so a batch that prefetches the next row's model
-  // before evaluating the current row finds them there (the predictor does).
+  // A hint, no effect on any figure: starts bringing into the cache, for
+  // writing, what record() touches for model `model` (its next place and
+  // the two lines of its ring slot for 28 features). In a cycle the trees
+  // between two records evict these, so a batch that prefetches the next
+  // row's model before evaluating the current row finds them there (the
+  // predictor does).
   // Does nothing for a model without stats or an index out of range.
   void prefetch(std::size_t model) const noexcept;
 
-  // The figures now (levels as of the last evaluate()). Allocates.
+  // The figures now (levels as of the last evaluate()). Allocates. Bins
+  // the pooled window's rows (window_rows) and the rows of the models'
+  // windows that no snapshot has met yet (each model row is binned once and
+  // its cells kept): at the defaults and one snapshot a minute with 225
+  // symbols fed once a second, about 16,000 rows binned, a few ms. Serialised
+  // with other snapshots (a mutex around the kept cells).
   DriftSnapshot snapshot() const;
 
   // A snapshot, judged: per pooled feature (with its per-feature overrides)
@@ -425,6 +445,10 @@ class DriftMonitor {
   static void summarise(DriftSnapshot& snapshot);
   struct State;
   std::unique_ptr<State> state_;
+  // watches()'s table (inside state_): each model's ring, or kNoRing.
+  static constexpr std::size_t kNoRing = static_cast<std::size_t>(-1);
+  const std::size_t* ring_of_ = nullptr;
+  std::size_t n_models_ = 0;
 };
 
 }  // namespace mlgov

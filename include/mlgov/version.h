@@ -20,6 +20,6 @@ std::string_view library_git_commit() noexcept;
 // library was built (model_meta.json's git_dirty).
 bool library_git_dirty() noexcept;
 
-inline constexpr std::string_view kHeaderVersion = "2.1.0";
+inline constexpr std::string_view kHeaderVersion = "2.2.0";
 
 }  // namespace mlgov

@@ -1,7 +1,7 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
 //
-// DriftMonitor: the windows of binned rows (written lock-free by the
-// predicting threads), the figures computed from them, and the judgement.
+// DriftMonitor: the rings of rows (written lock-free by the predicting
+// threads), the binning and figures computed from them, and the judgement.
 #include <algorithm>
 #include <atomic>
 #include <bit>
@@ -18,8 +18,8 @@
 
 #include <fmt/format.h>
 
+#include "drift/bin_kernel.h"
 #include "drift/bin_lanes.h"
-#include "drift/record_kernel.h"
 #include "drift/relations.h"
 #include "mlgov/drift.h"
 #include "mlgov/errors.h"
@@ -70,20 +70,15 @@ void add_cell(Counts& counts, std::uint8_t cell) noexcept {
 
 }  // namespace
 
+// The monitor's memory. The hot path (record) only copies: each accepted
+// row's values go, with its pooled place and a sequence number, into its
+// model's ring; nothing is binned and no previous value is read there. The
+// pooled window is the rows of every ring whose pooled place is among the
+// last window_rows. The binning (the row's decile cells under its model's
+// edges) and the stale flags (bit equality with the model's previous row,
+// the ring slot before) are computed by snapshot(), off the hot path, once
+// per row: the cells are kept by sequence.
 struct DriftMonitor::State {
-  static void record_row(State& s, std::uint64_t place, std::size_t model,
-                         std::span<const float> values) noexcept;
-  static void record_row_generic(State& s, std::uint64_t place, std::size_t model,
-                                 std::span<const float> values) noexcept;
-#if defined(__x86_64__) && defined(__GNUC__)
-  static void record_row_avx2(State& s, std::uint64_t place, std::size_t model,
-                              std::span<const float> values) noexcept;
-  static void record_row_avx512(State& s, std::uint64_t place, std::size_t model,
-                                std::span<const float> values) noexcept;
-#endif
-  // record_row's clone for this CPU (set by the constructor).
-  void (*record)(State&, std::uint64_t, std::size_t,
-                 std::span<const float>) noexcept = &record_row_generic;
   std::vector<std::string> features;
   DriftConfig config;
   std::vector<DriftModel> models;
@@ -92,60 +87,70 @@ struct DriftMonitor::State {
   std::vector<std::uint8_t> tied;      // [model * nf + f]: tied training edges
   internal::RelationPlan relations;    // the feature pairs judged (relations.h)
   std::size_t nf = 0;
-  std::size_t groups = 0;  // words of 8 cells per row
+  std::size_t value_words = 0;  // words of a row's values: two floats a word
   std::size_t window = 0;
   std::size_t model_window = 0;
-
-  // Pooled window: window slots of [sequence, model, groups cell words].
-  std::size_t pooled_stride = 0;
-  std::unique_ptr<std::atomic<std::uint64_t>[]> pooled;
-  // Where a place that has already left the window is written instead (its
-  // slot may belong to a newer row by now: a batch reserves its places when
-  // it starts and writes each after the row's trees, so a slow batch among
-  // fast threads can fall a window behind). Never read; all atomics, so
-  // several writers at once are no race.
-  std::unique_ptr<std::atomic<std::uint64_t>[]> discard;
-  // The slot of `place` is taken over by place + window, which exists once
-  // `next` has passed it.
-  std::atomic<std::uint64_t>* pooled_slot(std::uint64_t place) const noexcept {
-    const std::uint64_t newest = next.load(std::memory_order_relaxed);
-    return place + window >= newest ? &pooled[(place % window) * pooled_stride] : discard.get();
+  // A ring's capacity: a power of two, so a place's slot is a mask and not
+  // a 64-bit division; at least model_window + 1 rows (the oldest row of
+  // the model's window still has its previous row there, for the stale
+  // flag); and, up to the pooled window's rows, at least twice the model's
+  // share of that window and at least kRingRowsBudget / models: the pooled
+  // window finds every row of a universe of up to 32 symbols however they
+  // are fed (at the defaults), and of a larger one fed evenly or a symbol
+  // fed up to twice as often as the others. A symbol fed more often still
+  // counts its last model_slots rows there (512 at the defaults).
+  static constexpr std::size_t kRingRowsBudget = std::size_t{1} << 16;
+  std::size_t model_slots = 0;
+  std::vector<std::size_t> watched;  // model -> watched index, or kNone
+  std::size_t n_watched = 0;
+  // Model rings: model_slots slots of [sequence, pooled place, value words]
+  // per watched model, whole lines (16 words, two lines, for 28 features),
+  // 64-byte aligned, slot-major (the models' slots of one ring place are
+  // adjacent: a cycle that feeds every symbol once writes one run of
+  // memory, not one cold line and page per model).
+  std::size_t model_stride = 0;
+  std::unique_ptr<std::atomic<std::uint64_t>[]> model_storage;
+  std::atomic<std::uint64_t>* model_rings = nullptr;
+  std::atomic<std::uint64_t>* model_slot(std::size_t w, std::uint64_t model_place) const noexcept {
+    return &model_rings[((model_place & (model_slots - 1)) * n_watched + w) * model_stride];
   }
+  // Each watched model's next place in its ring, adjacent (eight to a line:
+  // a cycle in symbol order reads a run of lines).
+  std::unique_ptr<std::atomic<std::uint64_t>[]> model_next;
   // On a line of their own: every batch's fetch_add on `next` must not
   // invalidate the read-mostly fields every record() reads.
   alignas(64) std::atomic<std::uint64_t> next{0};
   std::atomic<std::uint64_t> forgone{0};  // places reserved and never recorded
 
-  // Per watched model: its ring (model_window slots of [sequence, cells]),
-  // its next place, and the previous values (two floats per word).
-  alignas(64) std::vector<std::size_t> watched;  // model -> watched index, or kNone
+  // --- snapshot() only ---------------------------------------------------
+  // The binning clone for this CPU (set by the constructor): the cells of
+  // one row, `values` and `previous` (or null: no previous row) padded to
+  // edge_stride floats.
+  void (*bin)(const float* edges, std::size_t stride, const float* values, const float* previous,
+              std::uint8_t* cells) noexcept = &bin_row_generic;
+  static void bin_row_generic(const float* edges, std::size_t stride, const float* values,
+                              const float* previous, std::uint8_t* cells) noexcept;
+#if defined(__x86_64__) && defined(__GNUC__)
+  static void bin_row_avx2(const float* edges, std::size_t stride, const float* values,
+                           const float* previous, std::uint8_t* cells) noexcept;
+  static void bin_row_avx512(const float* edges, std::size_t stride, const float* values,
+                             const float* previous, std::uint8_t* cells) noexcept;
+#endif
   // Every watched model's edge table (TrainingBins' lane edges, [11][padded]
-  // floats), one after the other in watched order, each 64-byte aligned: a
-  // cycle over the symbols in order reads one run of memory, which the
-  // hardware prefetcher follows, rather than 225 scattered heap blocks.
-  std::size_t edge_stride = 0;  // floats per edge row (padded features)
+  // floats), one after the other in watched order, 64-byte aligned.
+  std::size_t edge_stride = 0;  // floats per edge row (features padded to kWideLanes)
   std::size_t edge_block = 0;   // floats per model
   std::vector<float> edge_storage;
-  const float* edges = nullptr;  // 64-byte aligned, inside edge_storage
+  const float* edges = nullptr;  // inside edge_storage
   const float* edges_of(std::size_t w) const noexcept { return edges + w * edge_block; }
-  std::size_t model_stride = 0;
-  // Slot-major: the models' slots of one ring place are adjacent, so a
-  // cycle that feeds every symbol once writes one run of memory rather than
-  // one cold line (and page) per model.
-  std::size_t n_watched = 0;
-  std::unique_ptr<std::atomic<std::uint64_t>[]> model_rings;
-  std::atomic<std::uint64_t>* model_slot(std::size_t w, std::uint64_t ring_place) const noexcept {
-    return &model_rings[(ring_place * n_watched + w) * model_stride];
-  }
-  struct alignas(64) ModelNext {
-    std::atomic<std::uint64_t> next{0};
-  };
-  std::unique_ptr<ModelNext[]> model_next;
-  // watched * previous_stride words: the model's previous values, two
-  // floats a word, padded to kWideLanes floats.
-  std::size_t previous_stride = 0;
-  std::unique_ptr<std::atomic<std::uint64_t>[]> previous_storage;
-  std::atomic<std::uint64_t>* previous = nullptr;  // 64-byte aligned, inside previous_storage
+  // The rings' cells, binned once per row: the sequence each slot's cells
+  // were binned from (0: none), its row's pooled place, and edge_stride cell
+  // bytes a slot, in the rings' order. Guarded by cache_mu (snapshot() is
+  // const and may run on several threads).
+  mutable std::mutex cache_mu;
+  mutable std::vector<std::uint64_t> cached_sequence;
+  mutable std::vector<std::uint64_t> cached_place;
+  mutable std::vector<std::uint8_t> cached_cells;
 
   // Judgement (evaluate), guarded by levels_mu.
   mutable std::mutex levels_mu;
@@ -155,21 +160,46 @@ struct DriftMonitor::State {
   // (bit 0: PSI, bit 1: out of range): each clears at its own lower level.
   std::vector<std::uint8_t> alerted_by;
   std::vector<DriftLevel> model_levels;  // [watched * nf + f]
+
+  // Reads the values of a ring slot holding `sequence` into `out`
+  // (edge_stride floats, NaN past nf): the seqlock's reader, false when
+  // the slot holds another row or is being written.
+  bool read_values(const std::atomic<std::uint64_t>* slot, std::size_t first_word,
+                   std::uint64_t sequence, float* out) const noexcept;
 };
+
+namespace {
+
+// Allocates `words` atomic words plus a line, and returns the first 64-byte
+// aligned word.
+std::atomic<std::uint64_t>* aligned_words(std::unique_ptr<std::atomic<std::uint64_t>[]>& storage,
+                                          std::size_t words) {
+  constexpr std::size_t kLineWords = 64 / sizeof(std::uint64_t);
+  storage = std::make_unique<std::atomic<std::uint64_t>[]>(words + kLineWords);
+  const auto at = reinterpret_cast<std::uintptr_t>(storage.get());
+  return storage.get() + (64 - at % 64) % 64 / sizeof(std::uint64_t);
+}
+
+std::size_t whole_lines(std::size_t words) {
+  constexpr std::size_t kLineWords = 64 / sizeof(std::uint64_t);
+  return (words + kLineWords - 1) / kLineWords * kLineWords;
+}
+
+}  // namespace
 
 DriftMonitor::DriftMonitor(std::vector<std::string> features, const DriftConfig& config,
                            std::vector<DriftModel> models)
     : state_(std::make_unique<State>()) {
   State& s = *state_;
-  // The fastest clone this CPU runs.
-  if (!internal::DriftMonitorAccess::use(*this, internal::DriftRecordKernel::kAvx512)) {
-    internal::DriftMonitorAccess::use(*this, internal::DriftRecordKernel::kAvx2);
+  // The fastest binning clone this CPU runs.
+  if (!internal::DriftMonitorAccess::use(*this, internal::DriftBinKernel::kAvx512)) {
+    internal::DriftMonitorAccess::use(*this, internal::DriftBinKernel::kAvx2);
   }
   s.features = std::move(features);
   s.config = config;
   s.models = std::move(models);
   s.nf = s.features.size();
-  s.groups = (s.nf + internal::kBinLanes - 1) / internal::kBinLanes;
+  s.value_words = (s.nf + 1) / 2;
   s.window = std::max<std::size_t>(config.window_rows, 1);
   s.model_window = std::max<std::size_t>(config.model_window_rows, 1);
   for (const auto& [name, overrides] : config.features) {
@@ -204,6 +234,16 @@ DriftMonitor::DriftMonitor(std::vector<std::string> features, const DriftConfig&
     }
     s.watched[m] = n_watched++;
   }
+  s.n_watched = n_watched;
+  static_assert(kNone == kNoRing);
+  ring_of_ = s.watched.data();
+  n_models_ = s.watched.size();
+  {
+    const std::size_t n = std::max<std::size_t>(n_watched, 1);
+    const std::size_t pooled_share =
+        std::min(s.window, std::max(2 * s.window / n + 1, State::kRingRowsBudget / n));
+    s.model_slots = std::bit_ceil(std::max(s.model_window + 1, pooled_share));
+  }
   s.edge_stride = (s.nf + internal::kWideLanes - 1) / internal::kWideLanes * internal::kWideLanes;
   s.edge_block = internal::kLaneEdges * s.edge_stride;  // a multiple of 16 floats: 64 bytes
   constexpr std::size_t kAlignFloats = 64 / sizeof(float);
@@ -227,30 +267,12 @@ DriftMonitor::DriftMonitor(std::vector<std::string> features, const DriftConfig&
     }
   }
   s.relations = internal::RelationPlan(s.nf, s.models);
-  s.pooled_stride = 2 + s.groups;
-  s.pooled = std::make_unique<std::atomic<std::uint64_t>[]>(s.window * s.pooled_stride);
-  s.discard = std::make_unique<std::atomic<std::uint64_t>[]>(s.pooled_stride);
-  s.model_stride = 1 + s.groups;
-  s.model_rings =
-      std::make_unique<std::atomic<std::uint64_t>[]>(n_watched * s.model_window * s.model_stride);
-  s.n_watched = n_watched;
-  s.model_next = std::make_unique<State::ModelNext[]>(n_watched);
-  s.previous_stride =
-      (s.nf + internal::kWideLanes - 1) / internal::kWideLanes * (internal::kWideLanes / 2);
-  const std::size_t previous_words = n_watched * s.previous_stride;
-  // 64-byte aligned (a model's previous values in whole lines).
-  s.previous_storage = std::make_unique<std::atomic<std::uint64_t>[]>(previous_words + 8);
-  {
-    const auto at = reinterpret_cast<std::uintptr_t>(s.previous_storage.get());
-    s.previous = s.previous_storage.get() + (64 - at % 64) % 64 / sizeof(std::uint64_t);
-  }
-  const float nan = std::numeric_limits<float>::quiet_NaN();
-  std::uint64_t two_nans = 0;
-  std::memcpy(&two_nans, &nan, sizeof nan);
-  std::memcpy(reinterpret_cast<char*>(&two_nans) + sizeof nan, &nan, sizeof nan);
-  for (std::size_t i = 0; i < previous_words; ++i) {
-    s.previous[i].store(two_nans, std::memory_order_relaxed);
-  }
+  s.model_stride = whole_lines(2 + s.value_words);
+  s.model_rings = aligned_words(s.model_storage, n_watched * s.model_slots * s.model_stride);
+  s.model_next = std::make_unique<std::atomic<std::uint64_t>[]>(n_watched);
+  s.cached_sequence.assign(n_watched * s.model_slots, 0);
+  s.cached_place.assign(n_watched * s.model_slots, 0);
+  s.cached_cells.assign(n_watched * s.model_slots * s.edge_stride, 0);
   s.pooled_levels.assign(s.nf, DriftLevel::kOk);
   s.clear_runs.assign(s.nf, 0);
   s.alerted_by.assign(s.nf, 0);
@@ -268,9 +290,6 @@ std::optional<std::size_t> DriftMonitor::model_index(std::string_view symbol) co
 std::size_t DriftMonitor::n_models() const noexcept { return state_->models.size(); }
 const std::vector<std::string>& DriftMonitor::features() const noexcept { return state_->features; }
 const DriftConfig& DriftMonitor::config() const noexcept { return state_->config; }
-bool DriftMonitor::watches(std::size_t model) const noexcept {
-  return model < state_->watched.size() && state_->watched[model] != kNone;
-}
 
 void DriftMonitor::record(std::size_t model, std::span<const float> values) noexcept {
   if (!watches(model) || values.size() != state_->nf) return;
@@ -285,216 +304,172 @@ void DriftMonitor::forgo_rows(std::size_t rows) noexcept {
   state_->forgone.fetch_add(rows, std::memory_order_relaxed);
 }
 
-// bin_lanes.h's vectors inside record_row, an always_inline body: no
-// vector crosses a call, so clang's -Wpsabi has no ABI to protect.
-#pragma GCC diagnostic push
-#pragma GCC diagnostic ignored "-Wpsabi"
-// The row's binning and window writes (record_reserved's body), inlined into
-// two clones: without -mavx2 GCC lowers the 8-lane (256-bit) vector compares
-// of bin_lanes.h to scalar code (~370 ns a row of 28 features); compiled for
-// AVX2 they are a handful of vcmpps per group. The clone is picked once, at
-// construction, from the CPU (__builtin_cpu_supports), not per call.
-[[gnu::always_inline]] inline void DriftMonitor::State::record_row(
-    State& s, std::uint64_t place, std::size_t model, std::span<const float> values) noexcept {
-  if (model >= s.watched.size() || values.size() != s.nf) return;
-  const std::size_t w = s.watched[model];
+// The hot path: the row's pooled place and value words into its model's
+// ring slot, the seqlock's writer: sequence 0, then every word with a
+// release store (a reader that sees one of them also sees the 0), then the
+// sequence. Release stores rather than a fence: the same instructions on
+// x86 (plain movs), and ThreadSanitizer, which does not model fences, can
+// check them. No branch on a value, no division, two lines written, one
+// load that may miss (the model's next place, which prefetch() fetches).
+void DriftMonitor::record_reserved(std::uint64_t place, std::size_t model,
+                                   std::span<const float> values) noexcept {
+  State& s = *state_;
+  if (model >= n_models_ || values.size() != s.nf) return;
+  const std::size_t w = ring_of_[model];
   if (w == kNone) return;
-
-  std::atomic<std::uint64_t>* pooled = s.pooled_slot(place);
   // The model's place: a plain load and store, not an atomic add: one
   // symbol is fed from one thread at a time in every engine we know, and two
   // threads racing here only share a slot (the seqlock keeps it whole or
   // leaves it out).
-  std::atomic<std::uint64_t>& model_next = s.model_next[w].next;
+  std::atomic<std::uint64_t>& model_next = s.model_next[w];
   const std::uint64_t model_place = model_next.load(std::memory_order_relaxed);
   model_next.store(model_place + 1, std::memory_order_relaxed);
-  std::atomic<std::uint64_t>* ring = s.model_slot(w, model_place % s.model_window);
+  std::atomic<std::uint64_t>* slot = s.model_slot(w, model_place);
 
-  // The seqlock's writer: sequence 0, then every word of the row with a
-  // release store (a reader that sees one of them also sees the 0), then the
-  // sequence. Release stores rather than a fence: the same instructions on
-  // x86, and ThreadSanitizer, which does not model fences, can check them.
-  pooled[0].store(0, std::memory_order_relaxed);
-  ring[0].store(0, std::memory_order_relaxed);
-  pooled[1].store(model, std::memory_order_release);
-
-  std::atomic<std::uint64_t>* previous = &s.previous[w * s.previous_stride];
-  for (std::size_t g = 0; g < s.groups; ++g) {
-    const std::size_t first = g * internal::kBinLanes;
-    const std::size_t count = std::min(internal::kBinLanes, s.nf - first);
-    const internal::BinFloat8 v = internal::load_lanes(values.data() + first, count);
-    const internal::BinInt8 cells = internal::bin_lanes(s.edges_of(w) + first, s.edge_stride, v);
-    std::uint64_t new_words[internal::kBinLanes / 2];
-    std::memcpy(new_words, &v, sizeof new_words);
-    // The stale flags from the previous values, in scalar registers: building
-    // a vector of the four words read back would go through memory and miss
-    // store forwarding (a ~15-cycle stall per group). A lane had a previous
-    // value when that value is not NaN, and is stale when its bits are equal.
-    std::uint64_t flags = 0;
-    for (std::size_t i = 0; i < internal::kBinLanes / 2; ++i) {
-      std::atomic<std::uint64_t>& word = previous[g * (internal::kBinLanes / 2) + i];
-      const std::uint64_t old_word = word.load(std::memory_order_relaxed);
-      word.store(new_words[i], std::memory_order_relaxed);
-      for (std::size_t half = 0; half < 2; ++half) {
-        const auto old_bits = static_cast<std::uint32_t>(old_word >> (32 * half));
-        const auto new_bits = static_cast<std::uint32_t>(new_words[i] >> (32 * half));
-        const std::uint64_t had = (old_bits & 0x7fffffffu) <= 0x7f800000u;  // not NaN
-        const std::uint64_t same = old_bits == new_bits;
-        flags |= (had * kHasPrevious | had * same * kStale) << (8 * (2 * i + half));
-      }
-    }
-    const internal::BinByte8 bytes = internal::low_bytes(cells);
+  slot[0].store(0, std::memory_order_relaxed);
+  slot[1].store(place, std::memory_order_release);
+  const std::size_t whole = s.nf / 2;
+  for (std::size_t i = 0; i < whole; ++i) {
     std::uint64_t word;
-    std::memcpy(&word, &bytes, sizeof word);
-    word |= flags;
-    pooled[2 + g].store(word, std::memory_order_release);
-    ring[1 + g].store(word, std::memory_order_release);
+    std::memcpy(&word, values.data() + 2 * i, sizeof word);
+    slot[2 + i].store(word, std::memory_order_release);
   }
-  pooled[0].store(place + 1, std::memory_order_release);
-  ring[0].store(model_place + 1, std::memory_order_release);
+  if (whole < s.value_words) {  // an odd count: the last value and a NaN
+    const float pair[2] = {values[s.nf - 1], std::numeric_limits<float>::quiet_NaN()};
+    std::uint64_t word;
+    std::memcpy(&word, pair, sizeof word);
+    slot[2 + whole].store(word, std::memory_order_release);
+  }
+  slot[0].store(model_place + 1, std::memory_order_release);
+}
+
+bool DriftMonitor::State::read_values(const std::atomic<std::uint64_t>* slot,
+                                      std::size_t first_word, std::uint64_t sequence,
+                                      float* out) const noexcept {
+  if (slot[0].load(std::memory_order_acquire) != sequence || sequence == 0) return false;
+  // Acquire loads: a word of a newer row brings its writer's sequence 0
+  // along, so the second sequence load below sees the change.
+  for (std::size_t i = 0; i < value_words; ++i) {
+    const std::uint64_t word = slot[first_word + i].load(std::memory_order_acquire);
+    std::memcpy(out + 2 * i, &word, sizeof word);
+  }
+  for (std::size_t f = 2 * value_words; f < edge_stride; ++f) {
+    out[f] = std::numeric_limits<float>::quiet_NaN();
+  }
+  return slot[0].load(std::memory_order_relaxed) == sequence;
+}
+
+// bin_lanes.h's vectors inside bin_row_body, an always_inline body: no
+// vector crosses a call, so clang's -Wpsabi has no ABI to protect.
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+
+namespace {
+
+// A cell byte: the bin in the low 4 bits, whether the row's model had a
+// previous row with a value there (kHasPrevious), and whether this value's
+// bits equal it (kStale). Inlined into two clones: without -mavx2 GCC
+// lowers the 8-lane vector compares to SSE2 pairs; compiled for AVX2 they
+// are one vcmpps each.
+[[gnu::always_inline]] inline void bin_row_body(const float* edges, std::size_t stride,
+                                                const float* values, const float* previous,
+                                                std::uint8_t* cells) noexcept {
+  using internal::BinFloat8;
+  using internal::BinInt8;
+  for (std::size_t first = 0; first < stride; first += internal::kBinLanes) {
+    BinFloat8 v;
+    std::memcpy(&v, values + first, sizeof v);
+    BinInt8 cell = internal::bin_lanes(edges + first, stride, v);
+    if (previous != nullptr) {
+      BinFloat8 p;
+      std::memcpy(&p, previous + first, sizeof p);
+      const BinInt8 had = (p == p);  // not NaN
+      const BinInt8 same = std::bit_cast<BinInt8>(p) == std::bit_cast<BinInt8>(v);
+      cell |= (had & kHasPrevious) | (had & same & kStale);
+    }
+    const internal::BinByte8 bytes = internal::low_bytes(cell);
+    std::memcpy(cells + first, &bytes, sizeof bytes);
+  }
+}
+
+}  // namespace
+
+void DriftMonitor::State::bin_row_generic(const float* edges, std::size_t stride,
+                                          const float* values, const float* previous,
+                                          std::uint8_t* cells) noexcept {
+  bin_row_body(edges, stride, values, previous, cells);
 }
 
 #pragma GCC diagnostic pop
 
 #if defined(__x86_64__) && defined(__GNUC__)
-__attribute__((target("avx2"))) void DriftMonitor::State::record_row_avx2(
-    State& s, std::uint64_t place, std::size_t model, std::span<const float> values) noexcept {
-  record_row(s, place, model, values);
+__attribute__((target("avx2"))) void DriftMonitor::State::bin_row_avx2(
+    const float* edges, std::size_t stride, const float* values, const float* previous,
+    std::uint8_t* cells) noexcept {
+#pragma GCC diagnostic push
+#pragma GCC diagnostic ignored "-Wpsabi"
+  bin_row_body(edges, stride, values, previous, cells);
+#pragma GCC diagnostic pop
 }
 
-// The AVX-512 clone, 16 features a register: a masked load of the values
-// (no padded copy, no load past the row), 11 compares into mask registers
-// each counted into the lanes they hold (vpmovm2d, vpsubd), the stale flags from one integer
-// compare against the previous values, and one narrowing (vpmovdb) to the
-// cell bytes. The previous values stay relaxed atomic words (a model fed
-// from two threads at once is a race the memory model must define), read
-// and written one word at a time and moved between general and vector
-// registers: no store-to-load forwarding through memory.
+// The AVX-512 clone, 16 features a register: 11 compares into mask
+// registers, each a masked add into the lanes it holds, the NaN blend, the
+// flags from two compares against the previous row, and one narrowing
+// (vpmovdb) to the 16 cell bytes.
 __attribute__((target("avx512f,avx512bw,avx512dq,avx512vl"))) void
-DriftMonitor::State::record_row_avx512(State& s, std::uint64_t place, std::size_t model,
-                                       std::span<const float> values) noexcept {
-  if (model >= s.watched.size() || values.size() != s.nf) return;
-  const std::size_t w = s.watched[model];
-  if (w == kNone) return;
-
-  std::atomic<std::uint64_t>* pooled = s.pooled_slot(place);
-  // A plain load and store of the model's place, as in record_row.
-  std::atomic<std::uint64_t>& model_next = s.model_next[w].next;
-  const std::uint64_t model_place = model_next.load(std::memory_order_relaxed);
-  model_next.store(model_place + 1, std::memory_order_relaxed);
-  std::atomic<std::uint64_t>* ring = s.model_slot(w, model_place % s.model_window);
-
-  // The seqlock's writer: sequence 0, then every word of the row with a
-  // release store (a reader that sees one of them also sees the 0), then the
-  // sequence. Release stores rather than a fence: the same instructions on
-  // x86, and ThreadSanitizer, which does not model fences, can check them.
-  pooled[0].store(0, std::memory_order_relaxed);
-  ring[0].store(0, std::memory_order_relaxed);
-  pooled[1].store(model, std::memory_order_release);
-
+DriftMonitor::State::bin_row_avx512(const float* edges, std::size_t stride, const float* values,
+                                    const float* previous, std::uint8_t* cells) noexcept {
+  const __m512i one = _mm512_set1_epi32(1);
   const __m512i nan_bin = _mm512_set1_epi32(static_cast<int>(kNanBin));
-  const __m512 nan_lanes = _mm512_set1_ps(std::numeric_limits<float>::quiet_NaN());
   const __m512i has_previous = _mm512_set1_epi32(kHasPrevious);
   const __m512i stale = _mm512_set1_epi32(kStale);
-  std::atomic<std::uint64_t>* previous = &s.previous[w * s.previous_stride];
-  const float* edges = s.edges_of(w);
-  const std::size_t stride = s.edge_stride;
-  constexpr auto relaxed = std::memory_order_relaxed;
-  for (std::size_t first = 0; first < s.nf; first += internal::kWideLanes) {
-    const std::size_t count = std::min(internal::kWideLanes, s.nf - first);
-    const auto lanes = static_cast<__mmask16>((1u << count) - 1u);
-    // Lanes past the row load as NaN, as in load_lanes: the same bytes as
-    // the other clones, padding included.
-    const __m512 v = _mm512_mask_loadu_ps(nan_lanes, lanes, values.data() + first);
+  for (std::size_t first = 0; first < stride; first += internal::kWideLanes) {
+    const __m512 v = _mm512_loadu_ps(values + first);
     __m512i bin = _mm512_setzero_si512();
     for (std::size_t k = 0; k < internal::kLaneEdges; ++k) {
       const __mmask16 ge =
           _mm512_cmp_ps_mask(v, _mm512_loadu_ps(edges + k * stride + first), _CMP_GE_OQ);
-      bin = _mm512_sub_epi32(bin, _mm512_movm_epi32(ge));  // all ones: -1
+      bin = _mm512_mask_add_epi32(bin, ge, bin, one);
     }
     bin = _mm512_mask_mov_epi32(bin, _mm512_cmp_ps_mask(v, v, _CMP_UNORD_Q), nan_bin);
-
-    std::atomic<std::uint64_t>* words = previous + first / 2;
-    auto word_at = [words](int i) {
-      return static_cast<long long>(words[i].load(std::memory_order_relaxed));
-    };
-    const __m512i old = _mm512_set_epi64(word_at(7), word_at(6), word_at(5), word_at(4), word_at(3),
-                                         word_at(2), word_at(1), word_at(0));
-    // A lane had a previous value when it is not NaN, and is stale when its
-    // bits equal the new value's.
-    const __mmask16 had =
-        _mm512_cmp_ps_mask(_mm512_castsi512_ps(old), _mm512_castsi512_ps(old), _CMP_ORD_Q);
-    const __m512i bits = _mm512_castps_si512(v);
-    const __mmask16 same = _mm512_cmpeq_epi32_mask(old, bits);
-    bin = _mm512_mask_or_epi32(bin, had, bin, has_previous);
-    bin = _mm512_mask_or_epi32(bin, had & same, bin, stale);
-
-    // The masked forms: a defined pass-through (GCC 12 warns that the plain
-    // intrinsics' undefined source "may be used uninitialized").
-    const __m128i zero = _mm_setzero_si128();
-    const __m128i new01 = _mm512_mask_extracti64x2_epi64(zero, 0x3, bits, 0);
-    const __m128i new23 = _mm512_mask_extracti64x2_epi64(zero, 0x3, bits, 1);
-    const __m128i new45 = _mm512_mask_extracti64x2_epi64(zero, 0x3, bits, 2);
-    const __m128i new67 = _mm512_mask_extracti64x2_epi64(zero, 0x3, bits, 3);
-    words[0].store(static_cast<std::uint64_t>(_mm_cvtsi128_si64(new01)), relaxed);
-    words[1].store(static_cast<std::uint64_t>(_mm_extract_epi64(new01, 1)), relaxed);
-    words[2].store(static_cast<std::uint64_t>(_mm_cvtsi128_si64(new23)), relaxed);
-    words[3].store(static_cast<std::uint64_t>(_mm_extract_epi64(new23, 1)), relaxed);
-    words[4].store(static_cast<std::uint64_t>(_mm_cvtsi128_si64(new45)), relaxed);
-    words[5].store(static_cast<std::uint64_t>(_mm_extract_epi64(new45, 1)), relaxed);
-    words[6].store(static_cast<std::uint64_t>(_mm_cvtsi128_si64(new67)), relaxed);
-    words[7].store(static_cast<std::uint64_t>(_mm_extract_epi64(new67, 1)), relaxed);
-
-    // The 16 cell bytes: two words of the slot (the second only when the
-    // row has features there).
-    const __m128i cells = _mm512_mask_cvtepi32_epi8(zero, 0xffff, bin);
-    const std::size_t word = first / internal::kBinLanes;
-    const auto low = static_cast<std::uint64_t>(_mm_cvtsi128_si64(cells));
-    pooled[2 + word].store(low, std::memory_order_release);
-    ring[1 + word].store(low, std::memory_order_release);
-    if (word + 1 < s.groups) {
-      const auto high = static_cast<std::uint64_t>(_mm_extract_epi64(cells, 1));
-      pooled[3 + word].store(high, std::memory_order_release);
-      ring[2 + word].store(high, std::memory_order_release);
+    if (previous != nullptr) {
+      const __m512 p = _mm512_loadu_ps(previous + first);
+      const __mmask16 had = _mm512_cmp_ps_mask(p, p, _CMP_ORD_Q);
+      const __mmask16 same =
+          _mm512_cmpeq_epi32_mask(_mm512_castps_si512(p), _mm512_castps_si512(v));
+      bin = _mm512_mask_or_epi32(bin, had, bin, has_previous);
+      bin = _mm512_mask_or_epi32(bin, had & same, bin, stale);
     }
+    // The masked form: a defined pass-through (GCC 12 warns that the plain
+    // intrinsic's undefined source "may be used uninitialized").
+    _mm_storeu_si128(reinterpret_cast<__m128i*>(cells + first),
+                     _mm512_mask_cvtepi32_epi8(_mm_setzero_si128(), 0xffff, bin));
   }
-  pooled[0].store(place + 1, std::memory_order_release);
-  ring[0].store(model_place + 1, std::memory_order_release);
 }
 #endif
 
-void DriftMonitor::State::record_row_generic(State& s, std::uint64_t place, std::size_t model,
-                                             std::span<const float> values) noexcept {
-  record_row(s, place, model, values);
-}
-
-void DriftMonitor::record_reserved(std::uint64_t place, std::size_t model,
-                                   std::span<const float> values) noexcept {
-  state_->record(*state_, place, model, values);
-}
-
 namespace internal {
 
-std::string_view to_string(DriftRecordKernel kernel) noexcept {
+std::string_view to_string(DriftBinKernel kernel) noexcept {
   switch (kernel) {
-    case DriftRecordKernel::kGeneric:
+    case DriftBinKernel::kGeneric:
       return "generic";
-    case DriftRecordKernel::kAvx2:
+    case DriftBinKernel::kAvx2:
       return "avx2";
-    case DriftRecordKernel::kAvx512:
+    case DriftBinKernel::kAvx512:
       return "avx512";
   }
   return "?";
 }
 
-bool DriftMonitorAccess::cpu_runs(DriftRecordKernel kernel) noexcept {
+bool DriftMonitorAccess::cpu_runs(DriftBinKernel kernel) noexcept {
   switch (kernel) {
-    case DriftRecordKernel::kGeneric:
+    case DriftBinKernel::kGeneric:
       return true;
 #if defined(__x86_64__) && defined(__GNUC__)
-    case DriftRecordKernel::kAvx2:
+    case DriftBinKernel::kAvx2:
       return __builtin_cpu_supports("avx2");
-    case DriftRecordKernel::kAvx512:
+    case DriftBinKernel::kAvx512:
       return __builtin_cpu_supports("avx512f") && __builtin_cpu_supports("avx512bw") &&
              __builtin_cpu_supports("avx512dq") && __builtin_cpu_supports("avx512vl");
 #endif
@@ -503,31 +478,27 @@ bool DriftMonitorAccess::cpu_runs(DriftRecordKernel kernel) noexcept {
   }
 }
 
-DriftRecordKernel DriftMonitorAccess::kernel(const DriftMonitor& monitor) noexcept {
+DriftBinKernel DriftMonitorAccess::kernel(const DriftMonitor& monitor) noexcept {
 #if defined(__x86_64__) && defined(__GNUC__)
-  if (monitor.state_->record == &DriftMonitor::State::record_row_avx512) {
-    return DriftRecordKernel::kAvx512;
-  }
-  if (monitor.state_->record == &DriftMonitor::State::record_row_avx2) {
-    return DriftRecordKernel::kAvx2;
-  }
+  if (monitor.state_->bin == &DriftMonitor::State::bin_row_avx512) return DriftBinKernel::kAvx512;
+  if (monitor.state_->bin == &DriftMonitor::State::bin_row_avx2) return DriftBinKernel::kAvx2;
 #endif
-  return DriftRecordKernel::kGeneric;
+  return DriftBinKernel::kGeneric;
 }
 
-bool DriftMonitorAccess::use(DriftMonitor& monitor, DriftRecordKernel kernel) noexcept {
+bool DriftMonitorAccess::use(DriftMonitor& monitor, DriftBinKernel kernel) noexcept {
   if (!cpu_runs(kernel)) return false;
-  auto& record = monitor.state_->record;
+  auto& bin = monitor.state_->bin;
   switch (kernel) {
-    case DriftRecordKernel::kGeneric:
-      record = &DriftMonitor::State::record_row_generic;
+    case DriftBinKernel::kGeneric:
+      bin = &DriftMonitor::State::bin_row_generic;
       return true;
 #if defined(__x86_64__) && defined(__GNUC__)
-    case DriftRecordKernel::kAvx2:
-      record = &DriftMonitor::State::record_row_avx2;
+    case DriftBinKernel::kAvx2:
+      bin = &DriftMonitor::State::bin_row_avx2;
       return true;
-    case DriftRecordKernel::kAvx512:
-      record = &DriftMonitor::State::record_row_avx512;
+    case DriftBinKernel::kAvx512:
+      bin = &DriftMonitor::State::bin_row_avx512;
       return true;
 #endif
     default:
@@ -535,27 +506,36 @@ bool DriftMonitorAccess::use(DriftMonitor& monitor, DriftRecordKernel kernel) no
   }
 }
 
+std::size_t DriftMonitorAccess::padded_features(const DriftMonitor& monitor) noexcept {
+  return monitor.state_->edge_stride;
+}
+
+void DriftMonitorAccess::bin_row(const DriftMonitor& monitor, std::size_t model,
+                                 const float* values, const float* previous,
+                                 std::uint8_t* cells) noexcept {
+  const DriftMonitor::State& s = *monitor.state_;
+  s.bin(s.edges_of(s.watched[model]), s.edge_stride, values, previous, cells);
+}
+
 }  // namespace internal
 
 void DriftMonitor::prefetch(std::size_t model) const noexcept {
   const State& s = *state_;
-  if (model >= s.watched.size() || s.watched[model] == kNone) return;
-  const std::size_t w = s.watched[model];
-  constexpr std::size_t kLine = 64;
-  // The edge table: one line in four. The tables are adjacent in symbol
-  // order, so the hardware prefetcher fetches the lines between; a prefetch
-  // per line costs more than it saves (BM_DriftCostPaired: 22 prefetches a
-  // row 10.5-12.6 us a cycle, one in four 9.7-9.8 us, none 11.5-12.4 us).
-  const char* first = reinterpret_cast<const char*>(s.edges_of(w));
-  const std::size_t bytes = s.edge_block * sizeof(float);  // whole lines
-  for (std::size_t at = 0; at < bytes; at += 4 * kLine) __builtin_prefetch(first + at, 0, 3);
-  // Written by record(): fetched for writing (64-byte aligned, whole lines).
-  const auto* previous = reinterpret_cast<const char*>(&s.previous[w * s.previous_stride]);
-  const std::size_t previous_bytes = s.previous_stride * sizeof(std::uint64_t);
-  for (std::size_t at = 0; at < previous_bytes; at += kLine) {
-    __builtin_prefetch(previous + at, 1, 3);
+  if (model >= n_models_ || ring_of_[model] == kNone) return;
+  const std::size_t w = ring_of_[model];
+  // What record() writes, fetched for writing (a store to a line not in
+  // the cache waits for it in the store buffer, and the trees between two
+  // records evict everything): the model's next place, then the two lines
+  // of its ring slot. The next place is loaded for the slot's address; it
+  // shares its line with seven other models, so in a cycle over the symbols
+  // it is mostly in the cache already.
+  std::atomic<std::uint64_t>& model_next = s.model_next[w];
+  __builtin_prefetch(&model_next, 1, 3);
+  const auto* slot =
+      reinterpret_cast<const char*>(s.model_slot(w, model_next.load(std::memory_order_relaxed)));
+  for (std::size_t at = 0; at < s.model_stride * sizeof(std::uint64_t); at += 64) {
+    __builtin_prefetch(slot + at, 1, 3);
   }
-  __builtin_prefetch(&s.model_next[w], 1, 3);
 }
 
 namespace {
@@ -667,37 +647,8 @@ DriftSnapshot DriftMonitor::snapshot() const {
   const State& s = *state_;
   DriftSnapshot snap;
   const std::size_t nf = s.nf;
-  std::vector<Counts> pooled_counts(s.models.size() * nf, Counts{});
-  std::vector<std::uint64_t> cells(s.groups);
-  internal::RelationTally relation_tally(s.relations);
-
-  // The pooled window: places [next - window, next).
-  const std::uint64_t next = s.next.load(std::memory_order_acquire);
-  const std::uint64_t forgone = s.forgone.load(std::memory_order_relaxed);
-  snap.rows_recorded = next > forgone ? next - forgone : 0;
-  const std::uint64_t oldest = next > s.window ? next - s.window : 0;
-  for (std::size_t p = 0; p < s.window; ++p) {
-    const std::atomic<std::uint64_t>* slot = &s.pooled[p * s.pooled_stride];
-    const std::uint64_t seq = slot[0].load(std::memory_order_acquire);
-    if (seq == 0 || seq - 1 < oldest || seq - 1 >= next) continue;
-    // The seqlock's reader: acquire loads of the row's words (a word of a
-    // newer row brings its writer's sequence 0 along), then the sequence
-    // again; the slot is whole when both sequence loads agree.
-    const std::uint64_t model = slot[1].load(std::memory_order_acquire);
-    for (std::size_t g = 0; g < s.groups; ++g)
-      cells[g] = slot[2 + g].load(std::memory_order_acquire);
-    if (slot[0].load(std::memory_order_relaxed) != seq || model >= s.models.size()) continue;
-    ++snap.window_rows;
-    for (std::size_t f = 0; f < nf; ++f) {
-      const auto cell = static_cast<std::uint8_t>(cells[f / 8] >> (8 * (f % 8)));
-      add_cell(pooled_counts[model * nf + f], cell);
-    }
-    relation_tally.add(model, [&cells](std::size_t f) {
-      return static_cast<std::uint8_t>((cells[f / 8] >> (8 * (f % 8))) & kBinMask);
-    });
-  }
-
-  std::vector<std::size_t> watched;
+  const std::size_t stride = s.edge_stride;
+  std::vector<std::size_t> watched;  // watched[w]: the model of ring w
   for (std::size_t m = 0; m < s.models.size(); ++m) {
     if (s.watched[m] != kNone) {
       watched.push_back(m);
@@ -708,6 +659,77 @@ DriftSnapshot DriftMonitor::snapshot() const {
       snap.models_without_stats.push_back(s.models[m].symbol);
     }
   }
+  const std::size_t n_watched = watched.size();
+
+  // The windows: the pooled one, rows whose pooled place is in
+  // [next - window, next); each model's, places [next - model_window, next)
+  // of its ring, the latest stale_window_rows of them also counted as
+  // recent.
+  const std::uint64_t next = s.next.load(std::memory_order_acquire);
+  const std::uint64_t forgone = s.forgone.load(std::memory_order_relaxed);
+  snap.rows_recorded = next > forgone ? next - forgone : 0;
+  const std::uint64_t oldest = next > s.window ? next - s.window : 0;
+  std::vector<std::uint64_t> model_nexts(n_watched), model_oldest(n_watched),
+      recent_oldest(n_watched), model_rows(n_watched, 0), recent_rows(n_watched, 0);
+  for (std::size_t w = 0; w < n_watched; ++w) {
+    const std::uint64_t next_place = s.model_next[w].load(std::memory_order_acquire);
+    model_nexts[w] = next_place;
+    model_oldest[w] = next_place > s.model_window ? next_place - s.model_window : 0;
+    recent_oldest[w] =
+        next_place > s.config.stale_window_rows ? next_place - s.config.stale_window_rows : 0;
+  }
+
+  // One pass over the rings, slot-major as they are laid out. A slot's
+  // cells are binned the first time a snapshot needs its row, and kept: the
+  // row's previous row stays in the ring while the row is in its model's
+  // window (the ring holds more than model_window rows).
+  std::vector<Counts> pooled_counts(s.models.size() * nf, Counts{});
+  std::vector<Counts> model_counts(s.models.size() * nf, Counts{});
+  std::vector<Counts> recent_counts(n_watched * nf, Counts{});
+  internal::RelationTally relation_tally(s.relations);
+  std::vector<float> values(stride), previous(stride);
+  std::lock_guard cache_lock(s.cache_mu);
+  for (std::size_t p = 0; p < s.model_slots; ++p) {
+    for (std::size_t w = 0; w < n_watched; ++w) {
+      const std::atomic<std::uint64_t>* slot = s.model_slot(w, p);
+      const std::uint64_t sequence = slot[0].load(std::memory_order_acquire);
+      if (sequence == 0 || sequence - 1 >= model_nexts[w]) continue;
+      const std::uint64_t model_place = sequence - 1;
+      const std::size_t at = p * n_watched + w;
+      std::uint8_t* cells = &s.cached_cells[at * stride];
+      std::uint64_t place = s.cached_place[at];
+      if (s.cached_sequence[at] != sequence) {
+        // The place before the values: a newer row's place (stored after its
+        // sequence 0, with release) makes read_values' sequence loads
+        // disagree.
+        place = slot[1].load(std::memory_order_acquire);
+        const bool needed = model_place >= model_oldest[w] || (place >= oldest && place < next);
+        if (!needed || !s.read_values(slot, 2, sequence, values.data())) continue;
+        const bool had = model_place > 0 && s.read_values(s.model_slot(w, model_place - 1), 2,
+                                                          model_place, previous.data());
+        s.bin(s.edges_of(w), stride, values.data(), had ? previous.data() : nullptr, cells);
+        s.cached_sequence[at] = sequence;
+        s.cached_place[at] = place;
+      }
+      const std::size_t m = watched[w];
+      if (place >= oldest && place < next) {
+        ++snap.window_rows;
+        for (std::size_t f = 0; f < nf; ++f) add_cell(pooled_counts[m * nf + f], cells[f]);
+        relation_tally.add(
+            m, [cells](std::size_t f) { return static_cast<std::uint8_t>(cells[f] & kBinMask); });
+      }
+      if (model_place >= model_oldest[w]) {
+        ++model_rows[w];
+        const bool is_recent = model_place >= recent_oldest[w];
+        recent_rows[w] += is_recent;
+        for (std::size_t f = 0; f < nf; ++f) {
+          add_cell(model_counts[m * nf + f], cells[f]);
+          if (is_recent) add_cell(recent_counts[w * nf + f], cells[f]);
+        }
+      }
+    }
+  }
+
   std::vector<Counts> pooled_totals(nf, Counts{});
   for (std::size_t m = 0; m < s.models.size(); ++m) {
     for (std::size_t f = 0; f < nf; ++f) {
@@ -727,44 +749,6 @@ DriftSnapshot DriftMonitor::snapshot() const {
     d.level = pooled_levels[f];
     d.relations = relation_tally.figures(f, s.features, s.config, d.relation_broken);
     snap.features.push_back(std::move(d));
-  }
-
-  // Each model's own window: places [next - model_window, next) of its ring;
-  // the latest stale_window_rows of them also count as recent. Read
-  // slot-major, as the rings are laid out (one run of memory, not a page per
-  // slot); `watched` lists the models in watched order (watched[w] is the
-  // model of ring w).
-  const std::size_t n_watched = watched.size();
-  std::vector<Counts> model_counts(s.models.size() * nf, Counts{});
-  std::vector<Counts> recent_counts(n_watched * nf, Counts{});
-  std::vector<std::uint64_t> model_nexts(n_watched), model_oldest(n_watched),
-      recent_oldest(n_watched), model_rows(n_watched, 0), recent_rows(n_watched, 0);
-  for (std::size_t w = 0; w < n_watched; ++w) {
-    const std::uint64_t next_place = s.model_next[w].next.load(std::memory_order_acquire);
-    model_nexts[w] = next_place;
-    model_oldest[w] = next_place > s.model_window ? next_place - s.model_window : 0;
-    recent_oldest[w] =
-        next_place > s.config.stale_window_rows ? next_place - s.config.stale_window_rows : 0;
-  }
-  for (std::size_t p = 0; p < s.model_window; ++p) {
-    for (std::size_t w = 0; w < n_watched; ++w) {
-      const std::atomic<std::uint64_t>* slot = s.model_slot(w, p);
-      const std::uint64_t seq = slot[0].load(std::memory_order_acquire);
-      if (seq == 0 || seq - 1 < model_oldest[w] || seq - 1 >= model_nexts[w]) continue;
-      for (std::size_t g = 0; g < s.groups; ++g) {
-        cells[g] = slot[1 + g].load(std::memory_order_acquire);  // as above
-      }
-      if (slot[0].load(std::memory_order_relaxed) != seq) continue;
-      ++model_rows[w];
-      const bool is_recent = seq - 1 >= recent_oldest[w];
-      recent_rows[w] += is_recent;
-      const std::size_t m = watched[w];
-      for (std::size_t f = 0; f < nf; ++f) {
-        const auto cell = static_cast<std::uint8_t>(cells[f / 8] >> (8 * (f % 8)));
-        add_cell(model_counts[m * nf + f], cell);
-        if (is_recent) add_cell(recent_counts[w * nf + f], cell);
-      }
-    }
   }
   for (std::size_t w = 0; w < n_watched; ++w) {
     const std::size_t m = watched[w];

@@ -228,11 +228,11 @@ struct GovernedPredictor::Impl {
 
   // The batch: one state load (again only after a recorded failure, which
   // may have latched), one success-counter update. With drift on, each
-  // accepted row is binned right after its evaluation, into places reserved
-  // for the batch's rows of watched models with one atomic add, while the
-  // next row's drift tables are prefetched before this row's trees run (a
-  // microsecond of tree evaluation hides the fetch; binned after the batch,
-  // every row's tables would come from memory: the trees evict them).
+  // accepted row is copied into the drift rings right after its evaluation,
+  // into places reserved for the batch's rows of watched models with one
+  // atomic add, and the lines the next row's copy writes are prefetched
+  // before this row's trees run (a microsecond of tree evaluation hides the
+  // fetch; the trees evict everything between two rows).
   std::size_t batch(std::span<const ModelHandle> handles, std::span<const FeatureRow> rows,
                     std::span<PredictResult> out) noexcept {
     MlState s = latch.state();
@@ -242,10 +242,8 @@ struct GovernedPredictor::Impl {
     std::size_t reserved = 0;
     if (watch != nullptr) {
       for (std::size_t j = 0; j < rows.size(); ++j) {
-        reserved += !is_no_row(rows[j]) && model_of(handles[j]) != nullptr &&
-                            watch->watches(handles[j].index_)
-                        ? 1
-                        : 0;
+        // Rows that turn out to have no row or no model are forgone below.
+        reserved += watch->watches(handles[j].index_) ? 1 : 0;
       }
       if (reserved > 0) place = watch->reserve_rows(reserved);
       if (!rows.empty()) watch->prefetch(handles[0].index_);

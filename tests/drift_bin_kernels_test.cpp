@@ -1,9 +1,10 @@
 // Copyright 2026 The mlgov Authors. Apache-2.0.
 //
-// The clones of DriftMonitor's record kernel (generic, AVX2, AVX-512; the
-// constructor picks the fastest the CPU runs) over the same rows: every
-// window and figure bit-identical, and each cell the scalar definition
-// (TrainingBins::bin_of, bit equality with the symbol's previous value).
+// The clones of DriftMonitor's binning kernel (generic, AVX2, AVX-512; the
+// constructor picks the fastest the CPU runs; snapshot() bins with it) over
+// the same rows: every window and figure bit-identical, and each cell the
+// scalar definition (TrainingBins::bin_of, bit equality with the symbol's
+// previous value).
 #include <array>
 #include <bit>
 #include <cmath>
@@ -15,17 +16,17 @@
 #include <fmt/format.h>
 #include <gtest/gtest.h>
 
-#include "drift/record_kernel.h"
+#include "drift/bin_kernel.h"
 #include "mlgov/drift.h"
 
 namespace mlgov {
 namespace {
 
+using internal::DriftBinKernel;
 using internal::DriftMonitorAccess;
-using internal::DriftRecordKernel;
 
-constexpr DriftRecordKernel kKernels[] = {DriftRecordKernel::kGeneric, DriftRecordKernel::kAvx2,
-                                          DriftRecordKernel::kAvx512};
+constexpr DriftBinKernel kKernels[] = {DriftBinKernel::kGeneric, DriftBinKernel::kAvx2,
+                                       DriftBinKernel::kAvx512};
 
 std::vector<std::string> names(std::size_t n) {
   std::vector<std::string> out;
@@ -94,8 +95,10 @@ std::vector<Row> rows_for(const std::vector<TrainingBins>& all, std::size_t n, s
 }
 
 // The monitor's whole state as JSON after feeding `rows`, with `kernel`.
-nlohmann::json fed(DriftRecordKernel kernel, std::size_t n, const std::vector<TrainingBins>& all,
-                   const std::vector<Row>& rows, bool batch) {
+// `snapshot_every` > 0: a snapshot after every that many rows too (the
+// per-row form only).
+nlohmann::json fed(DriftBinKernel kernel, std::size_t n, const std::vector<TrainingBins>& all,
+                   const std::vector<Row>& rows, bool batch, std::size_t snapshot_every = 0) {
   DriftConfig config;
   config.window_rows = 300;
   config.model_window_rows = 150;
@@ -110,21 +113,24 @@ nlohmann::json fed(DriftRecordKernel kernel, std::size_t n, const std::vector<Tr
     std::uint64_t place = monitor.reserve_rows(rows.size());
     for (const Row& r : rows) monitor.record_reserved(place++, r.model, r.values);
   } else {
-    for (const Row& r : rows) monitor.record(r.model, r.values);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      monitor.record(rows[i].model, rows[i].values);
+      if (snapshot_every > 0 && i % snapshot_every == 0) (void)monitor.snapshot();
+    }
   }
   return to_json(monitor.evaluate().snapshot);
 }
 
-class RecordKernels : public ::testing::TestWithParam<std::size_t> {};
+class BinKernels : public ::testing::TestWithParam<std::size_t> {};
 
-TEST_P(RecordKernels, EveryCloneThisCpuRunsGivesTheGenericWindowsBitForBit) {
+TEST_P(BinKernels, EveryCloneThisCpuRunsGivesTheGenericWindowsBitForBit) {
   const std::size_t n = GetParam();
   std::vector<TrainingBins> all;
   for (std::size_t m = 0; m < 5; ++m) all.push_back(bins(m, n));
   const std::vector<Row> rows = rows_for(all, n, 1000);
-  const nlohmann::json reference = fed(DriftRecordKernel::kGeneric, n, all, rows, false);
+  const nlohmann::json reference = fed(DriftBinKernel::kGeneric, n, all, rows, false);
   std::size_t ran = 0;
-  for (DriftRecordKernel kernel : kKernels) {
+  for (DriftBinKernel kernel : kKernels) {
     if (!DriftMonitorAccess::cpu_runs(kernel)) continue;
     ++ran;
     for (bool batch : {false, true}) {
@@ -138,7 +144,7 @@ TEST_P(RecordKernels, EveryCloneThisCpuRunsGivesTheGenericWindowsBitForBit) {
 // The pooled figures of two models' rows, against the definition: each
 // value's bin from its own model's bin_of, stale when its bits equal the
 // same model's previous value (NaN never stale).
-TEST_P(RecordKernels, EachCloneCountsWhatTheScalarDefinitionCounts) {
+TEST_P(BinKernels, EachCloneCountsWhatTheScalarDefinitionCounts) {
   const std::size_t n = GetParam();
   std::vector<TrainingBins> all{bins(0, n), bins(3, n)};
   const std::vector<Row> rows = rows_for(all, n, 240);
@@ -161,7 +167,7 @@ TEST_P(RecordKernels, EachCloneCountsWhatTheScalarDefinitionCounts) {
     last[row.model] = &row;
   }
   std::size_t ran = 0;
-  for (DriftRecordKernel kernel : kKernels) {
+  for (DriftBinKernel kernel : kKernels) {
     if (!DriftMonitorAccess::cpu_runs(kernel)) continue;
     ++ran;
     const nlohmann::json snap = fed(kernel, n, all, rows, true);
@@ -193,9 +199,22 @@ TEST_P(RecordKernels, EachCloneCountsWhatTheScalarDefinitionCounts) {
   EXPECT_GE(ran, 1u);
 }
 
+// snapshot() bins each model row once and keeps its cells: snapshots taken
+// between the records (every 7 rows; 600 rows a model, so each ring of 512
+// slots wraps and its kept cells are replaced) must give the figures of one
+// snapshot at the end.
+TEST_P(BinKernels, SnapshotsBetweenTheRecordsLeaveTheFiguresAsOneAtTheEnd) {
+  const std::size_t n = GetParam();
+  std::vector<TrainingBins> all;
+  for (std::size_t m = 0; m < 5; ++m) all.push_back(bins(m, n));
+  const std::vector<Row> rows = rows_for(all, n, 3000);
+  const nlohmann::json reference = fed(DriftBinKernel::kGeneric, n, all, rows, false);
+  EXPECT_EQ(fed(DriftBinKernel::kGeneric, n, all, rows, false, 7), reference);
+}
+
 // 28: the contract; 5, 8, 16, 20 and 33: tails of one, two and three
 // registers, and a row with no partial group.
-INSTANTIATE_TEST_SUITE_P(FeatureCounts, RecordKernels, ::testing::Values(5, 8, 16, 20, 28, 33));
+INSTANTIATE_TEST_SUITE_P(FeatureCounts, BinKernels, ::testing::Values(5, 8, 16, 20, 28, 33));
 
 }  // namespace
 }  // namespace mlgov
