@@ -13,8 +13,8 @@
 //                              stale flags), per kernel clone (generic: the
 //                              build's target, SSE2 here; avx2; avx512)
 //   BM_DriftSnapshot/first     snapshot() of full windows none of whose rows
-//                              is binned yet (225 x 500 model rows + the
-//                              pooled 2,000)
+//                              is binned yet (225 x 500 model rows; the
+//                              pooled window's 2,000 are among them)
 //   BM_DriftSnapshot/after_cycle  snapshot() after one more cycle: the
 //                              cycle's 225 rows binned, the rest kept
 // The in-cycle figure that #14 judges is BM_DriftCostPaired in

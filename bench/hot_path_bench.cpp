@@ -59,8 +59,11 @@
 namespace mlgov::internal {
 namespace {
 
+// The fixtures live in static unique_ptrs, destroyed when main returns: each
+// holds a 350 MB model directory under the temp directory, which its
+// destructor removes (a fixture made with `new` left one behind every run).
 HotPathFixture& fixture() {
-  static auto* f = [] {
+  static const std::unique_ptr<HotPathFixture> f = [] {
     HotPathOptions options;
     options.backend = PredictorBackend::kNative;
     options.symbols = 225;
@@ -69,7 +72,7 @@ HotPathFixture& fixture() {
     options.depth = 6;
     options.contracts_dir = std::filesystem::path(MLGOV_SOURCE_DIR) / "contracts";
     options.tiny_model = true;
-    auto* made = new HotPathFixture(options);
+    auto made = std::make_unique<HotPathFixture>(options);
     made->warm_up();
     return made;
   }();
@@ -78,7 +81,7 @@ HotPathFixture& fixture() {
 
 // The same universe and model served by `backend` (a second predictor).
 HotPathFixture& fixture_with(PredictorBackend backend) {
-  static auto* simd = [] {
+  static const std::unique_ptr<HotPathFixture> simd = [] {
     HotPathOptions options;
     options.symbols = 225;
     options.years = 8;
@@ -86,7 +89,7 @@ HotPathFixture& fixture_with(PredictorBackend backend) {
     options.depth = 6;
     options.backend = PredictorBackend::kNativeSimd;
     options.contracts_dir = std::filesystem::path(MLGOV_SOURCE_DIR) / "contracts";
-    auto* made = new HotPathFixture(options);
+    auto made = std::make_unique<HotPathFixture>(options);
     made->warm_up();
     return made;
   }();
@@ -491,7 +494,7 @@ BENCHMARK(BM_TickControl)->Arg(225)->Iterations(100000)->Unit(benchmark::kMicros
 // Drift's cost (#14: binning 28 features per row at most 2% of the governed
 // 225-symbol cycle): one predictor over native_simd models whose metas all
 // have feature_stats, the same rows predicted twice a cycle, once recording
-// drift (each row's 28 values copied into the pooled and its model's ring;
+// drift (each row's 28 values copied into its model's ring;
 // the binning is snapshot()'s, timed in drift_bench) and once with
 // recording switched off, back to back with the order
 // alternating. One predictor, so both halves run the same trees at the same
@@ -501,7 +504,7 @@ BENCHMARK(BM_TickControl)->Arg(225)->Iterations(100000)->Unit(benchmark::kMicros
 // updates + the predictions without drift).
 //   build/release/bench/hot_path_bench --benchmark_filter=DriftCostPaired
 void BM_DriftCostPaired(benchmark::State& state) {
-  static auto* made = [] {
+  static const std::unique_ptr<HotPathFixture> made = [] {
     HotPathOptions options;
     options.symbols = 225;
     options.years = 8;
@@ -510,7 +513,7 @@ void BM_DriftCostPaired(benchmark::State& state) {
     options.backend = PredictorBackend::kNativeSimd;
     options.drift = true;
     options.contracts_dir = std::filesystem::path(MLGOV_SOURCE_DIR) / "contracts";
-    auto* f = new HotPathFixture(options);
+    auto f = std::make_unique<HotPathFixture>(options);
     f->warm_up();
     return f;
   }();

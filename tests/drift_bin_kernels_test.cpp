@@ -95,8 +95,7 @@ std::vector<Row> rows_for(const std::vector<TrainingBins>& all, std::size_t n, s
 }
 
 // The monitor's whole state as JSON after feeding `rows`, with `kernel`.
-// `snapshot_every` > 0: a snapshot after every that many rows too (the
-// per-row form only).
+// `snapshot_every` > 0: a snapshot after every that many rows too.
 nlohmann::json fed(DriftBinKernel kernel, std::size_t n, const std::vector<TrainingBins>& all,
                    const std::vector<Row>& rows, bool batch, std::size_t snapshot_every = 0) {
   DriftConfig config;
@@ -111,7 +110,10 @@ nlohmann::json fed(DriftBinKernel kernel, std::size_t n, const std::vector<Train
   EXPECT_EQ(DriftMonitorAccess::kernel(monitor), kernel);
   if (batch) {
     std::uint64_t place = monitor.reserve_rows(rows.size());
-    for (const Row& r : rows) monitor.record_reserved(place++, r.model, r.values);
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+      monitor.record_reserved(place++, rows[i].model, rows[i].values);
+      if (snapshot_every > 0 && i % snapshot_every == 0) (void)monitor.snapshot();
+    }
   } else {
     for (std::size_t i = 0; i < rows.size(); ++i) {
       monitor.record(rows[i].model, rows[i].values);
@@ -201,15 +203,21 @@ TEST_P(BinKernels, EachCloneCountsWhatTheScalarDefinitionCounts) {
 
 // snapshot() bins each model row once and keeps its cells: snapshots taken
 // between the records (every 7 rows; 600 rows a model, so each ring of 512
-// slots wraps and its kept cells are replaced) must give the figures of one
-// snapshot at the end.
+// slots wraps and its kept cells are replaced), with every clone and in both
+// forms, must give the figures of one snapshot at the end.
 TEST_P(BinKernels, SnapshotsBetweenTheRecordsLeaveTheFiguresAsOneAtTheEnd) {
   const std::size_t n = GetParam();
   std::vector<TrainingBins> all;
   for (std::size_t m = 0; m < 5; ++m) all.push_back(bins(m, n));
   const std::vector<Row> rows = rows_for(all, n, 3000);
   const nlohmann::json reference = fed(DriftBinKernel::kGeneric, n, all, rows, false);
-  EXPECT_EQ(fed(DriftBinKernel::kGeneric, n, all, rows, false, 7), reference);
+  for (DriftBinKernel kernel : kKernels) {
+    if (!DriftMonitorAccess::cpu_runs(kernel)) continue;
+    for (bool batch : {false, true}) {
+      EXPECT_EQ(fed(kernel, n, all, rows, batch, 7), reference)
+          << internal::to_string(kernel) << (batch ? " (batch)" : "");
+    }
+  }
 }
 
 // 28: the contract; 5, 8, 16, 20 and 33: tails of one, two and three

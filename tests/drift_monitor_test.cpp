@@ -422,21 +422,25 @@ TEST(DriftMonitor, ARowWhosePlaceTheWindowHasSlidPastIsNotInIt) {
 }
 
 TEST(DriftMonitor, ASymbolFedFarMoreThanTheOthersCountsItsLatestRowsInThePooledWindow) {
-  // 100 models: each model's ring holds 1,024 rows (the pooled window's
-  // 2,000 rows shared by 100 symbols, with room for a symbol fed 50 times
-  // as often: drift.h). One symbol fed 2,000 times in a row fills the
-  // pooled window's places but its ring keeps its latest 1,024.
+  // 100 models: each model's ring holds 1,024 rows (65,536 / 100 rounded
+  // up: drift.h). One symbol fed 2,000 times in a row fills the pooled
+  // window's places, and its ring keeps its latest 1,024, each with its
+  // stale flag but the oldest (its previous row is gone). Each value twice
+  // in a row: odd rows repeat their previous.
   DriftConfig config = small_config(2000);
   config.model_window_rows = 10;
   DriftMonitor monitor(names(1), config, models(100, 1));
   for (int i = 0; i < 2000; ++i) {
-    const float v = static_cast<float>(i % 10) + 0.5f;
+    const float v = static_cast<float>(i / 2 % 10) + 0.5f;
     monitor.record(0, std::span<const float>(&v, 1));
   }
   const mlgov::DriftSnapshot snap = monitor.snapshot();
   EXPECT_EQ(snap.rows_recorded, 2000u);
-  EXPECT_EQ(snap.window_rows, 1024u);
+  EXPECT_EQ(snap.window_rows, 1024u);  // rows 976..1999
+  // Rows 977..1999 have their previous row; 512 of them (the odd) repeat it.
+  EXPECT_DOUBLE_EQ(snap.features[0].stale_share, 512.0 / 1023.0);
   EXPECT_EQ(snap.models[0].rows, 10u);
+  EXPECT_DOUBLE_EQ(snap.models[0].features[0].stale_share, 0.5);
   // Fed evenly, the same 2,000 rows are all there.
   DriftMonitor even(names(1), config, models(100, 1));
   for (int i = 0; i < 2000; ++i) {
@@ -444,6 +448,23 @@ TEST(DriftMonitor, ASymbolFedFarMoreThanTheOthersCountsItsLatestRowsInThePooledW
     even.record(static_cast<std::size_t>(i) % 100, std::span<const float>(&v, 1));
   }
   EXPECT_EQ(even.snapshot().window_rows, 2000u);
+}
+
+TEST(DriftMonitor, OneSymbolFedAloneAmongManyStillFillsThePooledWindowToMinRows) {
+  // 225 models at the default windows (2,000 pooled, min_rows 1,000), one
+  // symbol fed: its ring holds min_rows + 1 rows or more, so the pooled
+  // window reaches min_rows and is judged.
+  DriftConfig config = small_config(2000);
+  config.model_window_rows = 500;
+  config.min_rows = 1000;
+  DriftMonitor monitor(names(1), config, models(225, 1));
+  for (int i = 0; i < 3000; ++i) {
+    const float v = static_cast<float>(i % 10) + 0.5f;
+    monitor.record(7, std::span<const float>(&v, 1));
+  }
+  const mlgov::DriftSnapshot snap = monitor.snapshot();
+  EXPECT_GE(snap.window_rows, config.min_rows);
+  EXPECT_EQ(snap.window_rows, 1024u);
 }
 
 TEST(DriftMonitor, PrefetchOfAModelWithoutStatsOrOutOfRangeDoesNothing) {

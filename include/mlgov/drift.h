@@ -322,44 +322,55 @@ struct DriftMonitorAccess;  // tests and benchmarks: the binning kernels
 // The monitor: windows of rows, binned off the hot path, and the judgement
 // over them.
 //
-// Where the work is done: record() only copies a row's values (and a
-// sequence number) into two rings; snapshot() bins them under each row's
-// model's training deciles and compares each row with its model's previous
-// row (the stale flag). A cycle thus pays a copy per row (two 128-byte
-// slots for 28 features); the binning is paid by whoever takes snapshots:
-// the predictor's heartbeat(), or the host's own thread through
+// Where the work is done: record() only copies a row's values, its pooled
+// place and a sequence number into the next slot of its model's ring (one
+// 128-byte slot, two cache lines, for 28 features); snapshot() bins the
+// rows under each row's model's training deciles and compares each row with
+// its model's previous row (the stale flag), once per row (the cells are
+// kept). The pooled window is the rows of every ring whose pooled place is
+// among the last window_rows. The binning is paid by whoever takes
+// snapshots: the predictor's heartbeat(), or the host's own thread through
 // GovernedPredictor::drift().
 //
-// Memory: everything record() touches is allocated by the constructor: the
-// pooled ring (window_rows rounded up to a power of two, slots of the
-// values + a tag), one ring per model with stats (model_window_rows + 1
-// rounded up to a power of two, slots of the values, laid out slot-major:
-// the models' slots of one place are adjacent), and, for snapshot(), a copy
-// of every model's edge table (1.4 KB a model for 28 features) and the
-// model rows' cells (40 bytes a slot). For 225 models of 28 features at the
-// defaults: about 20 MB, of which a cycle writes 58 KB.
+// Memory: everything record() touches is allocated by the constructor: one
+// ring per model with stats, laid out slot-major (the models' slots of one
+// place are adjacent), of a power of two slots: at least model_window_rows
+// + 1 (the oldest row of a model's window keeps its previous row), and, up
+// to window_rows, at least min_rows + 1 (one symbol fed alone still fills
+// the pooled window to min_rows), twice the model's share of the pooled
+// window and 65,536 / models rows. So the pooled window holds every row of
+// a universe of up to 32 symbols however they are fed, and of a larger one
+// fed evenly; a symbol fed far more often than the others counts its
+// latest rows there, as many as its ring holds (1,024 at the defaults).
+// For snapshot(): a copy of every model's edge table (1.4 KB a model for 28
+// features) and the rows' cells (48 bytes a slot). For 225 models of 28
+// features at the defaults: about 41 MB (1,024 slots a model), of which a
+// cycle writes 29 KB.
 //
 // Threading: record() may be called from any number of threads at once, and
 // concurrently with snapshot()/evaluate(); it takes no lock, allocates
-// nothing, throws nothing and makes no system call. Each row takes a ticket
-// from one atomic counter (relaxed fetch_add) naming its pooled slot, and
-// the next place of its model's ring; a slot is a per-slot sequence number
-// plus relaxed atomic words: the writer stores sequence 0 ("being
-// written"), the words with release stores, then the sequence (release); a
-// reader loads the sequence (acquire), the words with acquire loads, the
-// sequence again, and skips the slot unless both loads agree (a seqlock made
-// only of atomics, so it is data-race-free by the C++ memory model; no
-// fences, which ThreadSanitizer does not model, and on x86 the same
-// instructions). A slot being overwritten while a snapshot reads it is left
-// out of that snapshot. predict_batch reserves its pooled places when it
-// starts and records each row after its trees; a row whose place the pooled
-// window has already slid past by then (other threads reserved a whole
-// window meanwhile) still goes to its model's window, and not to the pooled
-// one. Rows of one symbol fed concurrently from two threads may take one
-// ring place (one of them is then left out of both windows). The rings are
-// laid out slot-major
-// for an engine that feeds its symbols in order from one thread; threads
-// feeding interleaved symbols write neighbouring slots.
+// nothing, throws nothing and makes no system call. A batch takes its
+// pooled places from one atomic counter (one relaxed fetch_add); a row takes
+// its model's next ring place; a slot is a sequence number plus relaxed
+// atomic words: the writer stores sequence 0 ("being written"), the words
+// with release stores, then the sequence (release); a reader loads the
+// sequence (acquire), the words with acquire loads, the sequence again, and
+// skips the slot unless both loads agree (a seqlock made only of atomics, so
+// it is data-race-free by the C++ memory model; no fences, which
+// ThreadSanitizer does not model, and on x86 the same instructions). A slot
+// being overwritten while a snapshot reads it is left out of that snapshot.
+// predict_batch reserves its pooled places when it starts and records each
+// row after its trees; a row whose place the pooled window has already slid
+// past by then (other threads reserved a whole window meanwhile) counts in
+// its model's window and not in the pooled one. A model's next ring place is
+// a plain load and store (an atomic add would be a locked instruction a
+// row): rows of one symbol fed from two threads at once may take one place,
+// and their words may interleave under one sequence number; a 16-bit check
+// of the words in the slot leaves such a mixed row out (all but one in
+// 65,536), so one or both of the two rows are lost, never mixed, and nothing
+// is undefined. The rings are laid out slot-major for an engine that feeds
+// its symbols in order from one thread; threads feeding interleaved symbols
+// write neighbouring slots.
 // snapshot() may be called from several threads (they take turns: the kept
 // cells are behind a mutex); evaluate() changes the levels and must not run
 // concurrently with itself (the predictor calls it under its heartbeat
@@ -415,12 +426,11 @@ class DriftMonitor {
   // Does nothing for a model without stats or an index out of range.
   void prefetch(std::size_t model) const noexcept;
 
-  // The figures now (levels as of the last evaluate()). Allocates. Bins
-  // the pooled window's rows (window_rows) and the rows of the models'
-  // windows that no snapshot has met yet (each model row is binned once and
-  // its cells kept): at the defaults and one snapshot a minute with 225
-  // symbols fed once a second, about 16,000 rows binned, a few ms. Serialised
-  // with other snapshots (a mutex around the kept cells).
+  // The figures now (levels as of the last evaluate()). Allocates. Bins the
+  // rows no snapshot has met yet (each row is binned once and its cells
+  // kept), then counts the windows: at the defaults with 225 models and full
+  // windows, about 7 ms after a cycle of new rows (README "Drift").
+  // Serialised with other snapshots (a mutex around the kept cells).
   DriftSnapshot snapshot() const;
 
   // A snapshot, judged: per pooled feature (with its per-feature overrides)

@@ -278,7 +278,7 @@ class GovernedPredictor {
   // persistent alert latches like repeated mismatches; the record carries
   // the worst PSI and the counts of features in warning and in alert.
   // That judgement bins the rows recorded since the last heartbeat and
-  // counts the windows (about 6 ms for 225 models at the defaults, README
+  // counts the windows (about 7 ms for 225 models at the defaults, README
   // "Drift"): call it after the cycle's orders are out or from a thread of
   // its own.
   std::string heartbeat(std::chrono::seconds uptime, std::uint64_t symbols, std::uint64_t cycles,

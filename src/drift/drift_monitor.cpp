@@ -93,12 +93,14 @@ struct DriftMonitor::State {
   // A ring's capacity: a power of two, so a place's slot is a mask and not
   // a 64-bit division; at least model_window + 1 rows (the oldest row of
   // the model's window still has its previous row there, for the stale
-  // flag); and, up to the pooled window's rows, at least twice the model's
-  // share of that window and at least kRingRowsBudget / models: the pooled
-  // window finds every row of a universe of up to 32 symbols however they
-  // are fed (at the defaults), and of a larger one fed evenly or a symbol
-  // fed up to twice as often as the others. A symbol fed more often still
-  // counts its last model_slots rows there (512 at the defaults).
+  // flag); and, up to the pooled window's rows, at least min_rows + 1 (one
+  // symbol fed alone still fills the pooled window enough to be judged),
+  // twice the model's share of that window and kRingRowsBudget / models:
+  // the pooled window finds every row of a universe of up to 32 symbols
+  // however they are fed (at the defaults), and of a larger one fed evenly
+  // or with a symbol fed up to twice as often as the others. A symbol fed
+  // more often still counts its last model_slots rows there (1,024 at the
+  // defaults).
   static constexpr std::size_t kRingRowsBudget = std::size_t{1} << 16;
   std::size_t model_slots = 0;
   std::vector<std::size_t> watched;  // model -> watched index, or kNone
@@ -161,12 +163,36 @@ struct DriftMonitor::State {
   std::vector<std::uint8_t> alerted_by;
   std::vector<DriftLevel> model_levels;  // [watched * nf + f]
 
-  // Reads the values of a ring slot holding `sequence` into `out`
-  // (edge_stride floats, NaN past nf): the seqlock's reader, false when
-  // the slot holds another row or is being written.
-  bool read_values(const std::atomic<std::uint64_t>* slot, std::size_t first_word,
-                   std::uint64_t sequence, float* out) const noexcept;
+  // Reads the row a ring slot holds under `sequence`: its values into `out`
+  // (edge_stride floats, NaN past nf) and its place word. The seqlock's
+  // reader: false when the slot holds another row or is being written, or
+  // when the row fails its check (place_word()).
+  bool read_row(const std::atomic<std::uint64_t>* slot, std::uint64_t sequence, float* out,
+                std::uint64_t& place_word) const noexcept;
 };
+
+// A slot's place word: the row's pooled place in the low kPlaceBits and,
+// above, a check of the place and the value words. Two threads feeding one
+// symbol at once can take one ring place (its next place is a plain load
+// and store: an atomic add would cost a locked instruction a row) and
+// interleave their words under one sequence number, which the seqlock
+// cannot see; the check can (a 16-bit fold: all but one in 65,536 mixed rows
+// fail it, and a mixed row whose words are all equal is no mixture).
+// 2^48 places: 39 years of 225,000 rows a second.
+constexpr unsigned kPlaceBits = 48;
+constexpr std::uint64_t kPlaceMask = (std::uint64_t{1} << kPlaceBits) - 1;
+
+constexpr std::uint64_t fold_check(std::uint64_t x) noexcept {
+  x ^= x >> 32;
+  x ^= x >> 16;
+  return x & 0xffff;
+}
+
+// The check of a row: each value word rotated by its index (so two rows
+// that differ by swapped words still differ), and the place.
+constexpr std::uint64_t place_word(std::uint64_t place, std::uint64_t rotated_words) noexcept {
+  return (place & kPlaceMask) | fold_check(rotated_words ^ place) << kPlaceBits;
+}
 
 namespace {
 
@@ -200,8 +226,11 @@ DriftMonitor::DriftMonitor(std::vector<std::string> features, const DriftConfig&
   s.models = std::move(models);
   s.nf = s.features.size();
   s.value_words = (s.nf + 1) / 2;
-  s.window = std::max<std::size_t>(config.window_rows, 1);
-  s.model_window = std::max<std::size_t>(config.model_window_rows, 1);
+  // Clamped (a DriftConfig need not come through config.cpp's bounds):
+  // bit_ceil of anything larger would not fit.
+  constexpr std::size_t kMaxRows = std::size_t{1} << 30;
+  s.window = std::clamp<std::size_t>(config.window_rows, 1, kMaxRows);
+  s.model_window = std::clamp<std::size_t>(config.model_window_rows, 1, kMaxRows);
   for (const auto& [name, overrides] : config.features) {
     if (std::find(s.features.begin(), s.features.end(), name) == s.features.end()) {
       throw ConfigError(fmt::format("{}drift.features.{}: not a feature of the contract",
@@ -240,8 +269,9 @@ DriftMonitor::DriftMonitor(std::vector<std::string> features, const DriftConfig&
   n_models_ = s.watched.size();
   {
     const std::size_t n = std::max<std::size_t>(n_watched, 1);
-    const std::size_t pooled_share =
-        std::min(s.window, std::max(2 * s.window / n + 1, State::kRingRowsBudget / n));
+    const std::size_t min_rows = std::clamp<std::size_t>(config.min_rows, 1, s.window);
+    const std::size_t pooled_share = std::min(
+        s.window, std::max({2 * s.window / n + 1, State::kRingRowsBudget / n, min_rows + 1}));
     s.model_slots = std::bit_ceil(std::max(s.model_window + 1, pooled_share));
   }
   s.edge_stride = (s.nf + internal::kWideLanes - 1) / internal::kWideLanes * internal::kWideLanes;
@@ -327,36 +357,43 @@ void DriftMonitor::record_reserved(std::uint64_t place, std::size_t model,
   std::atomic<std::uint64_t>* slot = s.model_slot(w, model_place);
 
   slot[0].store(0, std::memory_order_relaxed);
-  slot[1].store(place, std::memory_order_release);
+  std::uint64_t rotated = 0;
   const std::size_t whole = s.nf / 2;
   for (std::size_t i = 0; i < whole; ++i) {
     std::uint64_t word;
     std::memcpy(&word, values.data() + 2 * i, sizeof word);
+    rotated ^= std::rotl(word, static_cast<int>(i));
     slot[2 + i].store(word, std::memory_order_release);
   }
   if (whole < s.value_words) {  // an odd count: the last value and a NaN
     const float pair[2] = {values[s.nf - 1], std::numeric_limits<float>::quiet_NaN()};
     std::uint64_t word;
     std::memcpy(&word, pair, sizeof word);
+    rotated ^= std::rotl(word, static_cast<int>(whole));
     slot[2 + whole].store(word, std::memory_order_release);
   }
+  slot[1].store(place_word(place, rotated), std::memory_order_release);
   slot[0].store(model_place + 1, std::memory_order_release);
 }
 
-bool DriftMonitor::State::read_values(const std::atomic<std::uint64_t>* slot,
-                                      std::size_t first_word, std::uint64_t sequence,
-                                      float* out) const noexcept {
-  if (slot[0].load(std::memory_order_acquire) != sequence || sequence == 0) return false;
+bool DriftMonitor::State::read_row(const std::atomic<std::uint64_t>* slot, std::uint64_t sequence,
+                                   float* out, std::uint64_t& place) const noexcept {
+  if (sequence == 0 || slot[0].load(std::memory_order_acquire) != sequence) return false;
   // Acquire loads: a word of a newer row brings its writer's sequence 0
   // along, so the second sequence load below sees the change.
+  const std::uint64_t word_of_place = slot[1].load(std::memory_order_acquire);
+  std::uint64_t rotated = 0;
   for (std::size_t i = 0; i < value_words; ++i) {
-    const std::uint64_t word = slot[first_word + i].load(std::memory_order_acquire);
+    const std::uint64_t word = slot[2 + i].load(std::memory_order_acquire);
+    rotated ^= std::rotl(word, static_cast<int>(i));
     std::memcpy(out + 2 * i, &word, sizeof word);
   }
   for (std::size_t f = 2 * value_words; f < edge_stride; ++f) {
     out[f] = std::numeric_limits<float>::quiet_NaN();
   }
-  return slot[0].load(std::memory_order_relaxed) == sequence;
+  if (slot[0].load(std::memory_order_relaxed) != sequence) return false;
+  place = word_of_place;
+  return word_of_place == place_word(word_of_place & kPlaceMask, rotated);
 }
 
 // bin_lanes.h's vectors inside bin_row_body, an always_inline body: no
@@ -514,6 +551,7 @@ void DriftMonitorAccess::bin_row(const DriftMonitor& monitor, std::size_t model,
                                  const float* values, const float* previous,
                                  std::uint8_t* cells) noexcept {
   const DriftMonitor::State& s = *monitor.state_;
+  if (!monitor.watches(model)) return;
   s.bin(s.edges_of(s.watched[model]), s.edge_stride, values, previous, cells);
 }
 
@@ -697,19 +735,26 @@ DriftSnapshot DriftMonitor::snapshot() const {
       const std::uint64_t model_place = sequence - 1;
       const std::size_t at = p * n_watched + w;
       std::uint8_t* cells = &s.cached_cells[at * stride];
-      std::uint64_t place = s.cached_place[at];
-      if (s.cached_sequence[at] != sequence) {
-        // The place before the values: a newer row's place (stored after its
-        // sequence 0, with release) makes read_values' sequence loads
-        // disagree.
-        place = slot[1].load(std::memory_order_acquire);
+      // The kept cells are this row's when the sequence and the place word
+      // (unique to a row) both match.
+      const std::uint64_t word_of_place = slot[1].load(std::memory_order_relaxed);
+      std::uint64_t place = word_of_place & kPlaceMask;
+      if (s.cached_sequence[at] != sequence || s.cached_place[at] != word_of_place) {
         const bool needed = model_place >= model_oldest[w] || (place >= oldest && place < next);
-        if (!needed || !s.read_values(slot, 2, sequence, values.data())) continue;
-        const bool had = model_place > 0 && s.read_values(s.model_slot(w, model_place - 1), 2,
-                                                          model_place, previous.data());
+        std::uint64_t read_place = 0;
+        if (!needed || !s.read_row(slot, sequence, values.data(), read_place)) continue;
+        place = read_place & kPlaceMask;
+        std::uint64_t previous_place = 0;
+        const bool had =
+            model_place > 0 && s.read_row(s.model_slot(w, model_place - 1), model_place,
+                                          previous.data(), previous_place);
         s.bin(s.edges_of(w), stride, values.data(), had ? previous.data() : nullptr, cells);
-        s.cached_sequence[at] = sequence;
-        s.cached_place[at] = place;
+        // Kept unless the previous row should be there and could not be read
+        // (overwritten or being written: a symbol fed faster than a snapshot
+        // walks its ring); then this snapshot counts the row without its stale
+        // flags and the next one bins it again.
+        s.cached_sequence[at] = had || model_place == 0 ? sequence : 0;
+        s.cached_place[at] = read_place;
       }
       const std::size_t m = watched[w];
       if (place >= oldest && place < next) {

@@ -242,8 +242,9 @@ struct GovernedPredictor::Impl {
     std::size_t reserved = 0;
     if (watch != nullptr) {
       for (std::size_t j = 0; j < rows.size(); ++j) {
-        // Rows that turn out to have no row or no model are forgone below.
-        reserved += watch->watches(handles[j].index_) ? 1 : 0;
+        // Rows that turn out to have no model (a foreign handle) are forgone
+        // below, as rows that fail are.
+        reserved += !is_no_row(rows[j]) && watch->watches(handles[j].index_) ? 1 : 0;
       }
       if (reserved > 0) place = watch->reserve_rows(reserved);
       if (!rows.empty()) watch->prefetch(handles[0].index_);
