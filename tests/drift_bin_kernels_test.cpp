@@ -123,24 +123,32 @@ nlohmann::json fed(DriftBinKernel kernel, std::size_t n, const std::vector<Train
   return to_json(monitor.evaluate().snapshot);
 }
 
-class BinKernels : public ::testing::TestWithParam<std::size_t> {};
-
-TEST_P(BinKernels, EveryCloneThisCpuRunsGivesTheGenericWindowsBitForBit) {
-  const std::size_t n = GetParam();
+// Feeds the same rows over 5 models with every clone this CPU runs, per row
+// and as one batch, with a snapshot every `snapshot_every` rows (0: none),
+// and expects the generic clone's figures of one snapshot at the end each
+// time. Returns how many clones ran.
+std::size_t expect_every_clone_gives_the_generic_figures(std::size_t n, std::size_t row_count,
+                                                         std::size_t snapshot_every) {
   std::vector<TrainingBins> all;
   for (std::size_t m = 0; m < 5; ++m) all.push_back(bins(m, n));
-  const std::vector<Row> rows = rows_for(all, n, 1000);
+  const std::vector<Row> rows = rows_for(all, n, row_count);
   const nlohmann::json reference = fed(DriftBinKernel::kGeneric, n, all, rows, false);
   std::size_t ran = 0;
   for (DriftBinKernel kernel : kKernels) {
     if (!DriftMonitorAccess::cpu_runs(kernel)) continue;
     ++ran;
     for (bool batch : {false, true}) {
-      EXPECT_EQ(fed(kernel, n, all, rows, batch), reference)
+      EXPECT_EQ(fed(kernel, n, all, rows, batch, snapshot_every), reference)
           << internal::to_string(kernel) << (batch ? " (batch)" : "");
     }
   }
-  EXPECT_GE(ran, 1u);
+  return ran;
+}
+
+class BinKernels : public ::testing::TestWithParam<std::size_t> {};
+
+TEST_P(BinKernels, EveryCloneThisCpuRunsGivesTheGenericWindowsBitForBit) {
+  EXPECT_GE(expect_every_clone_gives_the_generic_figures(GetParam(), 1000, 0), 1u);
 }
 
 // The pooled figures of two models' rows, against the definition: each
@@ -206,18 +214,7 @@ TEST_P(BinKernels, EachCloneCountsWhatTheScalarDefinitionCounts) {
 // slots wraps and its kept cells are replaced), with every clone and in both
 // forms, must give the figures of one snapshot at the end.
 TEST_P(BinKernels, SnapshotsBetweenTheRecordsLeaveTheFiguresAsOneAtTheEnd) {
-  const std::size_t n = GetParam();
-  std::vector<TrainingBins> all;
-  for (std::size_t m = 0; m < 5; ++m) all.push_back(bins(m, n));
-  const std::vector<Row> rows = rows_for(all, n, 3000);
-  const nlohmann::json reference = fed(DriftBinKernel::kGeneric, n, all, rows, false);
-  for (DriftBinKernel kernel : kKernels) {
-    if (!DriftMonitorAccess::cpu_runs(kernel)) continue;
-    for (bool batch : {false, true}) {
-      EXPECT_EQ(fed(kernel, n, all, rows, batch, 7), reference)
-          << internal::to_string(kernel) << (batch ? " (batch)" : "");
-    }
-  }
+  EXPECT_GE(expect_every_clone_gives_the_generic_figures(GetParam(), 3000, 7), 1u);
 }
 
 // 28: the contract; 5, 8, 16, 20 and 33: tails of one, two and three

@@ -641,6 +641,26 @@ TEST(DriftMonitor, AnOverrideOfAnUnknownFeatureIsAConfigErrorNamingIt) {
   }
 }
 
+TEST(DriftMonitor, WindowsNeedingOver4GbAreAConfigErrorNamingTheSettings) {
+  // 225 models of 28 features, model_window_rows 100,000: 131,072 slots of
+  // 176 bytes a model, 5.2 GB (4,950 MiB).
+  DriftConfig config = small_config(2000);
+  config.model_window_rows = 100000;
+  try {
+    DriftMonitor monitor(names(28), config, models(225, 28));
+    FAIL() << "no error";
+  } catch (const mlgov::ConfigError& e) {
+    const std::string message = e.what();
+    EXPECT_NE(message.find("225 models x 131072 ring slots need 4950 MB"), std::string::npos)
+        << message;
+    EXPECT_NE(message.find("drift.model_window_rows (100000)"), std::string::npos) << message;
+    EXPECT_NE(message.find("drift.min_rows"), std::string::npos) << message;
+  }
+  // The defaults for the same models are well under it.
+  config.model_window_rows = 500;
+  EXPECT_NO_THROW(DriftMonitor(names(28), config, models(225, 28)));
+}
+
 TEST(DriftMonitor, AFrozenFeedIsAWarningForItsSymbol) {
   // S0..S2 change every row; S1 repeats the same row from its 3rd on. The
   // stale window is 5 rows: after 6 rows of S1 its last 5 are all stale.

@@ -339,13 +339,15 @@ struct DriftMonitorAccess;  // tests and benchmarks: the binning kernels
 // to window_rows, at least min_rows + 1 (one symbol fed alone still fills
 // the pooled window to min_rows), twice the model's share of the pooled
 // window and 65,536 / models rows. So the pooled window holds every row of
-// a universe of up to 32 symbols however they are fed, and of a larger one
-// fed evenly; a symbol fed far more often than the others counts its
-// latest rows there, as many as its ring holds (1,024 at the defaults).
-// For snapshot(): a copy of every model's edge table (1.4 KB a model for 28
-// features) and the rows' cells (48 bytes a slot). For 225 models of 28
-// features at the defaults: about 41 MB (1,024 slots a model), of which a
-// cycle writes 29 KB.
+// a universe fed evenly, and at the defaults of a universe of up to 32
+// symbols however they are fed; a symbol fed far more often than the
+// others counts its latest rows there, as many as its ring holds (1,024 at
+// the defaults). For snapshot(): a copy of every model's edge table (1.4 KB
+// a model for 28 features) and the rows' cells (48 bytes a slot). A slot is
+// 128 bytes for 28 features, so 176 bytes a slot in all: for 225 models at
+// the defaults about 41 MB (1,024 slots a model), of which a cycle writes
+// about 31 KB. Over 4 GB, the constructor throws ConfigError naming the
+// three settings.
 //
 // Threading: record() may be called from any number of threads at once, and
 // concurrently with snapshot()/evaluate(); it takes no lock, allocates
@@ -380,7 +382,9 @@ class DriftMonitor {
   // `features`: the contract's feature names (every model's order).
   // Throws ConfigError when config.features names a feature not in
   // `features` ("drift.features.NAME: not a feature of the contract"), and
-  // std::invalid_argument when a model's bins have another feature count.
+  // std::invalid_argument when a model's bins have another feature count;
+  // ConfigError when the rings would need over 4 GB (the message names
+  // drift.model_window_rows, drift.window_rows and drift.min_rows).
   DriftMonitor(std::vector<std::string> features, const DriftConfig& config,
                std::vector<DriftModel> models);
   ~DriftMonitor();
@@ -400,9 +404,9 @@ class DriftMonitor {
   }
 
   // The hot path: copies `values` (one per feature, the contract's order)
-  // into the pooled window and model `model`'s window (no binning here:
-  // snapshot() bins). Does nothing for a model without stats, an index out
-  // of range, or a wrong value count.
+  // into the next slot of model `model`'s ring, with a pooled place (no
+  // binning here: snapshot() bins). Does nothing for a model without stats,
+  // an index out of range, or a wrong value count.
   void record(std::size_t model, std::span<const float> values) noexcept;
   // For a batch: reserves `rows` consecutive places in the pooled window (one
   // atomic add for the batch) and returns the first; then record_reserved()

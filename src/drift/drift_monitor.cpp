@@ -176,22 +176,25 @@ struct DriftMonitor::State {
 // symbol at once can take one ring place (its next place is a plain load
 // and store: an atomic add would cost a locked instruction a row) and
 // interleave their words under one sequence number, which the seqlock
-// cannot see; the check can (a 16-bit fold: all but one in 65,536 mixed rows
-// fail it, and a mixed row whose words are all equal is no mixture).
-// 2^48 places: 39 years of 225,000 rows a second.
+// cannot see; the check can. Each word is rotated by its index (distinct
+// rotations: two words swapped, or a word of two equal floats, still count)
+// and XORed; the sum with the place is multiplied by an odd constant, which
+// spreads every bit into the top 16 kept (a mixed row passes by chance about
+// once in 65,536; a mixed row whose words are all equal is no mixture). Two
+// operations a word and one multiply a row. Places wrap at 2^48 (39 years
+// of 225,000 rows a second).
 constexpr unsigned kPlaceBits = 48;
 constexpr std::uint64_t kPlaceMask = (std::uint64_t{1} << kPlaceBits) - 1;
+constexpr std::uint64_t kCheckMultiplier = 0x9E3779B97F4A7C15u;  // odd
 
-constexpr std::uint64_t fold_check(std::uint64_t x) noexcept {
-  x ^= x >> 32;
-  x ^= x >> 16;
-  return x & 0xffff;
+constexpr std::uint64_t check_term(std::uint64_t word, std::size_t index) noexcept {
+  return std::rotl(word, static_cast<int>(index));
 }
 
-// The check of a row: each value word rotated by its index (so two rows
-// that differ by swapped words still differ), and the place.
-constexpr std::uint64_t place_word(std::uint64_t place, std::uint64_t rotated_words) noexcept {
-  return (place & kPlaceMask) | fold_check(rotated_words ^ place) << kPlaceBits;
+constexpr std::uint64_t place_word(std::uint64_t place, std::uint64_t check_sum) noexcept {
+  place &= kPlaceMask;
+  const std::uint64_t check = (check_sum ^ std::rotl(place, 17)) * kCheckMultiplier;
+  return place | (check >> kPlaceBits) << kPlaceBits;
 }
 
 namespace {
@@ -298,6 +301,22 @@ DriftMonitor::DriftMonitor(std::vector<std::string> features, const DriftConfig&
   }
   s.relations = internal::RelationPlan(s.nf, s.models);
   s.model_stride = whole_lines(2 + s.value_words);
+  {
+    // A clear error rather than bad_alloc at start-up: the rings and the
+    // kept cells, per watched model, model_slots slots each.
+    const double bytes = static_cast<double>(n_watched) * static_cast<double>(s.model_slots) *
+                         static_cast<double>(s.model_stride * 8 + 16 + s.edge_stride);
+    constexpr double kMaxBytes = 4.0 * 1024 * 1024 * 1024;
+    if (bytes > kMaxBytes) {
+      throw ConfigError(fmt::format(
+          "drift: {} models x {} ring slots need {:.0f} MB, over the 4,096 MB limit: lower "
+          "drift.model_window_rows ({}), drift.window_rows ({}) or drift.min_rows ({}) "
+          "(a ring holds model_window_rows + 1 rows, and up to window_rows at least "
+          "min_rows + 1, rounded up to a power of two)",
+          n_watched, s.model_slots, bytes / (1024 * 1024), config.model_window_rows,
+          config.window_rows, config.min_rows));
+    }
+  }
   s.model_rings = aligned_words(s.model_storage, n_watched * s.model_slots * s.model_stride);
   s.model_next = std::make_unique<std::atomic<std::uint64_t>[]>(n_watched);
   s.cached_sequence.assign(n_watched * s.model_slots, 0);
@@ -357,22 +376,22 @@ void DriftMonitor::record_reserved(std::uint64_t place, std::size_t model,
   std::atomic<std::uint64_t>* slot = s.model_slot(w, model_place);
 
   slot[0].store(0, std::memory_order_relaxed);
-  std::uint64_t rotated = 0;
+  std::uint64_t check_sum = 0;
   const std::size_t whole = s.nf / 2;
   for (std::size_t i = 0; i < whole; ++i) {
     std::uint64_t word;
     std::memcpy(&word, values.data() + 2 * i, sizeof word);
-    rotated ^= std::rotl(word, static_cast<int>(i));
+    check_sum ^= check_term(word, i);
     slot[2 + i].store(word, std::memory_order_release);
   }
   if (whole < s.value_words) {  // an odd count: the last value and a NaN
     const float pair[2] = {values[s.nf - 1], std::numeric_limits<float>::quiet_NaN()};
     std::uint64_t word;
     std::memcpy(&word, pair, sizeof word);
-    rotated ^= std::rotl(word, static_cast<int>(whole));
+    check_sum ^= check_term(word, whole);
     slot[2 + whole].store(word, std::memory_order_release);
   }
-  slot[1].store(place_word(place, rotated), std::memory_order_release);
+  slot[1].store(place_word(place, check_sum), std::memory_order_release);
   slot[0].store(model_place + 1, std::memory_order_release);
 }
 
@@ -382,10 +401,10 @@ bool DriftMonitor::State::read_row(const std::atomic<std::uint64_t>* slot, std::
   // Acquire loads: a word of a newer row brings its writer's sequence 0
   // along, so the second sequence load below sees the change.
   const std::uint64_t word_of_place = slot[1].load(std::memory_order_acquire);
-  std::uint64_t rotated = 0;
+  std::uint64_t check_sum = 0;
   for (std::size_t i = 0; i < value_words; ++i) {
     const std::uint64_t word = slot[2 + i].load(std::memory_order_acquire);
-    rotated ^= std::rotl(word, static_cast<int>(i));
+    check_sum ^= check_term(word, i);
     std::memcpy(out + 2 * i, &word, sizeof word);
   }
   for (std::size_t f = 2 * value_words; f < edge_stride; ++f) {
@@ -393,7 +412,7 @@ bool DriftMonitor::State::read_row(const std::atomic<std::uint64_t>* slot, std::
   }
   if (slot[0].load(std::memory_order_relaxed) != sequence) return false;
   place = word_of_place;
-  return word_of_place == place_word(word_of_place & kPlaceMask, rotated);
+  return word_of_place == place_word(word_of_place, check_sum);
 }
 
 // bin_lanes.h's vectors inside bin_row_body, an always_inline body: no
