@@ -368,9 +368,9 @@ struct DriftMonitorAccess;  // tests and benchmarks: the binning kernels
 // a plain load and store (an atomic add would be a locked instruction a
 // row): rows of one symbol fed from two threads at once may take one place,
 // and their words may interleave under one sequence number; a 16-bit check
-// of the words in the slot leaves such a mixed row out (all but one in
-// 65,536), so one or both of the two rows are lost, never mixed, and nothing
-// is undefined. The rings are laid out slot-major for an engine that feeds
+// of the words in the slot leaves such a mixed row out (one passes by chance
+// about once in 65,536), so one or both of the two rows are lost, not
+// mixed, and nothing is undefined. The rings are laid out slot-major for an engine that feeds
 // its symbols in order from one thread; threads feeding interleaved symbols
 // write neighbouring slots.
 // snapshot() may be called from several threads (they take turns: the kept
