@@ -168,7 +168,7 @@ struct DriftMonitor::State {
   // reader: false when the slot holds another row or is being written, or
   // when the row fails its check (place_word()).
   bool read_row(const std::atomic<std::uint64_t>* slot, std::uint64_t sequence, float* out,
-                std::uint64_t& place_word) const noexcept;
+                std::uint64_t& word_of_place_out) const noexcept;
 };
 
 // A slot's place word: the row's pooled place in the low kPlaceBits and,
@@ -368,8 +368,8 @@ void DriftMonitor::record_reserved(std::uint64_t place, std::size_t model,
   if (w == kNone) return;
   // The model's place: a plain load and store, not an atomic add: one
   // symbol is fed from one thread at a time in every engine we know, and two
-  // threads racing here only share a slot (the seqlock keeps it whole or
-  // leaves it out).
+  // threads racing here only share a slot, whose interleaved words the check
+  // in the place word then leaves out (place_word above).
   std::atomic<std::uint64_t>& model_next = s.model_next[w];
   const std::uint64_t model_place = model_next.load(std::memory_order_relaxed);
   model_next.store(model_place + 1, std::memory_order_relaxed);
@@ -396,7 +396,7 @@ void DriftMonitor::record_reserved(std::uint64_t place, std::size_t model,
 }
 
 bool DriftMonitor::State::read_row(const std::atomic<std::uint64_t>* slot, std::uint64_t sequence,
-                                   float* out, std::uint64_t& place) const noexcept {
+                                   float* out, std::uint64_t& word_of_place_out) const noexcept {
   if (sequence == 0 || slot[0].load(std::memory_order_acquire) != sequence) return false;
   // Acquire loads: a word of a newer row brings its writer's sequence 0
   // along, so the second sequence load below sees the change.
@@ -411,7 +411,7 @@ bool DriftMonitor::State::read_row(const std::atomic<std::uint64_t>* slot, std::
     out[f] = std::numeric_limits<float>::quiet_NaN();
   }
   if (slot[0].load(std::memory_order_relaxed) != sequence) return false;
-  place = word_of_place;
+  word_of_place_out = word_of_place;
   return word_of_place == place_word(word_of_place, check_sum);
 }
 
